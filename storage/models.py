@@ -1,0 +1,227 @@
+"""Tables. One class per table; the transcript lives in `messages`, not in graph state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kwargs)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: default.copy(), sa_column=Column(JSON, nullable=False))
+
+
+class Mode(StrEnum):
+    bot = "bot"
+    human = "human"
+    closed = "closed"
+
+
+class Direction(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Role(StrEnum):
+    customer = "customer"
+    bot = "bot"
+    staff = "staff"
+
+
+class InboundStatus(StrEnum):
+    received = "received"
+    processed = "processed"
+    failed = "failed"
+
+
+class OutboundStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(unique=True, index=True, max_length=128)
+    email: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+    vip: bool = False
+    created_at: datetime = _ts()
+
+
+class Identity(SQLModel, table=True):
+    """A channel account (Telegram user, Slack user) linked to a verified customer."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    channel_user_id: str = Field(max_length=128)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    created_at: datetime = _ts()
+
+
+class WebchatSession(SQLModel, table=True):
+    __tablename__ = "webchat_sessions"
+    id: str = Field(primary_key=True, max_length=64)
+    token_hash: str = Field(unique=True, max_length=64)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id")
+    name: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_chat", "channel", "channel_chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    channel_chat_id: str = Field(max_length=128)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    mode: Mode = Field(default=Mode.bot, max_length=16)
+    assignee: str | None = Field(default=None, max_length=128)
+    last_intent: str | None = Field(default=None, max_length=64)
+    delivery_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Message(SQLModel, table=True):
+    """Inbox and outbox in one table: inbound rows are turns, outbound rows are replies."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_message_id", name="uq_messages_channel_message"),
+        Index("ix_messages_conversation", "conversation_id", "id"),
+        Index("ix_messages_status", "direction", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id")
+    direction: Direction = Field(max_length=16)
+    role: Role = Field(max_length=16)
+    channel: str = Field(max_length=32)
+    channel_message_id: str | None = Field(default=None, max_length=191)
+    text: str
+    quick_replies: list[str] = _json([])
+    status: str = Field(max_length=16)
+    reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=32)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id")
+    category: str = Field(max_length=32)
+    priority: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16)
+    summary: str
+    amount_cents: int | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    # Tools run again when a crashed turn is resumed; this key makes creation idempotent.
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class StaffNotification(SQLModel, table=True):
+    __tablename__ = "staff_notifications"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id")
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    text: str
+    status: str = Field(default="pending", max_length=16)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
+    created_at: datetime = _ts()
+
+
+class Handoff(SQLModel, table=True):
+    __tablename__ = "handoffs"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    reason: str = Field(max_length=64)
+    status: str = Field(default="open", max_length=16)
+    assignee: str | None = Field(default=None, max_length=128)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
+    created_at: datetime = _ts()
+    resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Trace(SQLModel, table=True):
+    """One row per processed turn: what the graph did and how long each node took."""
+
+    __tablename__ = "traces"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    message_id: int = Field(foreign_key="messages.id", unique=True)
+    intent: str | None = Field(default=None, max_length=64)
+    confidence: float | None = None
+    route: str | None = Field(default=None, max_length=64)
+    node_path: list[str] = _json([])
+    tools: list[str] = _json([])
+    node_ms: dict[str, float] = _json({})
+    entities: dict[str, Any] = _json({})
+    total_ms: float = 0.0
+    llm_calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    created_at: datetime = _ts()
+
+
+# --- the demo company's own systems (served by the built-in `demo` providers) ---
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=32)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    status: str = Field(max_length=32)
+    total_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    items: str
+    carrier: str | None = Field(default=None, max_length=64)
+    tracking_number: str | None = Field(default=None, max_length=64)
+    placed_at: datetime = _ts()
+    eta: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Charge(SQLModel, table=True):
+    __tablename__ = "charges"
+    id: int | None = Field(default=None, primary_key=True)
+    charge_id: str = Field(unique=True, max_length=64)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    amount_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    status: str = Field(max_length=16)  # failed | succeeded | refunded
+    failure_reason: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _ts()
+
+
+class KbArticle(SQLModel, table=True):
+    __tablename__ = "kb_articles"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=128)
+    title: str = Field(max_length=255)
+    body: str
+    url: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()

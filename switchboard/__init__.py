@@ -1,0 +1,6 @@
+"""Composition root: settings, policy loading, CLI, app factory and the engine.
+
+Contract: the only package that imports all the others. It builds the settings once,
+wires storage, tools, graph and channel adapters together, and owns the engine (durable
+inbox, per-conversation ordering, outbox delivery).
+"""

@@ -1,0 +1,96 @@
+"""All configuration, read once from the environment (and `.env`).
+
+Nothing else in the code base reads `os.environ`; everything receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
+    )
+
+    database_url: str = Field(
+        "sqlite:///./switchboard.db", validation_alias="SWITCHBOARD_DATABASE_URL"
+    )
+    policy_path: Path = Field(DEFAULT_POLICY, validation_alias="SWITCHBOARD_POLICY")
+    demo: bool = Field(False, validation_alias="SWITCHBOARD_DEMO")
+    admin_token: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_ADMIN_TOKEN")
+    webchat_identity_secret: SecretStr | None = Field(
+        None, validation_alias="SWITCHBOARD_WEBCHAT_IDENTITY_SECRET"
+    )
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias="SWITCHBOARD_PUBLIC_URL")
+
+    llm_model: str | None = Field(None, validation_alias="SWITCHBOARD_LLM_MODEL")
+    llm_base_url: str | None = Field(None, validation_alias="SWITCHBOARD_LLM_BASE_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    llm_daily_token_budget: int = Field(
+        200_000, ge=0, validation_alias="SWITCHBOARD_LLM_DAILY_TOKEN_BUDGET"
+    )
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_support_channel: str | None = Field(None, validation_alias="SLACK_SUPPORT_CHANNEL")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+
+    max_message_chars: int = Field(4000, ge=1, validation_alias="SWITCHBOARD_MAX_MESSAGE_CHARS")
+    log_level: str = Field("INFO", validation_alias="SWITCHBOARD_LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "sqlite+", "postgresql")):
+            raise ValueError("must be sqlite:///path or postgresql+psycopg://...")
+        return value
+
+    @field_validator("policy_path")
+    @classmethod
+    def _policy_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no policy file at {value}")
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model)
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    return str(alias) if alias else field
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one line that names the key."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise ConfigError(f"config error: {_env_name(field)}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
