@@ -1,0 +1,121 @@
+"""The channel-neutral message types and the adapter protocol.
+
+An adapter turns platform events into `InboundMessage`s for the engine and delivers
+`OutboundMessage`s through the platform. The engine handle is injected at start; adapters
+never import the graph or the tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    channel_user_id: str
+    channel_chat_id: str
+    channel_message_id: str
+    """Unique per channel; a webhook retry or replay carries the same id."""
+    text: str
+    attachments: tuple[str, ...] = ()
+    received_at: datetime = field(default_factory=_now)
+    verified_user_id: str | None = None
+    """The customer's user id when the channel itself verified it (signed web chat)."""
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    outbox_id: int
+    conversation_id: int
+    channel: str
+    channel_chat_id: str
+    text: str
+    quick_replies: tuple[str, ...] = ()
+    role: str = "bot"
+
+
+@dataclass(frozen=True)
+class ChannelCapabilities:
+    max_text_length: int
+    quick_replies: bool
+
+
+@dataclass(frozen=True)
+class Delivered:
+    channel_message_ids: tuple[str, ...] = ()
+
+
+class DeliveryRefused(Exception):
+    """Permanent: the platform will never accept this (user blocked the bot, chat gone)."""
+
+
+class DeliveryFailed(Exception):
+    """Temporary: worth retrying later; `retry_after` seconds when the platform says so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: int
+    text: str
+    quick_replies: tuple[str, ...]
+    role: str
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    message_id: int
+    conversation_id: int
+    mode: str
+    replies: tuple[Reply, ...]
+    duplicate: bool = False
+
+
+class ChannelAdapter(Protocol):
+    """What the engine needs of a channel: its name, its limits, and a way to send."""
+
+    name: str
+    capabilities: ChannelCapabilities
+
+    async def send(self, message: OutboundMessage) -> Delivered: ...
+
+
+class EngineHandle(Protocol):
+    """What adapters may ask of the engine."""
+
+    async def submit(self, message: InboundMessage) -> TurnResult:
+        """Store the message durably and schedule its turn; returns at once."""
+        ...
+
+    async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
+        """Store the message and wait for its replies (request/response channels)."""
+        ...
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split long text on paragraph, then line, then word boundaries to fit `limit`."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut <= limit // 4:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts

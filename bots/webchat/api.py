@@ -1,0 +1,202 @@
+"""Web chat HTTP API: sessions, messages, history, and a WebSocket for live replies."""
+
+import asyncio
+import contextlib
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, status
+from pydantic import BaseModel, Field, field_validator
+from starlette.websockets import WebSocketDisconnect
+
+from bots.base import EngineHandle, InboundMessage, TurnResult
+from bots.webchat.adapter import WebchatAdapter
+from bots.webchat.backend import WebchatBackend, WebchatSessionInfo
+from bots.webchat.identity import hash_token, verify_user_hash
+
+
+class SessionCreate(BaseModel):
+    user_id: str | None = Field(None, min_length=1, max_length=128)
+    user_hash: str | None = Field(None, max_length=128)
+    name: str | None = Field(None, max_length=255)
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    token: str
+
+
+class MessageCreate(BaseModel):
+    text: str = Field(max_length=4000)
+    client_message_id: str = Field(min_length=1, max_length=100)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("must not be empty")
+        return text
+
+
+class ReplyOut(BaseModel):
+    id: int
+    text: str
+    quick_replies: list[str]
+
+
+class TurnOut(BaseModel):
+    message_id: int
+    conversation_id: int
+    mode: str
+    replies: list[ReplyOut]
+
+
+class HistoryMessage(BaseModel):
+    id: int
+    role: str
+    text: str
+    quick_replies: list[str]
+    created_at: str
+
+
+class HistoryOut(BaseModel):
+    messages: list[HistoryMessage]
+    mode: str
+
+
+def _turn_out(result: TurnResult) -> TurnOut:
+    return TurnOut(
+        message_id=result.message_id,
+        conversation_id=result.conversation_id,
+        mode=result.mode,
+        replies=[
+            ReplyOut(id=r.id, text=r.text, quick_replies=list(r.quick_replies))
+            for r in result.replies
+        ],
+    )
+
+
+def create_webchat_router(
+    *,
+    engine: EngineHandle,
+    backend: WebchatBackend,
+    adapter: WebchatAdapter,
+    identity_secret: str | None,
+    turn_timeout_s: float = 30.0,
+) -> APIRouter:
+    router = APIRouter(prefix="/api/webchat", tags=["webchat"])
+
+    async def current_session(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> WebchatSessionInfo:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token")
+        found = await backend.find_session(hash_token(token.strip()))
+        if found is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or expired session token")
+        return found
+
+    SessionDep = Annotated[WebchatSessionInfo, Depends(current_session)]
+
+    @router.post("/sessions", status_code=201, response_model=SessionCreated)
+    async def create_session(body: SessionCreate | None = None) -> SessionCreated:
+        body = body or SessionCreate()
+        verified: str | None = None
+        if body.user_id is not None:
+            if not body.user_hash:
+                raise HTTPException(400, "user_hash is required with user_id")
+            if identity_secret is None:
+                # No secret configured: identities are never trusted.
+                verified = None
+            elif not verify_user_hash(body.user_id, body.user_hash, identity_secret):
+                raise HTTPException(401, "user_hash does not match user_id")
+            else:
+                verified = body.user_id
+        session_id = f"ws_{secrets.token_hex(12)}"
+        token = secrets.token_urlsafe(32)
+        await backend.create_session(
+            session_id=session_id,
+            token_hash=hash_token(token),
+            verified_user_id=verified,
+            name=body.name,
+        )
+        return SessionCreated(session_id=session_id, token=token)
+
+    @router.post("/messages", response_model=TurnOut)
+    async def post_message(body: MessageCreate, session: SessionDep) -> TurnOut:
+        inbound = InboundMessage(
+            channel="webchat",
+            channel_user_id=session.session_id,
+            channel_chat_id=session.session_id,
+            # Scoped to the session: one visitor cannot replay or collide with another's ids.
+            channel_message_id=f"{session.session_id}:{body.client_message_id}",
+            text=body.text,
+            verified_user_id=session.verified_user_id,
+            display_name=session.name,
+        )
+        return _turn_out(await engine.handle(inbound, timeout=turn_timeout_s))
+
+    @router.get("/messages", response_model=HistoryOut)
+    async def get_messages(
+        session: SessionDep, after: Annotated[int, Query(ge=0)] = 0
+    ) -> HistoryOut:
+        items = await backend.history(session.session_id, after_id=after)
+        return HistoryOut(
+            messages=[
+                HistoryMessage(
+                    id=i.id,
+                    role=i.role,
+                    text=i.text,
+                    quick_replies=list(i.quick_replies),
+                    created_at=i.created_at.isoformat(),
+                )
+                for i in items
+            ],
+            mode=await backend.mode(session.session_id),
+        )
+
+    @router.websocket("/ws")
+    async def live(websocket: WebSocket, token: str = "") -> None:
+        found = await backend.find_session(hash_token(token)) if token else None
+        if found is None:
+            await websocket.close(code=4401, reason="unknown session token")
+            return
+        await websocket.accept()
+        queue = adapter.listen(found.session_id)
+        receiver = asyncio.create_task(_drain_client(websocket))
+        try:
+            while not receiver.done():
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, receiver}, return_when="FIRST_COMPLETED")
+                if getter not in done:
+                    getter.cancel()
+                    break
+                message = getter.result()
+                await websocket.send_json(
+                    {
+                        "type": "message",
+                        "message": {
+                            "id": message.outbox_id,
+                            "role": message.role,
+                            "text": message.text,
+                            "quick_replies": list(message.quick_replies),
+                        },
+                    }
+                )
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            adapter.forget(found.session_id, queue)
+            receiver.cancel()
+            with contextlib.suppress(Exception):
+                await websocket.close()
+
+    return router
+
+
+async def _drain_client(websocket: WebSocket) -> None:
+    """Read (and ignore) client frames so a closed socket is noticed promptly."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive_text()

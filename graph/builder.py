@@ -1,0 +1,69 @@
+"""The graph's shape. The uncompiled builder is exported so tests compile it with any saver."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.nodes.billing import billing_issue
+from graph.nodes.clarify import clarify
+from graph.nodes.classify import classify
+from graph.nodes.faq import faq
+from graph.nodes.greeting import greeting
+from graph.nodes.guard import after_guard, guard
+from graph.nodes.handoff import handoff
+from graph.nodes.orders import order_status
+from graph.nodes.refund import refund_request
+from graph.nodes.respond import respond
+from graph.nodes.route import next_step, route
+from graph.state import ConversationState
+
+Node = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[dict[str, Any]]]
+
+WORKFLOW_NODES: dict[str, Node] = {
+    "billing_issue": billing_issue,
+    "order_status": order_status,
+    "refund_request": refund_request,
+    "faq": faq,
+    "greeting": greeting,
+    "clarify": clarify,
+    "handoff": handoff,
+}
+
+
+def timed(name: str, node: Node) -> Node:
+    """Record the node in the turn's trace with its wall time."""
+
+    async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+        started = perf_counter()
+        try:
+            return await node(state, runtime)
+        finally:
+            runtime.context.trace.record(name, (perf_counter() - started) * 1000)
+
+    run.__name__ = name
+    return run
+
+
+def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
+    builder: StateGraph[ConversationState, TurnContext, Any, Any] = StateGraph(
+        ConversationState, context_schema=TurnContext
+    )
+    builder.add_node("guard", timed("guard", guard))
+    builder.add_node("classify", timed("classify", classify))
+    builder.add_node("route", timed("route", route))
+    builder.add_node("respond", timed("respond", respond))
+    for name, node in WORKFLOW_NODES.items():
+        builder.add_node(name, timed(name, node))
+        builder.add_edge(name, "respond")
+    builder.add_edge(START, "guard")
+    builder.add_conditional_edges("guard", after_guard)
+    builder.add_edge("classify", "route")
+    builder.add_conditional_edges("route", next_step)
+    builder.add_edge("respond", END)
+    return builder

@@ -1,0 +1,40 @@
+"""guard: refuse what the bot must not process (empty, oversized) before any work is done."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.replies import reply
+from graph.state import ConversationState
+
+
+async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    if state.get("handled_message_id") == state.get("message_id"):
+        return {}  # a resumed turn that was already answered: keep its replies
+    text = (state.get("text") or "").strip()
+    limit = runtime.context.max_chars
+    fresh: dict[str, Any] = {
+        "intent": None,
+        "confidence": 0.0,
+        "entities": {},
+        "route": "",
+        "replies": [],
+    }
+    if not text:
+        fresh["route"] = "guard:empty"
+        fresh["replies"] = [reply("I can only read text for now. Please type your question.")]
+    elif len(text) > limit:
+        fresh["route"] = "guard:too_long"
+        fresh["replies"] = [
+            reply(f"That message is longer than {limit:,} characters. Could you shorten it?")
+        ]
+    return fresh
+
+
+def after_guard(state: ConversationState) -> Literal["classify", "respond", "__end__"]:
+    if state.get("handled_message_id") == state.get("message_id"):
+        return "__end__"
+    return "respond" if state.get("route", "").startswith("guard:") else "classify"

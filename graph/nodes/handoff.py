@@ -1,0 +1,41 @@
+"""handoff: a person takes over. Ticket, human mode and a staff notice, then tell the
+customer who will answer and where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.replies import reply
+from graph.state import ConversationState
+
+
+def _reason(state: ConversationState) -> str:
+    flags = state.get("entities", {}).get("flags", [])
+    if "asks_for_person" in flags or state.get("intent") == "human_handoff":
+        return "customer_request"
+    return f"policy:{state.get('intent') or 'unknown'}"
+
+
+async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    tools = runtime.context.tools
+    urgent = "urgent" in state.get("entities", {}).get("flags", [])
+    reason = _reason(state)
+    summary = (
+        f"Handoff ({reason}) on {state.get('channel', '?')}: last intent "
+        f"{state.get('intent') or 'unknown'}. Customer wrote: {state.get('text', '')[:300]}"
+    )
+    ticket = await tools.call(
+        "tickets.create",
+        category="support",
+        priority="high" if urgent else "normal",
+        summary=summary,
+    )
+    await tools.call("handoff.request", reason=reason, summary=summary, ticket_id=ticket.id)
+    text = (
+        f"I'm connecting you with a person from our team. Your ticket number is {ticket.number}; "
+        "they'll reply right here in this chat."
+    )
+    return {"replies": [reply(text)]}

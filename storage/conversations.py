@@ -1,0 +1,59 @@
+"""Conversations: one per customer chat until it is closed."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Conversation, Mode, utcnow
+
+
+async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def find_open_conversation(
+    session: AsyncSession, *, channel: str, channel_chat_id: str
+) -> Conversation | None:
+    result = await session.exec(
+        select(Conversation)
+        .where(
+            Conversation.channel == channel,
+            Conversation.channel_chat_id == channel_chat_id,
+            Conversation.mode != Mode.closed,
+        )
+        .order_by(col(Conversation.id).desc())
+    )
+    return result.first()
+
+
+async def open_conversation(
+    session: AsyncSession, *, channel: str, channel_chat_id: str, customer_id: int | None
+) -> Conversation:
+    conversation = await find_open_conversation(
+        session, channel=channel, channel_chat_id=channel_chat_id
+    )
+    if conversation is None:
+        conversation = Conversation(
+            channel=channel, channel_chat_id=channel_chat_id, customer_id=customer_id
+        )
+        session.add(conversation)
+        await session.flush()
+    elif conversation.customer_id is None and customer_id is not None:
+        conversation.customer_id = customer_id
+        session.add(conversation)
+    return conversation
+
+
+async def set_mode(
+    session: AsyncSession, conversation_id: int, mode: Mode, *, assignee: str | None = None
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None:
+        raise LookupError(f"conversation {conversation_id} not found")
+    conversation.mode = mode
+    conversation.assignee = assignee
+    conversation.updated_at = utcnow()
+    session.add(conversation)
+    await session.flush()
+    return conversation

@@ -1,0 +1,69 @@
+"""Customers, their linked channel identities and web chat sessions."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Customer, Identity, WebchatSession
+
+
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def get_customer_by_user_id(session: AsyncSession, user_id: str) -> Customer | None:
+    result = await session.exec(select(Customer).where(Customer.user_id == user_id))
+    return result.first()
+
+
+async def find_customer_for_identity(
+    session: AsyncSession, *, channel: str, channel_user_id: str
+) -> Customer | None:
+    result = await session.exec(
+        select(Customer)
+        .join(Identity, Identity.customer_id == Customer.id)  # type: ignore[arg-type]
+        .where(Identity.channel == channel, Identity.channel_user_id == channel_user_id)
+    )
+    return result.first()
+
+
+async def link_identity(
+    session: AsyncSession, *, customer: Customer, channel: str, channel_user_id: str
+) -> Identity:
+    result = await session.exec(
+        select(Identity).where(
+            Identity.channel == channel, Identity.channel_user_id == channel_user_id
+        )
+    )
+    identity = result.first()
+    if identity is None:
+        identity = Identity(channel=channel, channel_user_id=channel_user_id, customer_id=0)
+    assert customer.id is not None
+    identity.customer_id = customer.id
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def create_webchat_session(
+    session: AsyncSession,
+    *,
+    session_id: str,
+    token_hash: str,
+    customer_id: int | None,
+    name: str | None,
+) -> WebchatSession:
+    row = WebchatSession(id=session_id, token_hash=token_hash, customer_id=customer_id, name=name)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_webchat_session_by_token_hash(
+    session: AsyncSession, token_hash: str
+) -> WebchatSession | None:
+    result = await session.exec(
+        select(WebchatSession).where(WebchatSession.token_hash == token_hash)
+    )
+    return result.first()

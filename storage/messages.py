@@ -1,0 +1,151 @@
+"""The inbox and outbox: inbound turns and outbound replies, in one `messages` table."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Direction, InboundStatus, Message, OutboundStatus, Role, utcnow
+
+
+async def find_by_channel_message_id(
+    session: AsyncSession, *, channel: str, channel_message_id: str
+) -> Message | None:
+    result = await session.exec(
+        select(Message).where(
+            Message.channel == channel, Message.channel_message_id == channel_message_id
+        )
+    )
+    return result.first()
+
+
+async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Message, bool]:
+    """Insert an inbound row; a repeated (channel, channel_message_id) returns the first.
+
+    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
+    """
+    assert message.channel_message_id is not None
+    existing = await find_by_channel_message_id(
+        session, channel=message.channel, channel_message_id=message.channel_message_id
+    )
+    if existing is not None:
+        return existing, False
+    try:
+        async with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        existing = await find_by_channel_message_id(
+            session, channel=message.channel, channel_message_id=message.channel_message_id
+        )
+        assert existing is not None
+        return existing, False
+    return message, True
+
+
+async def next_unprocessed_inbound(session: AsyncSession, conversation_id: int) -> Message | None:
+    result = await session.exec(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.inbound,
+            Message.status == InboundStatus.received,
+        )
+        .order_by(col(Message.id))
+        .limit(1)
+    )
+    return result.first()
+
+
+async def conversations_with_unprocessed_inbound(session: AsyncSession) -> list[int]:
+    result = await session.exec(
+        select(Message.conversation_id)
+        .where(Message.direction == Direction.inbound, Message.status == InboundStatus.received)
+        .distinct()
+    )
+    return list(result.all())
+
+
+async def mark_inbound(
+    session: AsyncSession, message_id: int, status: InboundStatus, error: str | None = None
+) -> None:
+    await session.exec(
+        update(Message)
+        .where(col(Message.id) == message_id)
+        .values(status=status, done_at=utcnow(), error=error)
+    )
+
+
+async def add_outbound(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    channel: str,
+    text: str,
+    role: Role = Role.bot,
+    quick_replies: list[str] | None = None,
+    reply_to_id: int | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation_id,
+        direction=Direction.outbound,
+        role=role,
+        channel=channel,
+        text=text,
+        quick_replies=quick_replies or [],
+        status=OutboundStatus.pending,
+        reply_to_id=reply_to_id,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def replies_to(session: AsyncSession, inbound_id: int) -> list[Message]:
+    result = await session.exec(
+        select(Message).where(Message.reply_to_id == inbound_id).order_by(col(Message.id))
+    )
+    return list(result.all())
+
+
+async def undelivered_outbound(session: AsyncSession) -> list[Message]:
+    result = await session.exec(
+        select(Message)
+        .where(Message.direction == Direction.outbound, Message.status == OutboundStatus.pending)
+        .order_by(col(Message.id))
+    )
+    return list(result.all())
+
+
+async def mark_outbound(
+    session: AsyncSession,
+    message_id: int,
+    status: OutboundStatus,
+    *,
+    channel_message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, object] = {"status": status, "done_at": utcnow(), "error": error}
+    if channel_message_id is not None:
+        values["channel_message_id"] = channel_message_id
+    await session.exec(update(Message).where(col(Message.id) == message_id).values(**values))
+
+
+async def count_attempt(session: AsyncSession, message_id: int) -> None:
+    await session.exec(
+        update(Message)
+        .where(col(Message.id) == message_id)
+        .values(attempts=col(Message.attempts) + 1)
+    )
+
+
+async def transcript(
+    session: AsyncSession, conversation_id: int, *, after_id: int = 0, limit: int = 500
+) -> list[Message]:
+    result = await session.exec(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, col(Message.id) > after_id)
+        .order_by(col(Message.id))
+        .limit(limit)
+    )
+    return list(result.all())

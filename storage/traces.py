@@ -1,0 +1,26 @@
+"""Per-turn traces: what the graph did, which tools ran, how long each node took."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Trace
+
+
+async def add_trace(session: AsyncSession, trace: Trace) -> Trace:
+    session.add(trace)
+    await session.flush()
+    return trace
+
+
+async def traces_for_conversation(session: AsyncSession, conversation_id: int) -> list[Trace]:
+    result = await session.exec(
+        select(Trace).where(Trace.conversation_id == conversation_id).order_by(col(Trace.id))
+    )
+    return list(result.all())
+
+
+async def trace_for_message(session: AsyncSession, message_id: int) -> Trace | None:
+    result = await session.exec(select(Trace).where(Trace.message_id == message_id))
+    return result.first()

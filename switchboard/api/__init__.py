@@ -1,0 +1,1 @@
+"""HTTP routes owned by the composition root: admin, health, metrics."""

@@ -1,0 +1,85 @@
+"""Admin API (bearer `SWITCHBOARD_ADMIN_TOKEN`): transcripts with traces, tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from storage import customers, messages, tickets, traces
+from storage.models import Conversation, Ticket
+from switchboard.api.deps import AdminDep, SessionDep
+
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
+
+
+def _ticket(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "summary": ticket.summary,
+        "conversation_id": ticket.conversation_id,
+        "created_at": ticket.created_at.isoformat(),
+    }
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(conversation_id: int, session: SessionDep) -> dict[str, Any]:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HTTPException(404, f"conversation {conversation_id} not found")
+    customer = (
+        await customers.get_customer(session, conversation.customer_id)
+        if conversation.customer_id
+        else None
+    )
+    rows = await messages.transcript(session, conversation_id)
+    turns = await traces.traces_for_conversation(session, conversation_id)
+    return {
+        "conversation": {
+            "id": conversation.id,
+            "channel": conversation.channel,
+            "mode": conversation.mode.value,
+            "assignee": conversation.assignee,
+            "customer": customer.user_id if customer else None,
+            "created_at": conversation.created_at.isoformat(),
+        },
+        "messages": [
+            {
+                "id": m.id,
+                "direction": m.direction.value,
+                "role": m.role.value,
+                "text": m.text,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in rows
+        ],
+        "traces": [
+            {
+                "message_id": t.message_id,
+                "intent": t.intent,
+                "confidence": t.confidence,
+                "route": t.route,
+                "entities": t.entities.get("names", []),
+                "node_path": t.node_path,
+                "node_ms": t.node_ms,
+                "tools": t.tools,
+                "total_ms": t.total_ms,
+            }
+            for t in turns
+        ],
+        "tickets": [
+            _ticket(t) for t in await tickets.tickets_for_conversation(session, conversation_id)
+        ],
+    }
+
+
+@router.get("/tickets")
+async def list_tickets(session: SessionDep, customer: str) -> dict[str, Any]:
+    found = await customers.get_customer_by_user_id(session, customer)
+    if found is None or found.id is None:
+        raise HTTPException(404, f"no customer with user id {customer!r}")
+    return {"tickets": [_ticket(t) for t in await tickets.tickets_for_customer(session, found.id)]}

@@ -1,0 +1,42 @@
+"""Shared FastAPI dependencies: the runtime and the admin token check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from switchboard.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep):  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def require_admin(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    configured = runtime.settings.admin_token
+    if configured is None:
+        raise HTTPException(404, "admin API is off: set SWITCHBOARD_ADMIN_TOKEN to enable it")
+    scheme, _, token = (authorization or "").partition(" ")
+    expected = configured.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise HTTPException(401, "admin token missing or wrong")
+
+
+AdminDep = Depends(require_admin)

@@ -1,0 +1,111 @@
+"""The FastAPI application factory: routes, error mapping, and the runtime's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bots.base import InboundMessage, TurnResult
+from bots.webchat.adapter import WebchatAdapter
+from bots.webchat.api import create_webchat_router
+from storage.db import create_engine, session_factory
+from switchboard.api import admin, health
+from switchboard.engine import DeliveryPolicy
+from switchboard.runtime import Runtime, open_runtime
+from switchboard.settings import Settings, get_settings
+from switchboard.webchat_store import SqlWebchatBackend
+
+log = structlog.get_logger(__name__)
+STATIC = Path(__file__).resolve().parent.parent / "bots" / "webchat" / "static"
+
+
+class _EngineHandle:
+    """Routes are built before the engine starts; this forwards to it once it has."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    @property
+    def _runtime(self) -> Runtime:
+        runtime: Runtime = self._app.state.runtime
+        return runtime
+
+    async def submit(self, message: InboundMessage) -> TurnResult:
+        return await self._runtime.engine.submit(message)
+
+    async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
+        return await self._runtime.engine.handle(message, timeout=timeout)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        return "request body is not valid JSON"
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled", error=type(exc).__name__)
+        return _error(500, "internal error; it has been logged")
+
+
+def create_app(
+    settings: Settings | None = None, *, delivery: DeliveryPolicy | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    db = create_engine(settings.database_url)  # lazy: connects on first use
+    webchat = WebchatAdapter()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings, db=db, webchat=webchat, delivery=delivery) as runtime:
+            app.state.runtime = runtime
+            log.info("switchboard.started", database=settings.database_url.split("://")[0])
+            yield
+
+    app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    secret = settings.webchat_identity_secret
+    app.include_router(
+        create_webchat_router(
+            engine=_EngineHandle(app),
+            backend=SqlWebchatBackend(session_factory(db)),
+            adapter=webchat,
+            identity_secret=secret.get_secret_value() if secret else None,
+        )
+    )
+    app.include_router(admin.router)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        return FileResponse(STATIC / "demo.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="application/javascript")
+
+    return app

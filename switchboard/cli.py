@@ -1,0 +1,201 @@
+"""The `switchboard` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from switchboard.settings import ConfigError, Settings, get_settings
+
+app = typer.Typer(help="Switchboard: a self-hostable customer-support bot.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo company.", no_args_is_help=True)
+intents_app = typer.Typer(help="The local intent classifier.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers and their channel identities.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(intents_app, name="intents")
+app.add_typer(customers_app, name="customers")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web chat API, widget, webhooks, admin API and metrics."""
+    import uvicorn
+
+    from graph.policy import PolicyError, load_policy
+    from switchboard.app import create_app
+    from switchboard.logs import configure_logging
+
+    settings = _settings()
+    try:
+        load_policy(settings.policy_path)  # fail at start, in one line, not mid-request
+    except PolicyError as exc:
+        _fail(str(exc))
+    configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the schema (alembic)."""
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo company (customers, orders, charges, articles). Safe to repeat."""
+    from storage.db import create_engine, session_factory, transaction
+    from storage.demo import load_demo
+
+    settings = _settings()
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                return await load_demo(session)
+        finally:
+            await engine.dispose()
+
+    added = asyncio.run(run())
+    typer.echo("demo loaded: " + ", ".join(f"{n} {table} added" for table, n in added.items()))
+
+
+@app.command()
+def chat(
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Chat as this customer's user id (cus_maria).")
+    ] = None,
+) -> None:
+    """Talk to the bot in the terminal, through the same engine as every channel."""
+    from bots.base import InboundMessage
+    from bots.terminal import TerminalAdapter
+    from switchboard.runtime import open_runtime
+
+    settings = _settings()
+    chat_id = f"{as_user or 'anonymous'}:{uuid.uuid4().hex[:8]}"
+
+    async def run() -> None:
+        adapters = {"terminal": TerminalAdapter(typer.echo)}
+        async with open_runtime(settings, extra_adapters=adapters) as runtime:  # type: ignore[arg-type]
+            typer.echo(f"Chatting as {as_user or 'an anonymous visitor'}. Ctrl-D to quit.")
+            for number, line in enumerate(sys.stdin, start=1):
+                if not line.strip():
+                    continue
+                await runtime.engine.handle(
+                    InboundMessage(
+                        channel="terminal",
+                        channel_user_id=as_user or "anonymous",
+                        channel_chat_id=chat_id,
+                        channel_message_id=f"{chat_id}:{number}",
+                        text=line.rstrip("\n"),
+                        verified_user_id=as_user,
+                    )
+                )
+
+    asyncio.run(run())
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[str]]:
+    if not path.is_file():
+        _fail(f"no such file: {path}")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "text" not in rows[0] or "category" not in rows[0]:
+        _fail(f"{path}: expected a CSV with columns text,category")
+    return [r["text"] for r in rows], [r["category"] for r in rows]
+
+
+@intents_app.command("eval")
+def intents_eval(
+    data: Annotated[Path, typer.Option(help="CSV with text,category to evaluate on.")],
+    train: Annotated[
+        Path | None, typer.Option(help="Train on this CSV instead of the policy.")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="A model file from `intents train`.")] = None,
+) -> None:
+    """Accuracy and a per-intent report of the classifier on labelled data."""
+    import time
+
+    from sklearn.metrics import accuracy_score, classification_report
+
+    from graph.intents import IntentClassifier, train_classifier
+    from graph.policy import load_policy
+
+    texts, labels = _read_csv(data)
+    started = time.perf_counter()
+    if model is not None:
+        classifier = IntentClassifier.load(model)
+    elif train is not None:
+        classifier = train_classifier(*_read_csv(train))
+    else:
+        classifier = train_classifier(*load_policy(_settings().policy_path).training_data())
+    trained_s = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = [p.intent for p in classifier.predict_many(texts)]
+    rate = len(texts) / (time.perf_counter() - started)
+    typer.echo(classification_report(labels, predicted, zero_division=0))
+    typer.echo(f"accuracy: {accuracy_score(labels, predicted):.4f}")
+    typer.echo(f"training: {trained_s:.1f} s, predictions/s: {rate:,.0f}")
+
+
+@customers_app.command("link")
+def customers_link(
+    user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
+    channel: Annotated[str, typer.Option(help="telegram or slack.")],
+    channel_user_id: Annotated[str, typer.Option(help="The user's id on that channel.")],
+) -> None:
+    """Link a Telegram or Slack account to a customer, so tools may act for them."""
+    from storage import customers
+    from storage.db import create_engine, session_factory, transaction
+
+    settings = _settings()
+
+    async def run() -> bool:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                customer = await customers.get_customer_by_user_id(session, user_id)
+                if customer is None:
+                    return False
+                await customers.link_identity(
+                    session, customer=customer, channel=channel, channel_user_id=channel_user_id
+                )
+                return True
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        _fail(f"no customer with user id {user_id!r}")
+    typer.echo(f"linked {channel}:{channel_user_id} to {user_id}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,412 @@
+"""The engine: durable inbox, one turn at a time per conversation, outbox delivery.
+
+Every inbound message is inserted before anything else happens (a unique key makes
+webhook retries no-ops). Turns of one conversation run strictly in order; replies, the
+inbound row's status and the turn's trace are committed in one transaction, then
+delivered. On start, unprocessed inbound and undelivered outbound rows are resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.base import (
+    ChannelAdapter,
+    DeliveryFailed,
+    DeliveryRefused,
+    InboundMessage,
+    OutboundMessage,
+    Reply,
+    TurnResult,
+)
+from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from graph.state import Reply as GraphReply
+from storage import conversations, customers, messages, tickets, traces
+from storage.db import transaction
+from storage.models import (
+    Conversation,
+    Customer,
+    Direction,
+    InboundStatus,
+    Message,
+    Mode,
+    OutboundStatus,
+    Role,
+    StaffNotification,
+    Trace,
+    utcnow,
+)
+from switchboard import metrics
+
+log = structlog.get_logger(__name__)
+
+FALLBACK_REPLY = (
+    "Sorry, something went wrong on our side. I've let our team know, and a person will "
+    "follow up here."
+)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    attempts: int = 5
+    first_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        runner: TurnRunner,
+        adapters: Mapping[str, ChannelAdapter],
+        delivery: DeliveryPolicy | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._runner = runner
+        self.adapters = dict(adapters)
+        self._delivery = delivery or DeliveryPolicy()
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._finished: dict[int, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._accepting = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume what a previous process left: unprocessed turns, undelivered replies."""
+        self._accepting = True
+        async with self._sessions() as session:
+            pending = await messages.conversations_with_unprocessed_inbound(session)
+            undelivered = await messages.undelivered_outbound(session)
+        for message in undelivered:
+            self._spawn(self._deliver_outbox(message.id))  # type: ignore[arg-type]
+        for conversation_id in pending:
+            self._kick(conversation_id)
+        if pending or undelivered:
+            log.info("engine.resumed", turns=len(pending), replies=len(undelivered))
+
+    async def stop(self, timeout: float = 20.0) -> None:
+        """Stop accepting, then let in-flight turns finish (they resume on next start)."""
+        self._accepting = False
+        if self._tasks:
+            _, still_running = await asyncio.wait(list(self._tasks), timeout=timeout)
+            for task in still_running:
+                task.cancel()
+
+    # --- ingest ----------------------------------------------------------------------
+
+    async def submit(self, message: InboundMessage) -> TurnResult:
+        if not self._accepting:
+            raise RuntimeError("engine is not accepting messages")
+        async with transaction(self._sessions) as session:
+            customer = await self._customer_for(session, message)
+            conversation = await conversations.open_conversation(
+                session,
+                channel=message.channel,
+                channel_chat_id=message.channel_chat_id,
+                customer_id=customer.id if customer else None,
+            )
+            row, created = await messages.insert_inbound(
+                session,
+                Message(
+                    conversation_id=conversation.id,  # type: ignore[arg-type]
+                    direction=Direction.inbound,
+                    role=Role.customer,
+                    channel=message.channel,
+                    channel_message_id=message.channel_message_id,
+                    text=message.text,
+                    status=InboundStatus.received,
+                    created_at=message.received_at,
+                ),
+            )
+            message_id, conversation_id = row.id, row.conversation_id
+        assert message_id is not None
+        if not created:
+            metrics.DUPLICATES.labels(message.channel).inc()
+            return await self.result(message_id, duplicate=True)
+        metrics.INBOUND.labels(message.channel).inc()
+        self._kick(conversation_id)
+        return TurnResult(message_id, conversation_id, Mode.bot.value, ())
+
+    async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
+        submitted = await self.submit(message)
+        await self.wait_until_processed(submitted.message_id, timeout=timeout)
+        return await self.result(submitted.message_id, duplicate=submitted.duplicate)
+
+    async def wait_until_processed(self, message_id: int, *, timeout: float = 30.0) -> bool:
+        event = self._finished.setdefault(message_id, asyncio.Event())
+        try:
+            async with self._sessions() as session:
+                row = await session.get(Message, message_id)
+                if row is not None and row.status != InboundStatus.received:
+                    return True
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                return False
+            return True
+        finally:
+            self._finished.pop(message_id, None)
+
+    async def result(self, message_id: int, *, duplicate: bool = False) -> TurnResult:
+        async with self._sessions() as session:
+            row = await session.get(Message, message_id)
+            assert row is not None
+            conversation = await session.get(Conversation, row.conversation_id)
+            replies = await messages.replies_to(session, message_id)
+        assert conversation is not None
+        return TurnResult(
+            message_id=message_id,
+            conversation_id=row.conversation_id,
+            mode=conversation.mode.value,
+            replies=tuple(
+                Reply(r.id, r.text, tuple(r.quick_replies), r.role.value)  # type: ignore[arg-type]
+                for r in replies
+            ),
+            duplicate=duplicate,
+        )
+
+    async def _customer_for(
+        self, session: AsyncSession, message: InboundMessage
+    ) -> Customer | None:
+        if message.verified_user_id:
+            return await customers.get_customer_by_user_id(session, message.verified_user_id)
+        return await customers.find_customer_for_identity(
+            session, channel=message.channel, channel_user_id=message.channel_user_id
+        )
+
+    # --- turns -----------------------------------------------------------------------
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.create_task(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _kick(self, conversation_id: int) -> None:
+        self._spawn(self._drain(conversation_id))
+
+    def _lock(self, conversation_id: int) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def _drain(self, conversation_id: int) -> None:
+        """Process this conversation's waiting messages oldest first, one at a time."""
+        lock = self._lock(conversation_id)
+        async with lock:
+            while True:
+                async with self._sessions() as session:
+                    row = await messages.next_unprocessed_inbound(session, conversation_id)
+                if row is None:
+                    return
+                await self._process(row)
+
+    async def _process(self, inbound: Message) -> None:
+        assert inbound.id is not None
+        async with self._sessions() as session:
+            conversation = await session.get(Conversation, inbound.conversation_id)
+            customer = (
+                await session.get(Customer, conversation.customer_id)
+                if conversation and conversation.customer_id
+                else None
+            )
+        assert conversation is not None
+        if conversation.mode == Mode.human:
+            await self._relay_to_staff(inbound)
+        else:
+            outcome = await self._run_turn(inbound, conversation, customer)
+            outbox_ids = await self._commit_turn(inbound, outcome)
+            for outbox_id in outbox_ids:
+                await self._deliver_outbox(outbox_id)
+        event = self._finished.get(inbound.id)
+        if event is not None:
+            event.set()
+
+    async def _run_turn(
+        self, inbound: Message, conversation: Conversation, customer: Customer | None
+    ) -> TurnOutcome:
+        request = TurnRequest(
+            conversation_id=conversation.id,  # type: ignore[arg-type]
+            message_id=inbound.id,  # type: ignore[arg-type]
+            channel=conversation.channel,
+            text=inbound.text,
+            customer_id=customer.id if customer else None,
+            customer_name=customer.name if customer else None,
+            customer_vip=customer.vip if customer else False,
+        )
+        try:
+            with metrics.TURN_SECONDS.time():
+                outcome = await self._runner.run_turn(request)
+        except Exception as exc:  # never leave the customer in silence
+            log.exception("turn.failed", message_id=inbound.id, error=type(exc).__name__)
+            metrics.TURN_ERRORS.inc()
+            outcome = TurnOutcome(
+                replies=[GraphReply(text=FALLBACK_REPLY, quick_replies=[])],
+                route="error",
+                node_path=["error"],
+            )
+        metrics.TURNS.labels(outcome.route or "none").inc()
+        return outcome
+
+    async def _commit_turn(self, inbound: Message, outcome: TurnOutcome) -> list[int]:
+        """Replies, the inbound status and the trace: one transaction, all or nothing."""
+        assert inbound.id is not None
+        async with transaction(self._sessions) as session:
+            outbox = [
+                await messages.add_outbound(
+                    session,
+                    conversation_id=inbound.conversation_id,
+                    channel=inbound.channel,
+                    text=reply["text"],
+                    quick_replies=list(reply.get("quick_replies") or []),
+                    reply_to_id=inbound.id,
+                )
+                for reply in outcome.replies
+            ]
+            await messages.mark_inbound(
+                session,
+                inbound.id,
+                InboundStatus.failed if outcome.route == "error" else InboundStatus.processed,
+            )
+            if outcome.route == "error":
+                await tickets.record_notification(
+                    session,
+                    StaffNotification(
+                        kind="error",
+                        conversation_id=inbound.conversation_id,
+                        text=f"A turn failed on message {inbound.id}; the customer was told "
+                        "a person will follow up.",
+                        idempotency_key=f"msg:{inbound.id}:error",
+                    ),
+                )
+            await traces.add_trace(
+                session,
+                Trace(
+                    conversation_id=inbound.conversation_id,
+                    message_id=inbound.id,
+                    intent=outcome.intent,
+                    confidence=outcome.confidence,
+                    route=outcome.route,
+                    node_path=outcome.node_path,
+                    tools=outcome.tools,
+                    node_ms=outcome.node_ms,
+                    entities={"names": outcome.entities},
+                    total_ms=outcome.total_ms,
+                ),
+            )
+            conversation = await session.get(Conversation, inbound.conversation_id)
+            if conversation is not None:
+                conversation.last_intent = outcome.intent or conversation.last_intent
+                conversation.updated_at = utcnow()
+                session.add(conversation)
+        return [row.id for row in outbox if row.id is not None]
+
+    async def _relay_to_staff(self, inbound: Message) -> None:
+        """Human mode: the bot stays quiet and every customer message reaches staff."""
+        assert inbound.id is not None
+        async with transaction(self._sessions) as session:
+            await tickets.record_notification(
+                session,
+                StaffNotification(
+                    kind="customer_message",
+                    conversation_id=inbound.conversation_id,
+                    text=inbound.text,
+                    idempotency_key=f"msg:{inbound.id}:relay",
+                ),
+            )
+            await messages.mark_inbound(session, inbound.id, InboundStatus.processed)
+
+    # --- delivery --------------------------------------------------------------------
+
+    async def send_staff_reply(self, conversation_id: int, text: str) -> int:
+        """Queue and deliver a staff member's message to the customer's channel."""
+        async with transaction(self._sessions) as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise LookupError(f"conversation {conversation_id} not found")
+            row = await messages.add_outbound(
+                session,
+                conversation_id=conversation_id,
+                channel=conversation.channel,
+                text=text,
+                role=Role.staff,
+            )
+        assert row.id is not None
+        async with self._lock(conversation_id):
+            await self._deliver_outbox(row.id)
+        return row.id
+
+    async def _deliver_outbox(self, outbox_id: int) -> None:
+        async with self._sessions() as session:
+            row = await session.get(Message, outbox_id)
+            conversation = await session.get(Conversation, row.conversation_id) if row else None
+        if row is None or conversation is None or row.status != OutboundStatus.pending:
+            return
+        adapter = self.adapters.get(row.channel)
+        if adapter is None:
+            await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
+            return
+        outbound = OutboundMessage(
+            outbox_id=outbox_id,
+            conversation_id=row.conversation_id,
+            channel=row.channel,
+            channel_chat_id=conversation.channel_chat_id,
+            text=row.text,
+            quick_replies=tuple(row.quick_replies),
+            role=row.role.value,
+        )
+        backoff = self._delivery.first_backoff_s
+        for attempt in range(1, self._delivery.attempts + 1):
+            try:
+                delivered = await adapter.send(outbound)
+            except DeliveryRefused as exc:
+                await self._mark_failed(row, conversation, str(exc))
+                return
+            except Exception as exc:
+                retry_after = exc.retry_after if isinstance(exc, DeliveryFailed) else None
+                log.warning(
+                    "delivery.retry", outbox_id=outbox_id, attempt=attempt, error=str(exc)[:200]
+                )
+                async with transaction(self._sessions) as session:
+                    await messages.count_attempt(session, outbox_id)
+                if attempt == self._delivery.attempts:
+                    await self._mark_failed(row, conversation, str(exc))
+                    return
+                await asyncio.sleep(retry_after if retry_after is not None else backoff)
+                backoff = min(backoff * 2, self._delivery.max_backoff_s)
+                continue
+            async with transaction(self._sessions) as session:
+                ids = delivered.channel_message_ids
+                await messages.mark_outbound(
+                    session,
+                    outbox_id,
+                    OutboundStatus.delivered,
+                    channel_message_id=f"out:{outbox_id}:{ids[0]}" if ids else None,
+                )
+            metrics.DELIVERED.labels(row.channel).inc()
+            return
+
+    async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
+        metrics.DELIVERY_FAILURES.labels(row.channel).inc()
+        log.warning("delivery.failed", outbox_id=row.id, error=error[:200])
+        async with transaction(self._sessions) as session:
+            await messages.mark_outbound(
+                session,
+                row.id,
+                OutboundStatus.failed,
+                error=error[:500],  # type: ignore[arg-type]
+            )
+            fresh = await session.get(Conversation, conversation.id)
+            if fresh is not None:
+                fresh.delivery_error = error[:500]
+                session.add(fresh)

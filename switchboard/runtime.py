@@ -1,0 +1,79 @@
+"""Building the running system from settings: database, policy, classifier, graph, engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import tools.catalog  # noqa: F401  (registers the built-in tools)
+from bots.base import ChannelAdapter
+from bots.webchat.adapter import WebchatAdapter
+from graph.intents import IntentClassifier, train_classifier
+from graph.policy import Policy, load_policy
+from graph.runner import TurnRunner
+from storage.checkpoints import open_checkpointer
+from storage.db import create_engine, session_factory
+from switchboard.engine import DeliveryPolicy, Engine
+from switchboard.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    classifier: IntentClassifier
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    webchat: WebchatAdapter
+
+
+async def load_classifier(policy: Policy) -> IntentClassifier:
+    """A trained model file from the policy, else train on the policy's examples
+    (in a thread: training is CPU work and must not block the event loop)."""
+    if policy.classifier.model_path is not None:
+        return await asyncio.to_thread(IntentClassifier.load, policy.classifier.model_path)
+    texts, labels = policy.training_data()
+    return await asyncio.to_thread(train_classifier, texts, labels)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    db: AsyncEngine | None = None,
+    webchat: WebchatAdapter | None = None,
+    extra_adapters: dict[str, ChannelAdapter] | None = None,
+    delivery: DeliveryPolicy | None = None,
+) -> AsyncIterator[Runtime]:
+    policy = load_policy(settings.policy_path)
+    classifier = await load_classifier(policy)
+    db = db or create_engine(settings.database_url)
+    sessions = session_factory(db)
+    webchat = webchat or WebchatAdapter()
+    adapters: dict[str, ChannelAdapter] = {"webchat": webchat, **(extra_adapters or {})}
+    try:
+        async with open_checkpointer(settings.database_url) as saver:
+            runner = TurnRunner(
+                saver=saver,
+                policy=policy,
+                classifier=classifier,
+                sessions=sessions,
+                max_chars=settings.max_message_chars,
+            )
+            engine = Engine(sessions=sessions, runner=runner, adapters=adapters, delivery=delivery)
+            await engine.start()
+            try:
+                yield Runtime(settings, policy, classifier, db, sessions, engine, webchat)
+            finally:
+                await engine.stop()
+    finally:
+        await db.dispose()

@@ -1,0 +1,89 @@
+"""The web chat backend over storage: sessions tied to customers, transcript by session."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.webchat.backend import HistoryItem, WebchatSessionInfo
+from storage import customers
+from storage.db import transaction
+from storage.models import Conversation, Customer, Message, Mode
+
+
+class SqlWebchatBackend:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create_session(
+        self, *, session_id: str, token_hash: str, verified_user_id: str | None, name: str | None
+    ) -> None:
+        async with transaction(self._sessions) as session:
+            customer_id = None
+            if verified_user_id is not None:
+                customer = await customers.get_customer_by_user_id(session, verified_user_id)
+                if customer is None:
+                    # The site vouched for this user: they are a customer from now on.
+                    customer = Customer(user_id=verified_user_id, name=name)
+                    session.add(customer)
+                    await session.flush()
+                customer_id = customer.id
+            await customers.create_webchat_session(
+                session,
+                session_id=session_id,
+                token_hash=token_hash,
+                customer_id=customer_id,
+                name=name,
+            )
+
+    async def find_session(self, token_hash: str) -> WebchatSessionInfo | None:
+        async with self._sessions() as session:
+            row = await customers.get_webchat_session_by_token_hash(session, token_hash)
+            if row is None:
+                return None
+            customer = (
+                await customers.get_customer(session, row.customer_id) if row.customer_id else None
+            )
+        return WebchatSessionInfo(
+            session_id=row.id,
+            verified_user_id=customer.user_id if customer else None,
+            name=row.name,
+        )
+
+    async def history(self, session_id: str, *, after_id: int) -> list[HistoryItem]:
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)  # type: ignore[arg-type]
+                .where(
+                    Conversation.channel == "webchat",
+                    Conversation.channel_chat_id == session_id,
+                    col(Message.id) > after_id,
+                )
+                .order_by(col(Message.id))
+                .limit(500)
+            )
+            return [
+                HistoryItem(
+                    id=m.id,  # type: ignore[arg-type]
+                    role=m.role.value,
+                    text=m.text,
+                    quick_replies=tuple(m.quick_replies),
+                    created_at=m.created_at,
+                )
+                for m in rows.all()
+            ]
+
+    async def mode(self, session_id: str) -> str:
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(Conversation.mode)
+                .where(
+                    Conversation.channel == "webchat", Conversation.channel_chat_id == session_id
+                )
+                .order_by(col(Conversation.id).desc())
+                .limit(1)
+            )
+            mode = rows.first()
+        return (mode or Mode.bot).value if isinstance(mode, Mode) else str(mode or "bot")

@@ -1,0 +1,87 @@
+"""The tool seam: a registry of documented functions with a risk level, and the `ToolBox`
+that calls them for one verified customer and records what was called.
+
+The customer comes from the engine (`Caller`), never from a tool argument, so neither a
+workflow bug nor a model can act on someone else's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+Risk = Literal["read", "write", "sensitive"]
+
+
+class ToolError(Exception):
+    """A tool could not do what was asked; the message is safe to show staff."""
+
+
+class NotVerified(ToolError):
+    """The tool needs a verified customer and this conversation has none."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a tool acts for: set by the engine from the verified identity."""
+
+    conversation_id: int
+    message_id: int
+    channel: str
+    customer_id: int | None = None
+
+    def idempotency_key(self, purpose: str) -> str:
+        # One effect per purpose per inbound message, however often the turn is re-run.
+        return f"msg:{self.message_id}:{purpose}"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    risk: Risk
+    public: bool
+    func: Callable[..., Awaitable[Any]]
+
+    @property
+    def description(self) -> str:
+        return (self.func.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool(name: str, *, risk: Risk, public: bool = False) -> Callable[[Any], Any]:
+    """Register a tool. The docstring is what staff and the model read about it."""
+
+    def register(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        REGISTRY[name] = ToolSpec(name=name, risk=risk, public=public, func=func)
+        return func
+
+    return register
+
+
+@dataclass
+class ToolBox:
+    """Calls tools for one turn of one conversation and records each call."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    caller: Caller
+    calls: list[str] = field(default_factory=list)
+
+    async def call(self, name: str, **arguments: Any) -> Any:
+        spec = REGISTRY.get(name)
+        if spec is None:
+            raise ToolError(f"unknown tool {name}")
+        if not spec.public and self.caller.customer_id is None:
+            raise NotVerified(f"{name} needs a verified customer")
+        self.calls.append(name)
+        async with self.sessions() as session, session.begin():
+            return await spec.func(session, self.caller, **arguments)
+
+    @property
+    def verified(self) -> bool:
+        return self.caller.customer_id is not None

@@ -1,0 +1,91 @@
+"""Payments: the customer's charges and duplicate detection (demo provider: SQL tables)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.commerce import charges_for_customer, orders_by_ids
+from tools.base import Caller, tool
+
+DUPLICATE_WINDOW = timedelta(hours=24)
+HISTORY = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ChargeInfo:
+    charge_id: str
+    order_number: str | None
+    amount_cents: int
+    currency: str
+    status: str
+    failure_reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DuplicateCharge:
+    """Successful charges for the same purchase; all but the first are duplicates."""
+
+    order_number: str | None
+    amount_cents: int
+    currency: str
+    charge_ids: tuple[str, ...]
+    duplicate_ids: tuple[str, ...]
+
+    @property
+    def refundable_cents(self) -> int:
+        return self.amount_cents * len(self.duplicate_ids)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@tool("payments.list_charges", risk="read")
+async def list_charges(session: AsyncSession, caller: Caller) -> list[ChargeInfo]:
+    """List the verified customer's card charges of the last 30 days, oldest first,
+    including failed attempts (which were not charged)."""
+    assert caller.customer_id is not None
+    since = datetime.now(UTC) - HISTORY
+    charges = await charges_for_customer(session, caller.customer_id, since=since)
+    orders = await orders_by_ids(session, [c.order_id for c in charges if c.order_id])
+    return [
+        ChargeInfo(
+            charge_id=c.charge_id,
+            order_number=orders[c.order_id].number if c.order_id in orders else None,
+            amount_cents=c.amount_cents,
+            currency=c.currency,
+            status=c.status,
+            failure_reason=c.failure_reason,
+            created_at=_aware(c.created_at),
+        )
+        for c in charges
+    ]
+
+
+def find_duplicate_charges(charges: list[ChargeInfo]) -> list[DuplicateCharge]:
+    """Group successful charges by purchase (order, or amount when there is no order) and
+    report groups with more than one charge within 24 hours of the first."""
+    groups: dict[tuple[str | None, int, str], list[ChargeInfo]] = defaultdict(list)
+    for charge in charges:
+        if charge.status == "succeeded":
+            groups[(charge.order_number, charge.amount_cents, charge.currency)].append(charge)
+    duplicates = []
+    for (order_number, amount, currency), group in groups.items():
+        group.sort(key=lambda c: c.created_at)
+        close = [c for c in group if c.created_at - group[0].created_at <= DUPLICATE_WINDOW]
+        if len(close) > 1:
+            ids = tuple(c.charge_id for c in close)
+            duplicates.append(DuplicateCharge(order_number, amount, currency, ids, ids[1:]))
+    return duplicates
+
+
+@tool("payments.find_duplicates", risk="read")
+async def find_duplicates(session: AsyncSession, caller: Caller) -> list[DuplicateCharge]:
+    """Check the verified customer's recent charges for the same purchase charged more than
+    once. Returns each duplicate with its order, amount and charge ids."""
+    return find_duplicate_charges(await list_charges(session, caller))
