@@ -17,6 +17,7 @@ from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
 from storage.db import create_engine, session_factory
 from switchboard.api import admin, health
+from switchboard.channels import build_channels
 from switchboard.engine import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings, get_settings
@@ -78,16 +79,37 @@ def create_app(
     settings = settings or get_settings()
     db = create_engine(settings.database_url)  # lazy: connects on first use
     webchat = WebchatAdapter()
+    channels = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, db=db, webchat=webchat, delivery=delivery) as runtime:
+        assert channels is not None
+        async with open_runtime(
+            settings,
+            db=db,
+            webchat=webchat,
+            extra_adapters=channels.adapters,
+            delivery=delivery,
+        ) as runtime:
             app.state.runtime = runtime
-            log.info("switchboard.started", database=settings.database_url.split("://")[0])
-            yield
+            for start in channels.on_start:
+                await start()
+            log.info(
+                "switchboard.started",
+                database=settings.database_url.split("://")[0],
+                channels=["webchat", *channels.adapters],
+            )
+            try:
+                yield
+            finally:
+                for stop in channels.on_stop:
+                    await stop()
 
     app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    channels = build_channels(settings, _EngineHandle(app))
+    for router in channels.routers:
+        app.include_router(router)
     secret = settings.webchat_identity_secret
     app.include_router(
         create_webchat_router(

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from switchboard.cli_slack import slack_app
+from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
 
 app = typer.Typer(help="Switchboard: a self-hostable customer-support bot.", no_args_is_help=True)
@@ -22,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(intents_app, name="intents")
 app.add_typer(customers_app, name="customers")
+app.add_typer(telegram_app, name="telegram")
+app.add_typer(slack_app, name="slack")
 
 
 def _settings() -> Settings:

@@ -1,0 +1,34 @@
+"""The channel table: which adapters run, built from settings.
+
+One entry per channel. A channel whose credentials are absent is simply off. Each entry
+contributes an adapter (for delivery), optional HTTP routes (webhooks) and optional
+start/stop hooks (client sessions, socket-mode connections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+
+from bots.base import ChannelAdapter, EngineHandle
+from switchboard.settings import Settings
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ChannelSetup:
+    adapters: dict[str, ChannelAdapter] = field(default_factory=dict)
+    routers: list[APIRouter] = field(default_factory=list)
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+
+
+def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
+    """Web chat is always on (see `switchboard.app`); the rest depend on credentials."""
+    setup = ChannelSetup()
+    # Telegram (bots/telegram): enabled by TELEGRAM_BOT_TOKEN.
+    # Slack (bots/slack): enabled by SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
+    return setup

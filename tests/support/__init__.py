@@ -1,0 +1,1 @@
+"""Test infrastructure: real databases, a real server, fake platform servers."""
