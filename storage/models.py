@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -89,7 +89,8 @@ class Conversation(SQLModel, table=True):
     channel: str = Field(max_length=32)
     channel_chat_id: str = Field(max_length=128)
     customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
-    mode: Mode = Field(default=Mode.bot, max_length=16)
+    # Enums are stored as plain strings: portable, and new values need no type migration.
+    mode: Mode = Field(default=Mode.bot, sa_type=String(16))
     assignee: str | None = Field(default=None, max_length=128)
     last_intent: str | None = Field(default=None, max_length=64)
     delivery_error: str | None = Field(default=None, max_length=500)
@@ -108,8 +109,8 @@ class Message(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversations.id")
-    direction: Direction = Field(max_length=16)
-    role: Role = Field(max_length=16)
+    direction: Direction = Field(sa_type=String(16))
+    role: Role = Field(sa_type=String(16))
     channel: str = Field(max_length=32)
     channel_message_id: str | None = Field(default=None, max_length=191)
     text: str
@@ -224,4 +225,34 @@ class KbArticle(SQLModel, table=True):
     title: str = Field(max_length=255)
     body: str
     url: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+
+
+class Approval(SQLModel, table=True):
+    """A sensitive tool call waiting for a person's decision; decided exactly once."""
+
+    __tablename__ = "approvals"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    message_id: int = Field(foreign_key="messages.id")
+    tool: str = Field(max_length=64)
+    arguments: dict[str, Any] = _json({})
+    summary: str
+    status: str = Field(default="pending", max_length=16)  # pending | approved | denied
+    decided_by: str | None = Field(default=None, max_length=128)
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
+    created_at: datetime = _ts()
+
+
+class StaffThread(SQLModel, table=True):
+    """Where a conversation's staff discussion lives on the staff platform (Slack thread)."""
+
+    __tablename__ = "staff_threads"
+    __table_args__ = (UniqueConstraint("platform", "thread_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    platform: str = Field(max_length=32)
+    channel_ref: str = Field(max_length=64)
+    thread_ref: str = Field(max_length=64)
     created_at: datetime = _ts()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -77,6 +77,19 @@ class Engine:
         self._finished: dict[int, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
+        self._listeners: list[Callable[[int], Awaitable[None]]] = []
+
+    def on_conversation_changed(self, listener: Callable[[int], Awaitable[None]]) -> None:
+        """Call `listener(conversation_id)` after every committed turn or relayed message,
+        e.g. so the staff desk can post new staff notifications."""
+        self._listeners.append(listener)
+
+    async def _changed(self, conversation_id: int) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(conversation_id)
+            except Exception:
+                log.exception("engine.listener_failed", conversation_id=conversation_id)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -228,6 +241,7 @@ class Engine:
             outbox_ids = await self._commit_turn(inbound, outcome)
             for outbox_id in outbox_ids:
                 await self._deliver_outbox(outbox_id)
+        await self._changed(inbound.conversation_id)
         event = self._finished.get(inbound.id)
         if event is not None:
             event.set()
