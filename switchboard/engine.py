@@ -179,9 +179,9 @@ class Engine:
         return TurnResult(
             message_id=message_id,
             conversation_id=row.conversation_id,
-            mode=conversation.mode.value,
+            mode=str(conversation.mode),
             replies=tuple(
-                Reply(r.id, r.text, tuple(r.quick_replies), r.role.value)  # type: ignore[arg-type]
+                Reply(r.id, r.text, tuple(r.quick_replies), str(r.role))  # type: ignore[arg-type]
                 for r in replies
             ),
             duplicate=duplicate,
@@ -377,7 +377,7 @@ class Engine:
             channel_chat_id=conversation.channel_chat_id,
             text=row.text,
             quick_replies=tuple(row.quick_replies),
-            role=row.role.value,
+            role=str(row.role),
         )
         backoff = self._delivery.first_backoff_s
         for attempt in range(1, self._delivery.attempts + 1):

@@ -67,7 +67,7 @@ class SqlWebchatBackend:
             return [
                 HistoryItem(
                     id=m.id,  # type: ignore[arg-type]
-                    role=m.role.value,
+                    role=str(m.role),
                     text=m.text,
                     quick_replies=tuple(m.quick_replies),
                     created_at=m.created_at,
@@ -86,4 +86,4 @@ class SqlWebchatBackend:
                 .limit(1)
             )
             mode = rows.first()
-        return (mode or Mode.bot).value if isinstance(mode, Mode) else str(mode or "bot")
+        return str(mode or Mode.bot)

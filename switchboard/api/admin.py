@@ -41,7 +41,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
         "conversation": {
             "id": conversation.id,
             "channel": conversation.channel,
-            "mode": conversation.mode.value,
+            "mode": str(conversation.mode),
             "assignee": conversation.assignee,
             "customer": customer.user_id if customer else None,
             "created_at": conversation.created_at.isoformat(),
@@ -49,8 +49,8 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
         "messages": [
             {
                 "id": m.id,
-                "direction": m.direction.value,
-                "role": m.role.value,
+                "direction": str(m.direction),
+                "role": str(m.role),
                 "text": m.text,
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
