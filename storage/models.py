@@ -147,8 +147,9 @@ class StaffNotification(SQLModel, table=True):
     kind: str = Field(max_length=32)
     conversation_id: int | None = Field(default=None, foreign_key="conversations.id")
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    approval_id: int | None = Field(default=None, foreign_key="approvals.id")
     text: str
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
     idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
     created_at: datetime = _ts()
 
