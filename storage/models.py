@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -220,13 +220,34 @@ class Charge(SQLModel, table=True):
 
 
 class KbArticle(SQLModel, table=True):
+    """A help-centre page. Imported pages carry their `source` path and a content hash, so
+    a re-import changes only what changed; rows without a source are hand-made (demo)."""
+
     __tablename__ = "kb_articles"
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, max_length=128)
     title: str = Field(max_length=255)
     body: str
     url: str | None = Field(default=None, max_length=500)
+    source: str | None = Field(default=None, unique=True, max_length=500)
+    content_hash: str | None = Field(default=None, max_length=64)
+    retired: bool = False
+    imported_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
+
+
+class KbPassage(SQLModel, table=True):
+    """One searchable piece of an article: a heading's section, capped in size.
+    `heading` is the path from the title down ("Refunds > Card payments")."""
+
+    __tablename__ = "kb_passages"
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="kb_articles.id", index=True, ondelete="CASCADE")
+    position: int
+    heading: str = Field(max_length=1000)
+    text: str
+    embedding: bytes | None = Field(default=None, sa_type=LargeBinary)
+    embedding_model: str | None = Field(default=None, max_length=64)
 
 
 class Approval(SQLModel, table=True):
