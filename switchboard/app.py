@@ -92,6 +92,8 @@ def create_app(
             delivery=delivery,
         ) as runtime:
             app.state.runtime = runtime
+            for attach in channels.on_runtime:
+                await attach(runtime)
             for start in channels.on_start:
                 await start()
             log.info(

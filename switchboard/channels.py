@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
 from bots.base import ChannelAdapter, EngineHandle
 from switchboard.settings import Settings
 
+if TYPE_CHECKING:
+    from switchboard.runtime import Runtime
+
 Hook = Callable[[], Awaitable[None]]
+RuntimeHook = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass
@@ -24,6 +29,8 @@ class ChannelSetup:
     routers: list[APIRouter] = field(default_factory=list)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    on_runtime: list[RuntimeHook] = field(default_factory=list)
+    """Start hooks that need the running system (engine, database, policy): the staff desk."""
 
 
 def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
