@@ -1,18 +1,16 @@
 """Web chat HTTP API: sessions, messages, history, and a WebSocket for live replies."""
 
-import asyncio
-import contextlib
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from pydantic import BaseModel, Field, field_validator
-from starlette.websockets import WebSocketDisconnect
 
 from bots.base import EngineHandle, InboundMessage, TurnResult
 from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.backend import WebchatBackend, WebchatSessionInfo
 from bots.webchat.identity import hash_token, verify_user_hash
+from bots.webchat.live import add_live_route
 
 
 class SessionCreate(BaseModel):
@@ -83,6 +81,7 @@ def create_webchat_router(
     adapter: WebchatAdapter,
     identity_secret: str | None,
     turn_timeout_s: float = 30.0,
+    heartbeat_s: float = 20.0,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/webchat", tags=["webchat"])
 
@@ -156,47 +155,6 @@ def create_webchat_router(
             mode=await backend.mode(session.session_id),
         )
 
-    @router.websocket("/ws")
-    async def live(websocket: WebSocket, token: str = "") -> None:
-        found = await backend.find_session(hash_token(token)) if token else None
-        if found is None:
-            await websocket.close(code=4401, reason="unknown session token")
-            return
-        await websocket.accept()
-        queue = adapter.listen(found.session_id)
-        receiver = asyncio.create_task(_drain_client(websocket))
-        try:
-            while not receiver.done():
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when="FIRST_COMPLETED")
-                if getter not in done:
-                    getter.cancel()
-                    break
-                message = getter.result()
-                await websocket.send_json(
-                    {
-                        "type": "message",
-                        "message": {
-                            "id": message.outbox_id,
-                            "role": message.role,
-                            "text": message.text,
-                            "quick_replies": list(message.quick_replies),
-                        },
-                    }
-                )
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            adapter.forget(found.session_id, queue)
-            receiver.cancel()
-            with contextlib.suppress(Exception):
-                await websocket.close()
+    add_live_route(router, backend=backend, adapter=adapter, heartbeat_s=heartbeat_s)
 
     return router
-
-
-async def _drain_client(websocket: WebSocket) -> None:
-    """Read (and ignore) client frames so a closed socket is noticed promptly."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await websocket.receive_text()

@@ -1,0 +1,145 @@
+"""The web chat WebSocket over a real server: auth, live replies, staff messages, modes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+
+from bots.base import OutboundMessage
+from bots.webchat.adapter import QUEUE_SIZE, WebchatAdapter
+from storage.conversations import set_mode
+from storage.db import transaction
+from storage.models import Mode
+from tests.conftest import WebchatClient, open_webchat
+from tests.support.server import LiveServer
+
+SEED = "My payment failed twice, but I was still charged. I need this fixed today."
+TIMEOUT = 10.0
+
+
+@pytest.fixture
+async def aio() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def ws_url(server: LiveServer, token: str | None = None) -> str:
+    base = server.url.replace("http://", "ws://") + "/api/webchat/ws"
+    return f"{base}?token={token}" if token is not None else base
+
+
+async def next_frame(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next frame of `kind`, skipping heartbeats and other kinds."""
+    while True:
+        frame = await ws.receive(timeout=TIMEOUT)
+        assert frame.type == aiohttp.WSMsgType.TEXT, (frame.type, frame.data, frame.extra)
+        data: dict[str, Any] = json.loads(frame.data)
+        if data["type"] == kind:
+            return data
+
+
+async def connect(
+    aio: aiohttp.ClientSession, server: LiveServer, visitor: WebchatClient
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await aio.ws_connect(ws_url(server, visitor.token))
+    ready = await next_frame(ws, "ready")
+    assert ready["session_id"] == visitor.session_id
+    return ws
+
+
+async def test_reply_is_pushed_with_the_id_the_http_answer_has(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    maria = await open_webchat(http, "cus_maria")
+    async with await connect(aio, server, maria) as ws:
+        turn = await maria.say(SEED)
+        pushed = (await next_frame(ws, "message"))["message"]
+
+    reply = turn["replies"][0]
+    assert pushed["id"] == reply["id"]
+    assert pushed["role"] == "bot"
+    assert pushed["text"] == reply["text"]
+    assert "duplicate charge" in pushed["text"]
+    assert pushed["created_at"]
+
+
+async def test_token_in_first_frame_keeps_it_out_of_the_url(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    visitor = await open_webchat(http)
+    async with aio.ws_connect(ws_url(server)) as ws:
+        await ws.send_json({"type": "auth", "token": visitor.token})
+        ready = await next_frame(ws, "ready")
+        assert ready["session_id"] == visitor.session_id
+        assert ready["mode"] == "bot"
+        await ws.send_json({"type": "ping"})
+        assert (await next_frame(ws, "pong"))["type"] == "pong"
+
+
+@pytest.mark.parametrize("token", ["", "not-a-real-token"])
+async def test_unknown_token_is_closed_with_4401(
+    server: LiveServer, aio: aiohttp.ClientSession, token: str
+) -> None:
+    async with aio.ws_connect(ws_url(server, token)) as ws:
+        if not token:
+            await ws.send_str("garbage, not an auth frame")
+        frame = await ws.receive(timeout=TIMEOUT)
+        assert frame.type == aiohttp.WSMsgType.CLOSE
+        assert ws.close_code == 4401
+
+
+async def test_staff_message_reaches_only_that_session(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    sam = await open_webchat(http, "cus_sam")
+    other = await open_webchat(http)
+    turn = await sam.say("I want to talk to a person")
+    async with await connect(aio, server, sam) as ws, await connect(aio, server, other) as peer:
+        staff_id = await server.runtime.engine.send_staff_reply(
+            turn["conversation_id"], "Hi Sam, this is Dana from billing."
+        )
+        pushed = (await next_frame(ws, "message"))["message"]
+        await peer.send_json({"type": "ping"})
+        # The peer's next frame is its pong: nothing of Sam's was pushed to it.
+        peer_frame = json.loads((await peer.receive(timeout=TIMEOUT)).data)
+
+    assert pushed == {**pushed, "id": staff_id, "role": "staff"}
+    assert pushed["text"] == "Hi Sam, this is Dana from billing."
+    assert peer_frame == {"type": "pong"}
+    history = await sam.history()
+    assert history["messages"][-1]["role"] == "staff"
+
+
+async def test_handoff_and_hand_back_are_pushed_as_mode_changes(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    visitor = await open_webchat(http)
+    async with await connect(aio, server, visitor) as ws:
+        turn = await visitor.say("I want to talk to a person")
+        assert turn["mode"] == "human"
+        assert (await next_frame(ws, "mode"))["mode"] == "human"
+
+        # Staff hand the conversation back (as the staff desk does), and the engine says so.
+        async with transaction(server.runtime.sessions) as session:
+            await set_mode(session, turn["conversation_id"], Mode.bot)
+        await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+        assert (await next_frame(ws, "mode"))["mode"] == "bot"
+
+
+async def test_a_lagging_listener_is_told_to_catch_up_instead_of_dropping_silently() -> None:
+    adapter = WebchatAdapter()
+    listener = adapter.listen("ws_1")
+    for i in range(QUEUE_SIZE + 10):
+        await adapter.send(OutboundMessage(i, 1, "webchat", "ws_1", f"reply {i}"))
+
+    kinds = [listener.queue.get_nowait().kind for _ in range(listener.queue.qsize())]
+    assert kinds[-1] == "lagging"
+    assert kinds.count("lagging") == 1
+    assert len(kinds) < QUEUE_SIZE + 1
+    adapter.forget("ws_1", listener)
+    assert adapter.open_sockets() == 0
