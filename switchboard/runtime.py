@@ -70,6 +70,8 @@ async def open_runtime(
                 max_chars=settings.max_message_chars,
             )
             engine = Engine(sessions=sessions, runner=runner, adapters=adapters, delivery=delivery)
+            # Open widget sockets re-read the conversation's mode (handoff, hand-back).
+            engine.on_conversation_changed(webchat.conversation_changed)
             await engine.start()
             try:
                 yield Runtime(settings, policy, classifier, db, sessions, engine, webchat)
