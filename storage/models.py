@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -278,3 +287,26 @@ class StaffThread(SQLModel, table=True):
     channel_ref: str = Field(max_length=64)
     thread_ref: str = Field(max_length=64)
     created_at: datetime = _ts()
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code a customer sends in a chat app (`/link <code>`) to prove who they
+    are; only its SHA-256 is stored, like a password."""
+
+    __tablename__ = "link_codes"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    used_channel: str | None = Field(default=None, max_length=32)
+    used_channel_user_id: str | None = Field(default=None, max_length=128)
+    used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = _ts()
+
+
+class ChannelCursor(SQLModel, table=True):
+    """How far a channel has read a platform's update stream (Telegram long polling)."""
+
+    __tablename__ = "channel_cursors"
+    name: str = Field(primary_key=True, max_length=64)
+    position: int = Field(sa_type=BigInteger)
+    updated_at: datetime = _ts()
