@@ -5,6 +5,7 @@ Nothing else in the code base reads `os.environ`; everything receives a `Setting
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,6 +71,31 @@ class Settings(BaseSettings):
             raise ValueError(f"no policy file at {value}")
         return value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        left, _, right = (value.get_secret_value() if value else "").partition(":")
+        if value is not None and not (left.isdigit() and right and " " not in right):
+            raise ValueError("not a bot token (expected <bot id>:<secret> from @BotFather)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for setWebhook's secret_token.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_api_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_model)
@@ -88,7 +114,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
-        raise ConfigError(f"config error: {_env_name(field)}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"config error: {_env_name(field)}: {message}") from None
 
 
 @lru_cache(maxsize=1)
