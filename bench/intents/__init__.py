@@ -1,0 +1,1 @@
+"""Intent classifier benchmark on banking77: `python -m bench.intents [--data DIR]`."""
