@@ -1,90 +1,238 @@
-"""Knowledge-base full-text search: SQLite FTS5 (bm25) or PostgreSQL ts_rank."""
+"""Knowledge-base search over passages: lexical, semantic, and both fused.
+
+Lexical is SQLite FTS5 (bm25, headings weighted above text) or PostgreSQL full text
+(`ts_rank_cd` over a weighted GIN index). Semantic compares a query vector, computed by
+the caller, with the passage vectors stored at import: the vectors of the live passages
+are read once into a matrix and reused until the passages change, so a query costs a
+dot product, not a scan of the table. Hybrid fuses the two rankings by reciprocal rank
+fusion, which needs no score calibration between them. Retired articles are never found.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import text
+import numpy as np
+from sqlalchemy import bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-_WORD = re.compile(r"[a-z0-9]{3,}")
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "are",
-        "can",
-        "how",
-        "what",
-        "when",
-        "where",
-        "which",
-        "with",
-        "does",
-        "have",
-        "has",
-        "was",
-        "not",
-        "this",
-        "that",
-        "from",
-        "into",
-        "there",
-        "their",
-        "they",
-        "them",
-        "our",
-        "out",
-        "any",
-        "about",
-        "would",
-        "could",
-        "should",
-        "will",
-    ]
+Method = Literal["lexical", "semantic", "hybrid"]
+RRF_K = 60  # the constant of Cormack et al.; flattens the head of each ranking
+CANDIDATES = 50  # per ranking, before fusion
+
+_WORD = re.compile(r"[a-z0-9]{2,}")
+_STOPWORD_TEXT = """
+a an am as at be by do if in is it me my no of on or so to up us we
+the and for you your are can how what when where which who why with does did have has
+had was were not this that these those from into there their they them our ours out
+any about would could should will just get got its than then also please want need
+i'm im hi hello thanks thank
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+PG_SEARCH = (
+    "(setweight(to_tsvector('english', p.heading), 'A') || "
+    "setweight(to_tsvector('english', p.text), 'B'))"
 )
 
 
 @dataclass(frozen=True)
-class ArticleHit:
+class PassageHit:
+    """A passage found for a query, with what the answer needs to cite it."""
+
+    passage_id: int
+    article_id: int
     slug: str
     title: str
-    body: str
+    heading: str
+    text: str
     url: str | None
+    source: str | None
     score: float
+    lexical_rank: int | None = None
+    semantic_rank: int | None = None
+    similarity: float | None = None  # cosine with the query, when semantic ran
+    coverage: float = 0.0  # share of the query's words found in the passage
 
 
-def _terms(query: str) -> list[str]:
-    return [w for w in _WORD.findall(query.lower()) if w not in _STOPWORDS][:12]
+def query_terms(query: str) -> list[str]:
+    """The words of a query worth matching (lowercase, no stop words, at most 16)."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        if word not in _STOPWORDS:
+            seen.setdefault(word)
+    return list(seen)[:16]
 
 
-async def search_articles(session: AsyncSession, query: str, *, limit: int = 3) -> list[ArticleHit]:
-    terms = _terms(query)
+def _stem(word: str) -> str:
+    # Crude suffix folding, only for the coverage signal (the index has a real stemmer).
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def coverage(terms: list[str], passage: str) -> float:
+    """Share of `terms` that occur in `passage` (by crude stem): how fully it answers."""
+    if not terms:
+        return 0.0
+    words = {_stem(w) for w in _WORD.findall(passage.lower())}
+    return sum(_stem(t) in words for t in terms) / len(terms)
+
+
+async def lexical_ranking(
+    session: AsyncSession, query: str, *, limit: int = CANDIDATES
+) -> list[int]:
+    """Passage ids, best first, matching any of the query's words."""
+    terms = query_terms(query)
     if not terms:
         return []
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        # OR of quoted terms: any matching word counts, bm25 ranks (lower is better).
-        match = " OR ".join(f'"{t}"' for t in terms)
-        rows = await session.exec(  # type: ignore[call-overload]
-            text(
-                "SELECT a.slug, a.title, a.body, a.url, -bm25(kb_articles_fts, 4.0, 1.0) AS score "
-                "FROM kb_articles_fts JOIN kb_articles a ON a.id = kb_articles_fts.rowid "
-                "WHERE kb_articles_fts MATCH :match ORDER BY bm25(kb_articles_fts, 4.0, 1.0) "
-                "LIMIT :limit"
-            ).bindparams(match=match, limit=limit)
-        )
+    if session.get_bind().dialect.name == "sqlite":
+        statement = text(
+            "SELECT f.rowid AS id FROM kb_passages_fts f "
+            "JOIN kb_passages p ON p.id = f.rowid JOIN kb_articles a ON a.id = p.article_id "
+            "WHERE kb_passages_fts MATCH :match AND NOT a.retired "
+            "ORDER BY bm25(kb_passages_fts, 2.0, 1.0) LIMIT :limit"
+        ).bindparams(match=" OR ".join(f'"{t}"' for t in terms), limit=limit)
     else:
-        rows = await session.exec(  # type: ignore[call-overload]
-            text(
-                "SELECT slug, title, body, url, ts_rank(to_tsvector('english', title || ' ' || body), "
-                "to_tsquery('english', :query)) AS score FROM kb_articles "
-                "WHERE to_tsvector('english', title || ' ' || body) @@ to_tsquery('english', :query) "
-                "ORDER BY score DESC LIMIT :limit"
-            ).bindparams(query=" | ".join(terms), limit=limit)
+        statement = text(
+            f"SELECT p.id FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id "
+            f"WHERE {PG_SEARCH} @@ to_tsquery('english', :query) AND NOT a.retired "
+            f"ORDER BY ts_rank_cd({PG_SEARCH}, to_tsquery('english', :query)) DESC, p.id "
+            f"LIMIT :limit"
+        ).bindparams(query=" | ".join(terms), limit=limit)
+    rows = await session.exec(statement)  # type: ignore[call-overload]
+    return [int(r.id) for r in rows]
+
+
+@dataclass
+class _VectorIndex:
+    signature: tuple[int, int, int, str]
+    ids: np.ndarray
+    matrix: np.ndarray
+
+
+_INDEXES: dict[str, _VectorIndex] = {}
+
+
+async def _vector_index(session: AsyncSession, model: str) -> _VectorIndex:
+    live = (
+        "FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id "
+        "WHERE NOT a.retired AND p.embedding IS NOT NULL AND p.embedding_model = :model"
+    )
+    row = (
+        await session.exec(  # type: ignore[call-overload]
+            text(f"SELECT count(*) AS n, max(p.id) AS top, sum(p.id) AS total {live}").bindparams(
+                model=model
+            )
         )
-    return [ArticleHit(r.slug, r.title, r.body, r.url, float(r.score)) for r in rows]
+    ).one()
+    signature = (int(row.n), int(row.top or 0), int(row.total or 0), model)
+    key = str(session.get_bind().url)
+    index = _INDEXES.get(key)
+    if index is None or index.signature != signature:
+        rows = (
+            await session.exec(  # type: ignore[call-overload]
+                text(f"SELECT p.id, p.embedding {live} ORDER BY p.id").bindparams(model=model)
+            )
+        ).all()
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        matrix = (
+            np.vstack([np.frombuffer(r.embedding, dtype=np.float32) for r in rows])
+            if rows
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        index = _INDEXES[key] = _VectorIndex(signature, ids, matrix)
+    return index
+
+
+async def has_vectors(session: AsyncSession, model: str) -> bool:
+    """Whether any live passage was embedded with `model` (else semantic search is moot)."""
+    return len((await _vector_index(session, model)).ids) > 0
+
+
+async def semantic_ranking(
+    session: AsyncSession, vector: np.ndarray, model: str, *, limit: int = CANDIDATES
+) -> list[tuple[int, float]]:
+    """(passage id, cosine) best first; `vector` is the unit-length query embedding."""
+    index = await _vector_index(session, model)
+    if not len(index.ids) or index.matrix.shape[1] != vector.shape[0]:
+        return []
+    scores = index.matrix @ vector.astype(np.float32)
+    top = np.argsort(-scores, kind="stable")[:limit]
+    return [(int(index.ids[i]), float(scores[i])) for i in top]
+
+
+def fuse(*rankings: list[int], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings an item is in."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+async def _details(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, object]]:
+    if not ids:
+        return {}
+    rows = await session.exec(  # type: ignore[call-overload]
+        text(
+            "SELECT p.id, p.article_id, p.heading, p.text, a.slug, a.title, a.url, a.source "
+            "FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id WHERE p.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True), ids=ids)
+    )
+    return {int(r.id): dict(r._mapping) for r in rows}
+
+
+async def search_passages(
+    session: AsyncSession,
+    query: str,
+    *,
+    limit: int = 5,
+    method: Method = "hybrid",
+    query_vector: np.ndarray | None = None,
+    model: str | None = None,
+) -> list[PassageHit]:
+    """The best `limit` passages for `query`. Semantic needs `query_vector` and the `model`
+    it came from; without them hybrid is lexical alone."""
+    lexical = await lexical_ranking(session, query) if method != "semantic" else []
+    semantic: list[tuple[int, float]] = []
+    if method != "lexical" and query_vector is not None and model is not None:
+        semantic = await semantic_ranking(session, query_vector, model)
+    semantic_ids = [i for i, _ in semantic]
+    if method == "lexical":
+        ranked = [(i, 1.0 / (RRF_K + r)) for r, i in enumerate(lexical, 1)]
+    elif method == "semantic":
+        ranked = [(i, s) for i, s in semantic]
+    else:
+        ranked = fuse(lexical, semantic_ids)
+    ranked = ranked[:limit]
+    details = await _details(session, [i for i, _ in ranked])
+    similarity = dict(semantic)
+    lexical_rank = {i: r for r, i in enumerate(lexical, 1)}
+    semantic_rank = {i: r for r, i in enumerate(semantic_ids, 1)}
+    terms = query_terms(query)
+    hits = []
+    for pid, score in ranked:
+        d = details.get(pid)
+        if d is None:
+            continue
+        hits.append(
+            PassageHit(
+                passage_id=pid,
+                article_id=int(d["article_id"]),  # type: ignore[call-overload]
+                slug=str(d["slug"]),
+                title=str(d["title"]),
+                heading=str(d["heading"]),
+                text=str(d["text"]),
+                url=d["url"],  # type: ignore[arg-type]
+                source=d["source"],  # type: ignore[arg-type]
+                score=score,
+                lexical_rank=lexical_rank.get(pid),
+                semantic_rank=semantic_rank.get(pid),
+                similarity=similarity.get(pid),
+                coverage=coverage(terms, f"{d['heading']} {d['text']}"),
+            )
+        )
+    return hits
