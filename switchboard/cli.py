@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from switchboard.cli_kb import kb_app
 from switchboard.cli_slack import slack_app
 from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
@@ -26,6 +27,7 @@ app.add_typer(intents_app, name="intents")
 app.add_typer(customers_app, name="customers")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(slack_app, name="slack")
+app.add_typer(kb_app, name="kb")
 
 
 def _settings() -> Settings:
