@@ -1,0 +1,115 @@
+"""What the staff desk shows in Slack, as plain data, and what Slack asks of the desk.
+
+The desk (`switchboard.staff`) reads storage and fills these in; `bots.slack.blocks`
+renders them as Block Kit. Neither side knows the other's details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A Slack message: its channel and timestamp (a thread's root when it has replies)."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class Line:
+    role: str  # customer | bot | staff
+    text: str
+
+
+@dataclass(frozen=True)
+class HandoffCard:
+    conversation_id: int
+    customer: str
+    channel: str
+    intent: str | None
+    reason: str
+    summary: str
+    admin_url: str
+    transcript: tuple[Line, ...] = ()
+    ticket_number: str | None = None
+    assignee: str | None = None
+    closed: str | None = None  # None while open; "resolved" | "returned"
+    closed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketCard:
+    number: str
+    priority: str
+    category: str
+    status: str
+    customer: str
+    summary: str
+    admin_url: str
+    amount: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalCard:
+    approval_id: int
+    tool: str
+    summary: str
+    customer: str
+    admin_url: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    status: str = "pending"  # pending | approved | denied
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticeCard:
+    """Anything else staff should read: a failed turn, a free-form notify.staff."""
+
+    kind: str
+    text: str
+    admin_url: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenHandoff:
+    conversation_id: int
+    customer: str
+    channel: str
+    reason: str
+    assignee: str | None
+    since: str
+    thread: MessageRef | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    handoffs: tuple[OpenHandoff, ...]
+    approvals: tuple[ApprovalCard, ...]
+
+
+Card = HandoffCard | TicketCard | ApprovalCard | NoticeCard
+
+
+class StaffDesk(Protocol):
+    """The staff actions Slack's buttons, thread replies and slash command lead to.
+    Each call does its own Slack updates (card edits, thread notes, ephemeral replies)."""
+
+    async def take(self, conversation_id: int, user: str) -> None: ...
+
+    async def hand_back(self, conversation_id: int, user: str, *, resolved: bool) -> None: ...
+
+    async def staff_reply(self, thread: MessageRef, user: str, text: str) -> None: ...
+
+    async def decide(
+        self, approval_id: int, user: str, *, approved: bool, card: MessageRef
+    ) -> None: ...
+
+    async def may_use_commands(self, user: str, channel: str) -> bool: ...
+
+    async def status(self) -> StatusReport: ...
+
+    async def ticket(self, number: str) -> TicketCard | None: ...
