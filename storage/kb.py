@@ -19,7 +19,12 @@ from sqlalchemy import bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Method = Literal["lexical", "semantic", "hybrid"]
-RRF_K = 60  # the constant of Cormack et al.; flattens the head of each ranking
+# Fusion: RRF with a small k (trusts the head of each ranking), and a lexical hit counts
+# in proportion to the square of the share of the question's words it contains, so a
+# passage matching one common word ("account") does not outvote the semantic ranking.
+# Measured on the demo's 80 questions (bench/README.md): plain RRF k=60 loses to
+# semantic alone (recall@1 0.61 vs 0.76); this fusion beats both (0.78).
+RRF_K = 10
 CANDIDATES = 50  # per ranking, before fusion
 
 _WORD = re.compile(r"[a-z0-9]{2,}")
@@ -164,12 +169,13 @@ async def semantic_ranking(
     return [(int(index.ids[i]), float(scores[i])) for i in top]
 
 
-def fuse(*rankings: list[int], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings an item is in."""
+def fuse(*rankings: list[tuple[int, float]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: the sum of weight/(k + rank) over the rankings
+    an item is in; each ranking lists (item, weight) best first."""
     scores: dict[int, float] = {}
     for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+        for rank, (item, weight) in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -200,23 +206,24 @@ async def search_passages(
     semantic: list[tuple[int, float]] = []
     if method != "lexical" and query_vector is not None and model is not None:
         semantic = await semantic_ranking(session, query_vector, model)
-    semantic_ids = [i for i, _ in semantic]
-    if method == "lexical":
+    details = await _details(session, list(dict.fromkeys([*lexical, *(i for i, _ in semantic)])))
+    terms = query_terms(query)
+    covered = {pid: coverage(terms, f"{d['heading']} {d['text']}") for pid, d in details.items()}
+    if method == "lexical" or (method == "hybrid" and not semantic):
         ranked = [(i, 1.0 / (RRF_K + r)) for r, i in enumerate(lexical, 1)]
     elif method == "semantic":
-        ranked = [(i, s) for i, s in semantic]
+        ranked = list(semantic)
     else:
-        ranked = fuse(lexical, semantic_ids)
-    ranked = ranked[:limit]
-    details = await _details(session, [i for i, _ in ranked])
+        ranked = fuse(
+            [(i, covered.get(i, 0.0) ** 2) for i in lexical], [(i, 1.0) for i, _ in semantic]
+        )
     similarity = dict(semantic)
     lexical_rank = {i: r for r, i in enumerate(lexical, 1)}
-    semantic_rank = {i: r for r, i in enumerate(semantic_ids, 1)}
-    terms = query_terms(query)
+    semantic_rank = {i: r for r, (i, _) in enumerate(semantic, 1)}
     hits = []
     for pid, score in ranked:
         d = details.get(pid)
-        if d is None:
+        if d is None or score <= 0:
             continue
         hits.append(
             PassageHit(
@@ -232,7 +239,9 @@ async def search_passages(
                 lexical_rank=lexical_rank.get(pid),
                 semantic_rank=semantic_rank.get(pid),
                 similarity=similarity.get(pid),
-                coverage=coverage(terms, f"{d['heading']} {d['text']}"),
+                coverage=covered.get(pid, 0.0),
             )
         )
+        if len(hits) == limit:
+            break
     return hits
