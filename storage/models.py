@@ -194,6 +194,8 @@ class Trace(SQLModel, table=True):
     llm_calls: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
+    llm: list[dict[str, Any]] = _json([])
+    """One entry per LLM call: purpose, model, tokens, latency, cost, error."""
     created_at: datetime = _ts()
 
 
