@@ -203,5 +203,38 @@ def customers_link(
     typer.echo(f"linked {channel}:{channel_user_id} to {user_id}")
 
 
+@customers_app.command("link-code")
+def customers_link_code(
+    user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
+    minutes: Annotated[int, typer.Option(min=1, max=1440, help="How long it is valid.")] = 30,
+) -> None:
+    """Issue a one-time code the customer sends to the bot (`/link <code>` on Telegram)."""
+    from datetime import timedelta
+
+    from storage import customers, link_codes
+    from storage.db import create_engine, session_factory, transaction
+
+    settings = _settings()
+
+    async def run() -> tuple[str, str] | None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                customer = await customers.get_customer_by_user_id(session, user_id)
+                if customer is None:
+                    return None
+                code, expires = await link_codes.issue_link_code(
+                    session, customer, ttl=timedelta(minutes=minutes)
+                )
+                return code, expires.strftime("%Y-%m-%d %H:%M UTC")
+        finally:
+            await engine.dispose()
+
+    issued = asyncio.run(run())
+    if issued is None:
+        _fail(f"no customer with user id {user_id!r}")
+    typer.echo(f"{issued[0]}  (valid until {issued[1]}; the customer sends: /link {issued[0]})")
+
+
 if __name__ == "__main__":
     app()
