@@ -151,3 +151,17 @@ def kb_list(
         when = row.imported_at.strftime("%Y-%m-%d %H:%M") if row.imported_at else "hand-made"
         flag = " (retired)" if row.retired else ""
         typer.echo(f"{row.source or row.slug}\t{row.passages} passages\t{when}\t{row.title}{flag}")
+
+
+def import_demo_help_centre() -> None:
+    """`demo load`'s second half: the demo company's help pages (demo/kb in a checkout)."""
+    from switchboard.knowledge.importer import DEMO_KB, import_paths
+    from tools.kb_embedding import passage_encoder
+
+    if not DEMO_KB.is_dir():
+        typer.echo(f"demo help centre: {DEMO_KB} not found (not a source checkout), skipped")
+        return
+    report = _with_sessions(
+        lambda sessions: import_paths(sessions, [DEMO_KB], encoder=passage_encoder())
+    )
+    typer.echo(f"demo help centre: {report.summary()}")

@@ -22,6 +22,8 @@ from switchboard.knowledge.chunking import body_of, chunk_document, content_hash
 from switchboard.knowledge.readers import Document, Unreadable, read_document
 from tools.kb_embedding import PassageEncoder, to_bytes
 
+DEMO_KB = Path(__file__).resolve().parents[2] / "demo" / "kb"
+
 
 @dataclass
 class ImportReport:
