@@ -92,6 +92,9 @@ def demo_load() -> None:
 
     added = asyncio.run(run())
     typer.echo("demo loaded: " + ", ".join(f"{n} {table} added" for table, n in added.items()))
+    from switchboard.cli_kb import import_demo_help_centre
+
+    import_demo_help_centre()  # the help pages in demo/kb replace the hand-made articles
 
 
 @app.command()
