@@ -113,7 +113,7 @@ async def lexical_ranking(
 
 @dataclass
 class _VectorIndex:
-    signature: tuple[int, int, int, str]
+    signature: tuple[int, int, int, str, str]
     ids: np.ndarray
     matrix: np.ndarray
 
@@ -128,12 +128,14 @@ async def _vector_index(session: AsyncSession, model: str) -> _VectorIndex:
     )
     row = (
         await session.exec(  # type: ignore[call-overload]
-            text(f"SELECT count(*) AS n, max(p.id) AS top, sum(p.id) AS total {live}").bindparams(
-                model=model
-            )
+            text(
+                f"SELECT count(*) AS n, max(p.id) AS top, sum(p.id) AS total, "
+                f"max(a.imported_at) AS stamp {live}"
+            ).bindparams(model=model)
         )
     ).one()
-    signature = (int(row.n), int(row.top or 0), int(row.total or 0), model)
+    # Ids alone are not enough: SQLite reuses the highest rowid after a delete.
+    signature = (int(row.n), int(row.top or 0), int(row.total or 0), str(row.stamp), model)
     key = str(session.get_bind().url)
     index = _INDEXES.get(key)
     if index is None or index.signature != signature:
