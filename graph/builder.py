@@ -10,6 +10,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.nodes.agent import agent
 from graph.nodes.billing import billing_issue
 from graph.nodes.clarify import clarify
 from graph.nodes.classify import classify
@@ -33,6 +34,7 @@ WORKFLOW_NODES: dict[str, Node] = {
     "greeting": greeting,
     "clarify": clarify,
     "handoff": handoff,
+    "agent": agent,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graph.intents import IntentClassifier
+from graph.llm import LLMClient
 from graph.policy import Policy
 from tools.base import ToolBox
 
@@ -15,6 +16,8 @@ class TurnTrace:
 
     node_path: list[str] = field(default_factory=list)
     node_ms: dict[str, float] = field(default_factory=dict)
+    approvals: list[int] = field(default_factory=list)
+    """Approvals requested this turn; the engine starts waiting on each after commit."""
 
     def record(self, node: str, elapsed_ms: float) -> None:
         self.node_path.append(node)
@@ -30,4 +33,9 @@ class TurnContext:
     customer_name: str | None = None
     customer_vip: bool = False
     max_chars: int = 4000
+    customer_email: str | None = None
+    llm: LLMClient | None = None
+    """The model for this turn, or None when no LLM is configured."""
     trace: TurnTrace = field(default_factory=TurnTrace)
+    tool_outputs: list[str] = field(default_factory=list)
+    """What tools returned to the agent this turn: the only facts its reply may state."""

@@ -65,6 +65,33 @@ class BudgetPolicy(BaseModel):
     agent_max_steps: int = Field(6, ge=1)
 
 
+class ModelPrice(BaseModel):
+    prompt_per_million: float = Field(0.0, ge=0)
+    completion_per_million: float = Field(0.0, ge=0)
+
+
+class LLMPolicy(BaseModel):
+    """How the optional model is used. Which tools the agent may call is policy, not code."""
+
+    agent_tools: list[str] = Field(
+        default_factory=lambda: [
+            "tickets.search",
+            "tickets.create",
+            "payments.list_charges",
+            "payments.find_duplicates",
+            "payments.refund",
+            "orders.get",
+            "orders.recent",
+            "kb.search",
+            "handoff.request",
+        ]
+    )
+    history_messages: int = Field(8, ge=0, le=50)
+    max_reply_chars: int = Field(1200, ge=100)
+    negative_sentiment_to_human: bool = False
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+
 class Policy(BaseModel):
     company: str = "Acme"
     currency: str = "EUR"
@@ -74,6 +101,7 @@ class Policy(BaseModel):
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
     approvers: list[str] = Field(default_factory=list)
     budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
+    llm: LLMPolicy = Field(default_factory=LLMPolicy)
 
     @model_validator(mode="after")
     def _enough_intents(self) -> Policy:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from graph.approval import build_approval_graph
 from graph.builder import build_graph
 from graph.context import TurnContext
 from graph.entities import entity_names
 from graph.intents import IntentClassifier
+from graph.llm import LLMClient, TokenBudget
 from graph.policy import Policy
 from graph.state import Reply
 from storage.checkpoints import prune_thread
+from storage.traces import tokens_used
 from tools.base import Caller, ToolBox
 
 
@@ -29,6 +35,7 @@ class TurnRequest:
     customer_id: int | None = None
     customer_name: str | None = None
     customer_vip: bool = False
+    customer_email: str | None = None
 
 
 @dataclass
@@ -42,6 +49,24 @@ class TurnOutcome:
     node_ms: dict[str, float] = field(default_factory=dict)
     tools: list[str] = field(default_factory=list)
     total_ms: float = 0.0
+    approvals: list[int] = field(default_factory=list)
+    llm_calls: list[dict[str, Any]] = field(default_factory=list)
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A pending sensitive action and whom it is for (from the approvals table)."""
+
+    approval_id: int
+    conversation_id: int
+    message_id: int
+    channel: str
+    tool: str
+    arguments: dict[str, Any]
+    summary: str
+    customer_id: int | None
 
 
 class TurnRunner:
@@ -53,13 +78,46 @@ class TurnRunner:
         classifier: IntentClassifier,
         sessions: async_sessionmaker[AsyncSession],
         max_chars: int = 4000,
+        chat_model: BaseChatModel | None = None,
+        model_name: str = "",
+        daily_token_budget: int = 0,
     ) -> None:
+        self._chat_model = chat_model
+        self._model_name = model_name
+        self._daily_token_budget = daily_token_budget
         self._saver = saver
         self._graph = build_graph().compile(checkpointer=saver)
+        self._approvals = build_approval_graph().compile(checkpointer=saver)
         self.policy = policy
         self.classifier = classifier
         self._sessions = sessions
         self._max_chars = max_chars
+
+    async def _llm(self, conversation_id: int) -> LLMClient | None:
+        """A metered model for one turn, with what is left of both token budgets."""
+        if self._chat_model is None:
+            return None
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        async with self._sessions() as session:
+            conversation = await tokens_used(session, conversation_id=conversation_id)
+            today = await tokens_used(session, since=midnight)
+        budget = TokenBudget(
+            conversation_left=self.policy.budgets.conversation_tokens - conversation,
+            day_left=self._daily_token_budget - today,
+        )
+        return LLMClient(self._chat_model, self._model_name, self.policy, budget)
+
+    def _context(self, caller: Caller, request: TurnRequest | None = None) -> TurnContext:
+        return TurnContext(
+            policy=self.policy,
+            classifier=self.classifier,
+            tools=ToolBox(self._sessions, caller),
+            company=self.policy.company,
+            customer_name=request.customer_name if request else None,
+            customer_vip=request.customer_vip if request else False,
+            max_chars=self._max_chars,
+            customer_email=request.customer_email if request else None,
+        )
 
     async def run_turn(self, request: TurnRequest) -> TurnOutcome:
         started = perf_counter()
@@ -69,15 +127,8 @@ class TurnRunner:
             channel=request.channel,
             customer_id=request.customer_id,
         )
-        context = TurnContext(
-            policy=self.policy,
-            classifier=self.classifier,
-            tools=ToolBox(self._sessions, caller),
-            company=self.policy.company,
-            customer_name=request.customer_name,
-            customer_vip=request.customer_vip,
-            max_chars=self._max_chars,
-        )
+        context = self._context(caller, request)
+        context.llm = await self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
         state: dict[str, Any] = await self._graph.ainvoke(
             {"message_id": request.message_id, "text": request.text, "channel": request.channel},
@@ -94,6 +145,67 @@ class TurnRunner:
             entities=entity_names(state.get("entities") or {}),
             node_path=context.trace.node_path,
             node_ms=context.trace.node_ms,
+            tools=context.tools.calls,
+            total_ms=round((perf_counter() - started) * 1000, 3),
+            approvals=context.trace.approvals,
+            llm_calls=[c.as_dict() for c in context.llm.calls] if context.llm else [],
+            tokens=context.llm.tokens if context.llm else 0,
+            cost_usd=context.llm.cost_usd if context.llm else 0.0,
+        )
+
+    # --- approvals: each waits in interrupt() on its own thread -------------------------
+
+    def _approval_call(self, approval: ApprovalRequest) -> tuple[dict[str, Any], TurnContext]:
+        caller = Caller(
+            conversation_id=approval.conversation_id,
+            message_id=approval.message_id,
+            channel=approval.channel,
+            customer_id=approval.customer_id,
+        )
+        config = {"configurable": {"thread_id": f"approval:{approval.approval_id}"}}
+        return config, self._context(caller)
+
+    async def start_approval(self, approval: ApprovalRequest) -> None:
+        """Run the approval graph up to its interrupt (idempotent: a started one stays)."""
+        config, context = self._approval_call(approval)
+        existing = await self._approvals.aget_state(config)  # type: ignore[arg-type]
+        if existing.values:
+            return
+        await self._approvals.ainvoke(
+            {
+                "approval_id": approval.approval_id,
+                "tool": approval.tool,
+                "arguments": approval.arguments,
+                "summary": approval.summary,
+            },
+            config,  # type: ignore[arg-type]
+            context=context,
+            durability="exit",
+        )
+
+    async def resume_approval(
+        self, approval: ApprovalRequest, *, approved: bool, decided_by: str
+    ) -> TurnOutcome:
+        """Resume the waiting approval with the decision; returns what to tell the customer.
+
+        Safe to repeat after a crash: a finished approval thread returns its replies."""
+        started = perf_counter()
+        await self.start_approval(approval)
+        config, context = self._approval_call(approval)
+        snapshot = await self._approvals.aget_state(config)  # type: ignore[arg-type]
+        if snapshot.next:
+            state: dict[str, Any] = await self._approvals.ainvoke(
+                Command(resume={"approved": approved, "decided_by": decided_by}),
+                config,  # type: ignore[arg-type]
+                context=context,
+                durability="exit",
+            )
+        else:
+            state = dict(snapshot.values)
+        return TurnOutcome(
+            replies=list(state.get("replies") or []),
+            route=f"approval:{'approved' if approved else 'denied'}",
+            node_path=["approval"],
             tools=context.tools.calls,
             total_ms=round((perf_counter() - started) * 1000, 3),
         )

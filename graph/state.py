@@ -26,6 +26,10 @@ class ConversationState(TypedDict, total=False):
     """Classifier confidence of `intent`, 0..1."""
     entities: Entities
     """Entities found in this turn's text."""
+    classified_by: str
+    """`local` (the intent model) or `llm` (the structured fallback call)."""
+    llm_failed: bool
+    """The model failed this turn; later nodes must not count on it."""
     route: str
     """Where this turn went: `workflow:<name>`, `agent` or `human`."""
     replies: list[Reply]

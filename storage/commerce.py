@@ -20,6 +20,16 @@ async def charges_for_customer(
     return list(result.all())
 
 
+async def charge_by_charge_id(
+    session: AsyncSession, charge_id: str, *, for_update: bool = False
+) -> Charge | None:
+    query = select(Charge).where(Charge.charge_id == charge_id)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.exec(query)
+    return result.first()
+
+
 async def orders_for_customer(session: AsyncSession, customer_id: int) -> list[Order]:
     result = await session.exec(
         select(Order).where(Order.customer_id == customer_id).order_by(col(Order.placed_at).desc())

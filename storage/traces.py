@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,3 +27,15 @@ async def traces_for_conversation(session: AsyncSession, conversation_id: int) -
 async def trace_for_message(session: AsyncSession, message_id: int) -> Trace | None:
     result = await session.exec(select(Trace).where(Trace.message_id == message_id))
     return result.first()
+
+
+async def tokens_used(
+    session: AsyncSession, *, conversation_id: int | None = None, since: datetime | None = None
+) -> int:
+    """LLM tokens already spent by one conversation, or by everyone since a moment."""
+    query = select(func.coalesce(func.sum(Trace.tokens), 0))
+    if conversation_id is not None:
+        query = query.where(Trace.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(col(Trace.created_at) >= since)
+    return int((await session.exec(query)).one())

@@ -16,7 +16,7 @@ from bots.base import InboundMessage, TurnResult
 from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
 from storage.db import create_engine, session_factory
-from switchboard.api import admin, health
+from switchboard.api import admin, approvals, health
 from switchboard.channels import build_channels
 from switchboard.engine import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
@@ -122,6 +122,7 @@ def create_app(
         )
     )
     app.include_router(admin.router)
+    app.include_router(approvals.router)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False)

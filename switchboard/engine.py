@@ -26,11 +26,12 @@ from bots.base import (
     Reply,
     TurnResult,
 )
-from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from graph.runner import ApprovalRequest, TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply as GraphReply
-from storage import conversations, customers, messages, tickets, traces
+from storage import approvals, conversations, customers, messages, tickets, traces
 from storage.db import transaction
 from storage.models import (
+    Approval,
     Conversation,
     Customer,
     Direction,
@@ -51,6 +52,15 @@ FALLBACK_REPLY = (
     "Sorry, something went wrong on our side. I've let our team know, and a person will "
     "follow up here."
 )
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    approval_id: int
+    applied: bool
+    """False when the approval had been decided already (a second click, a second person)."""
+    status: str
+    decided_by: str | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,10 @@ class Engine:
             self._spawn(self._deliver_outbox(message.id))  # type: ignore[arg-type]
         for conversation_id in pending:
             self._kick(conversation_id)
+        async with self._sessions() as session:
+            deciding = await approvals.approvals_with_status(session, *approvals.DECIDING)
+        for approval in deciding:  # decided before a crash, not yet carried out
+            self._spawn(self._carry_out(approval.id))  # type: ignore[arg-type]
         if pending or undelivered:
             log.info("engine.resumed", turns=len(pending), replies=len(undelivered))
 
@@ -241,6 +255,8 @@ class Engine:
             outbox_ids = await self._commit_turn(inbound, outcome)
             for outbox_id in outbox_ids:
                 await self._deliver_outbox(outbox_id)
+            for approval_id in outcome.approvals:
+                await self._start_waiting(approval_id)
         await self._changed(inbound.conversation_id)
         event = self._finished.get(inbound.id)
         if event is not None:
@@ -257,6 +273,7 @@ class Engine:
             customer_id=customer.id if customer else None,
             customer_name=customer.name if customer else None,
             customer_vip=customer.vip if customer else False,
+            customer_email=customer.email if customer else None,
         )
         try:
             with metrics.TURN_SECONDS.time():
@@ -316,6 +333,10 @@ class Engine:
                     node_ms=outcome.node_ms,
                     entities={"names": outcome.entities},
                     total_ms=outcome.total_ms,
+                    llm_calls=len(outcome.llm_calls),
+                    llm=outcome.llm_calls,
+                    tokens=outcome.tokens,
+                    cost_usd=outcome.cost_usd,
                 ),
             )
             conversation = await session.get(Conversation, inbound.conversation_id)
@@ -339,6 +360,80 @@ class Engine:
                 ),
             )
             await messages.mark_inbound(session, inbound.id, InboundStatus.processed)
+
+    # --- approvals ---------------------------------------------------------------------
+
+    async def _approval_request(self, approval_id: int) -> ApprovalRequest | None:
+        async with self._sessions() as session:
+            approval = await session.get(Approval, approval_id)
+            if approval is None:
+                return None
+            conversation = await session.get(Conversation, approval.conversation_id)
+        assert conversation is not None and approval.id is not None
+        return ApprovalRequest(
+            approval_id=approval.id,
+            conversation_id=approval.conversation_id,
+            message_id=approval.message_id,
+            channel=conversation.channel,
+            tool=approval.tool,
+            arguments=dict(approval.arguments),
+            summary=approval.summary,
+            customer_id=conversation.customer_id,
+        )
+
+    async def _start_waiting(self, approval_id: int) -> None:
+        request = await self._approval_request(approval_id)
+        if request is not None:
+            try:
+                await self._runner.start_approval(request)
+            except Exception:  # the decision starts it again if this failed
+                log.exception("approval.start_failed", approval_id=approval_id)
+
+    async def decide_approval(
+        self, approval_id: int, *, approved: bool, decided_by: str
+    ) -> ApprovalDecision:
+        """Record a staff decision and resume the waiting action, exactly once."""
+        async with transaction(self._sessions) as session:
+            if await session.get(Approval, approval_id) is None:
+                raise LookupError(f"approval {approval_id} not found")
+            applied = await approvals.record_decision(
+                session, approval_id, approved=approved, decided_by=decided_by
+            )
+        if applied:
+            await self._carry_out(approval_id)
+        async with self._sessions() as session:
+            approval = await session.get(Approval, approval_id)
+        assert approval is not None
+        return ApprovalDecision(approval_id, applied, approval.status, approval.decided_by)
+
+    async def _carry_out(self, approval_id: int) -> None:
+        """Resume the approval graph with the recorded decision, then tell the customer."""
+        request = await self._approval_request(approval_id)
+        async with self._sessions() as session:
+            approval = await session.get(Approval, approval_id)
+        if request is None or approval is None or approval.status not in approvals.DECIDING:
+            return
+        async with self._lock(request.conversation_id):
+            outcome = await self._runner.resume_approval(
+                request,
+                approved=approval.status == "approving",
+                decided_by=approval.decided_by or "?",
+            )
+            async with transaction(self._sessions) as session:
+                outbox = [
+                    await messages.add_outbound(
+                        session,
+                        conversation_id=request.conversation_id,
+                        channel=request.channel,
+                        text=reply["text"],
+                        quick_replies=list(reply.get("quick_replies") or []),
+                    )
+                    for reply in outcome.replies
+                ]
+                await approvals.mark_carried_out(session, approval_id)
+            for row in outbox:
+                await self._deliver_outbox(row.id)  # type: ignore[arg-type]
+        await self._changed(request.conversation_id)
 
     # --- delivery --------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -15,6 +16,7 @@ import tools.catalog  # noqa: F401  (registers the built-in tools)
 from bots.base import ChannelAdapter
 from bots.webchat.adapter import WebchatAdapter
 from graph.intents import IntentClassifier, train_classifier
+from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
@@ -45,6 +47,20 @@ async def load_classifier(policy: Policy) -> IntentClassifier:
     return await asyncio.to_thread(train_classifier, texts, labels)
 
 
+def _chat_model(settings: Settings) -> Any:
+    if not settings.llm_model:
+        return None
+    key = settings.openai_api_key
+    return build_chat_model(
+        LLMSettings(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=key.get_secret_value() if key else None,
+            timeout_s=settings.llm_timeout_s,
+        )
+    )
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -68,6 +84,9 @@ async def open_runtime(
                 classifier=classifier,
                 sessions=sessions,
                 max_chars=settings.max_message_chars,
+                chat_model=_chat_model(settings),
+                model_name=settings.llm_model or "",
+                daily_token_budget=settings.llm_daily_token_budget,
             )
             engine = Engine(sessions=sessions, runner=runner, adapters=adapters, delivery=delivery)
             # Open widget sockets re-read the conversation's mode (handoff, hand-back).

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, validation_alias="SWITCHBOARD_LLM_MODEL")
     llm_base_url: str | None = Field(None, validation_alias="SWITCHBOARD_LLM_BASE_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    llm_timeout_s: float = Field(20.0, gt=0, validation_alias="SWITCHBOARD_LLM_TIMEOUT_S")
     llm_daily_token_budget: int = Field(
         200_000, ge=0, validation_alias="SWITCHBOARD_LLM_DAILY_TOKEN_BUDGET"
     )

@@ -25,6 +25,10 @@ class NotVerified(ToolError):
     """The tool needs a verified customer and this conversation has none."""
 
 
+class NeedsApproval(ToolError):
+    """A sensitive tool was called directly; it must go through an approval first."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who a tool acts for: set by the engine from the verified identity."""
@@ -73,12 +77,26 @@ class ToolBox:
     calls: list[str] = field(default_factory=list)
 
     async def call(self, name: str, **arguments: Any) -> Any:
+        """Call a read or write tool. Sensitive tools refuse: they need `call_approved`."""
+        spec = self._spec(name)
+        if spec.risk == "sensitive":
+            raise NeedsApproval(f"{name} needs a person's approval")
+        return await self._run(spec, arguments)
+
+    async def call_approved(self, name: str, **arguments: Any) -> Any:
+        """Call a tool after a permitted person approved exactly this call."""
+        return await self._run(self._spec(name), arguments)
+
+    def _spec(self, name: str) -> ToolSpec:
         spec = REGISTRY.get(name)
         if spec is None:
             raise ToolError(f"unknown tool {name}")
         if not spec.public and self.caller.customer_id is None:
             raise NotVerified(f"{name} needs a verified customer")
-        self.calls.append(name)
+        return spec
+
+    async def _run(self, spec: ToolSpec, arguments: dict[str, Any]) -> Any:
+        self.calls.append(spec.name)
         async with self.sessions() as session, session.begin():
             return await spec.func(session, self.caller, **arguments)
 

@@ -1,15 +1,18 @@
 """Importing this module registers every built-in tool (one import for the composition root)."""
 
-from tools import handoff, kb, notify, orders, payments, tickets
-from tools.base import REGISTRY, Caller, NotVerified, ToolBox, ToolError, ToolSpec
+from tools import approvals, conversation, handoff, kb, notify, orders, payments, tickets
+from tools.base import REGISTRY, Caller, NeedsApproval, NotVerified, ToolBox, ToolError, ToolSpec
 
 __all__ = [
     "REGISTRY",
     "Caller",
+    "NeedsApproval",
     "NotVerified",
     "ToolBox",
     "ToolError",
     "ToolSpec",
+    "approvals",
+    "conversation",
     "handoff",
     "kb",
     "notify",

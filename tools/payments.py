@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.commerce import charges_for_customer, orders_by_ids
-from tools.base import Caller, tool
+from storage.commerce import charge_by_charge_id, charges_for_customer, orders_by_ids
+from tools.base import Caller, ToolError, tool
 
 DUPLICATE_WINDOW = timedelta(hours=24)
 HISTORY = timedelta(days=30)
@@ -89,3 +89,36 @@ async def find_duplicates(session: AsyncSession, caller: Caller) -> list[Duplica
     """Check the verified customer's recent charges for the same purchase charged more than
     once. Returns each duplicate with its order, amount and charge ids."""
     return find_duplicate_charges(await list_charges(session, caller))
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    charge_id: str
+    order_number: str | None
+    amount_cents: int
+    currency: str
+    already_refunded: bool
+
+
+@tool("payments.refund", risk="sensitive")
+async def refund(session: AsyncSession, caller: Caller, *, charge_id: str) -> RefundInfo:
+    """Refund one successful charge of the verified customer in full. Sensitive: runs only
+    after a permitted staff member approved it. Refunding twice is a no-op."""
+    charge = await charge_by_charge_id(session, charge_id, for_update=True)
+    if charge is None or charge.customer_id != caller.customer_id:
+        raise ToolError(f"no charge {charge_id} on this customer's account")
+    if charge.status not in ("succeeded", "refunded"):
+        raise ToolError(f"charge {charge_id} was never collected ({charge.status})")
+    already = charge.status == "refunded"
+    if not already:
+        charge.status = "refunded"
+        session.add(charge)
+    orders = await orders_by_ids(session, [charge.order_id] if charge.order_id else [])
+    order = orders.get(charge.order_id) if charge.order_id else None
+    return RefundInfo(
+        charge.charge_id,
+        order.number if order else None,
+        charge.amount_cents,
+        charge.currency,
+        already,
+    )

@@ -1,21 +1,65 @@
-"""classify: the local intent model and pattern entities. No network, well under 1 ms."""
+"""classify: the local intent model and pattern entities (no network, well under 1 ms);
+one structured LLM call only when the local model is unsure and a model is configured."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from graph.entities import extract_entities
+from graph.llm import LLMUnavailable
+from graph.prompts import CLASSIFY_SYSTEM
 from graph.state import ConversationState
+
+KNOWN_FLAGS = {"failed_payment", "double_charge", "urgent", "refund", "asks_for_person"}
+
+
+class MessageAnalysis(BaseModel):
+    """The customer message's intent, flags, urgency and sentiment."""
+
+    intent: str = Field(description="one of the listed intents, or other")
+    flags: list[str] = Field(default_factory=list)
+    urgency: Literal["low", "normal", "high"] = "normal"
+    sentiment: Literal["negative", "neutral", "positive"] = "neutral"
 
 
 async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    context = runtime.context
     text = state.get("text", "")
-    prediction = runtime.context.classifier.predict(text)
-    return {
+    prediction = context.classifier.predict(text)
+    entities = extract_entities(text)
+    update: dict[str, Any] = {
         "intent": prediction.intent,
         "confidence": round(prediction.confidence, 4),
-        "entities": extract_entities(text),
+        "entities": entities,
+        "classified_by": "local",
+    }
+    if prediction.confidence >= context.policy.classifier.threshold or context.llm is None:
+        return update
+    intents = "\n".join(
+        f"- {name}: {intent.description or intent.examples[0]}"
+        for name, intent in context.policy.intents.items()
+    )
+    prompt = CLASSIFY_SYSTEM.format(company=context.company, intents=intents)
+    try:
+        analysis: MessageAnalysis = await context.llm.structured(
+            "classify", MessageAnalysis, [SystemMessage(prompt), HumanMessage(text)]
+        )
+    except LLMUnavailable:
+        return {**update, "llm_failed": True}
+    flags = set(entities.get("flags", [])) | (set(analysis.flags) & KNOWN_FLAGS)
+    if analysis.urgency == "high":
+        flags.add("urgent")
+    if analysis.sentiment == "negative":
+        flags.add("negative_sentiment")
+    intent = analysis.intent if analysis.intent in context.policy.intents else "other"
+    return {
+        **update,
+        "intent": intent,
+        "entities": {**entities, "flags": sorted(flags)},
+        "classified_by": "llm",
     }

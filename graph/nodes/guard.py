@@ -22,6 +22,8 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         "entities": {},
         "route": "",
         "replies": [],
+        "classified_by": "local",
+        "llm_failed": False,
     }
     if not text:
         fresh["route"] = "guard:empty"

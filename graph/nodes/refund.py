@@ -1,4 +1,5 @@
-"""refund_request: refunds are sensitive, so a person decides; the customer gets a ticket."""
+"""refund_request: refunds are sensitive, so a person approves them. A duplicate charge or
+a named order becomes a concrete refund waiting for approval; otherwise ask which order."""
 
 from __future__ import annotations
 
@@ -7,30 +8,54 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.replies import reply, sign_in_needed
+from graph.replies import TALK_TO_PERSON, money, reply, sign_in_needed
 from graph.state import ConversationState
+from tools.orders import OrderInfo
+from tools.payments import ChargeInfo, DuplicateCharge
 
 
 async def refund_request(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     tools = runtime.context.tools
     if not tools.verified:
         return {"replies": [sign_in_needed("refund")]}
-    orders = state.get("entities", {}).get("order_ids", [])
-    about = f" for order #{orders[0]}" if orders else ""
-    ticket = await tools.call(
-        "tickets.create",
-        category="refund",
-        priority="normal",
-        summary=f"Refund requested{about}. Customer wrote: {state.get('text', '')[:300]}",
+    numbers = state.get("entities", {}).get("order_ids", [])
+    duplicates: list[DuplicateCharge] = await tools.call("payments.find_duplicates")
+    if duplicates and not numbers:
+        duplicate = duplicates[0]
+        order = f"order #{duplicate.order_number}" if duplicate.order_number else "a purchase"
+        amount = money(duplicate.amount_cents, duplicate.currency)
+        return await _ask_approval(
+            runtime, duplicate.duplicate_ids[0], f"refund {amount} duplicate charge on {order}"
+        )
+    if numbers:
+        charges: list[ChargeInfo] = await tools.call("payments.list_charges")
+        paid = [c for c in charges if c.order_number == numbers[0] and c.status == "succeeded"]
+        if paid:
+            amount = money(paid[-1].amount_cents, paid[-1].currency)
+            return await _ask_approval(
+                runtime, paid[-1].charge_id, f"refund {amount} for order #{numbers[0]}"
+            )
+        text = f"I couldn't find a payment for order #{numbers[0]} on your account that can be refunded."
+        return {"replies": [reply(text, TALK_TO_PERSON)]}
+    recent: list[OrderInfo] = await tools.call("orders.recent", limit=3)
+    choices = [f"Refund order #{o.number}" for o in recent]
+    return {
+        "replies": [reply("Which order would you like a refund for?", *choices, TALK_TO_PERSON)]
+    }
+
+
+async def _ask_approval(
+    runtime: Runtime[TurnContext], charge_id: str, summary: str
+) -> dict[str, Any]:
+    approval_id: int = await runtime.context.tools.call(
+        "approvals.request",
+        tool_name="payments.refund",
+        arguments={"charge_id": charge_id},
+        summary=summary,
     )
-    await tools.call(
-        "notify.staff",
-        kind="ticket",
-        text=f"Refund request {ticket.number}{about} needs review",
-        ticket_id=ticket.id,
-    )
+    runtime.context.trace.approvals.append(approval_id)
     text = (
-        f"Refunds are approved by our team, so I've opened ticket {ticket.number}{about}. "
-        "A person will review it and reply here, usually within one business day."
+        f"I've asked our team to approve this: {summary}. "
+        "I'll tell you here as soon as they decide."
     )
     return {"replies": [reply(text)]}

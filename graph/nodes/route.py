@@ -10,8 +10,31 @@ from graph.context import TurnContext
 from graph.state import ConversationState
 
 Step = Literal[
-    "billing_issue", "order_status", "refund_request", "faq", "greeting", "clarify", "handoff"
+    "billing_issue",
+    "order_status",
+    "refund_request",
+    "faq",
+    "greeting",
+    "clarify",
+    "handoff",
+    "agent",
 ]
+STEPS: tuple[Step, ...] = (
+    "billing_issue",
+    "order_status",
+    "refund_request",
+    "faq",
+    "greeting",
+    "clarify",
+    "agent",
+)
+
+
+def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
+    """Nobody is sure what the customer wants: the agent if a model works, else ask."""
+    if runtime.context.llm is not None and not state.get("llm_failed"):
+        return "agent"
+    return "workflow:clarify"
 
 
 async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -21,16 +44,21 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     intent = state.get("intent") or ""
     if "asks_for_person" in flags:
         return {"route": "human"}
-    if state.get("confidence", 0.0) < policy.classifier.threshold:
-        return {"route": "workflow:clarify"}
+    understood = state.get("classified_by") == "llm" or (
+        state.get("confidence", 0.0) >= policy.classifier.threshold
+    )
+    if not understood or intent not in policy.intents:
+        return {"route": _unclear(state, runtime)}
     decided = policy.route_for(intent)
-    escalate = (context.customer_vip and policy.escalation.vip_to_human) or (
-        "urgent" in flags and policy.escalation.urgent_to_human
+    escalate = (
+        (context.customer_vip and policy.escalation.vip_to_human)
+        or ("urgent" in flags and policy.escalation.urgent_to_human)
+        or ("negative_sentiment" in flags and policy.llm.negative_sentiment_to_human)
     )
     if escalate:
         decided = "human"
     if decided == "agent":
-        decided = "workflow:clarify"  # no model configured: ask rather than guess
+        decided = _unclear(state, runtime)
     return {"route": decided}
 
 
@@ -38,16 +66,8 @@ def next_step(state: ConversationState) -> Step:
     decided = state.get("route", "")
     if decided == "human":
         return "handoff"
-    name = decided.partition(":")[2]
-    steps: tuple[Step, ...] = (
-        "billing_issue",
-        "order_status",
-        "refund_request",
-        "faq",
-        "greeting",
-        "clarify",
-    )
-    for step in steps:
+    name = decided.partition(":")[2] or decided
+    for step in STEPS:
         if name == step:
             return step
     return "clarify"

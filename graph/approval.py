@@ -1,0 +1,73 @@
+"""The approval graph: a sensitive action waits in `interrupt()` for a person's decision.
+
+Each approval waits on its own thread (`approval:<id>`), not on the conversation's: a
+customer who keeps chatting while staff decide must neither lose the pending approval
+(new input to an interrupted thread discards the interrupt) nor be blocked by it.
+The checkpoint makes the wait durable: a restart resumes it where it stopped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from graph.context import TurnContext
+from graph.replies import TALK_TO_PERSON, money, reply
+from graph.state import Reply
+from tools.base import ToolError
+from tools.payments import RefundInfo
+
+
+class ApprovalState(TypedDict, total=False):
+    approval_id: int
+    tool: str
+    arguments: dict[str, Any]
+    summary: str
+    decision: dict[str, Any]
+    """What staff decided: {"approved": bool, "decided_by": str}."""
+    replies: list[Reply]
+
+
+def describe_result(tool: str, result: Any) -> str:
+    if tool == "payments.refund" and isinstance(result, RefundInfo):
+        order = f" for order #{result.order_number}" if result.order_number else ""
+        amount = money(result.amount_cents, result.currency)
+        return (
+            f"Good news: our team approved your refund of {amount}{order}, and it has been "
+            "issued. It goes back to your original payment method within 5 to 10 business days."
+        )
+    return "Good news: our team approved your request and it has been carried out."
+
+
+async def await_decision(state: ApprovalState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    decision: dict[str, Any] = interrupt(
+        {"approval_id": state["approval_id"], "summary": state.get("summary", "")}
+    )
+    if not decision.get("approved"):
+        text = (
+            f"Our team reviewed your request ({state.get('summary', 'a sensitive action')}) "
+            "and could not approve it. Would you like to talk to a person about it?"
+        )
+        return {"decision": decision, "replies": [reply(text, TALK_TO_PERSON)]}
+    try:
+        result = await runtime.context.tools.call_approved(state["tool"], **state["arguments"])
+    except ToolError as exc:
+        text = (
+            f"Our team approved your request, but it could not be completed ({exc}). "
+            "A person will follow up with you here."
+        )
+        return {"decision": decision, "replies": [reply(text)]}
+    return {"decision": decision, "replies": [reply(describe_result(state["tool"], result))]}
+
+
+def build_approval_graph() -> StateGraph[ApprovalState, TurnContext, Any, Any]:
+    builder: StateGraph[ApprovalState, TurnContext, Any, Any] = StateGraph(
+        ApprovalState, context_schema=TurnContext
+    )
+    builder.add_node("approval", await_decision)
+    builder.add_edge(START, "approval")
+    builder.add_edge("approval", END)
+    return builder
