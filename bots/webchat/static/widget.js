@@ -1,86 +1,616 @@
-/* Switchboard web chat widget: one <script> tag, then SwitchboardWidget.init({...}). */
+/*
+ * Switchboard web chat widget. Self-contained (no build step, no dependencies).
+ *
+ * Embed:
+ *   <script src="https://support.example.com/widget.js"></script>
+ *   <script>SwitchboardWidget.init({ title: "Acme support" });</script>
+ * or set window.SwitchboardWidgetConfig = {...} before the script tag to start it at load.
+ *
+ * Config: serverUrl (default: where widget.js came from), userId + userHash (HMAC-SHA256
+ * hex of userId, signed by your backend), name, title, accentColor, greeting, maxLength.
+ *
+ * Security: message text is only ever put in the page as text nodes; links are built as
+ * <a> elements whose href must parse as http(s)/mailto. Styles live in a shadow root so
+ * the host page and the widget cannot restyle each other.
+ */
 (function () {
   "use strict";
+  if (window.SwitchboardWidget) return;
+
+  var SCRIPT_SRC = document.currentScript && document.currentScript.src;
+  var HEARTBEAT_GRACE = 2.5;
+  var POLL_MS = 4000;
+  var MAX_BACKOFF_MS = 30000;
+  var SEND_TIMEOUT_MS = 45000;
+  var LINK = /(https?:\/\/[^\s<>"'`]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text) node.textContent = text;
+    if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
-  function init(config) {
-    var server = (config.serverUrl || "").replace(/\/$/, "");
-    var storeKey = "switchboard:" + server + ":" + (config.userId || "anon");
-    var state = JSON.parse(localStorage.getItem(storeKey) || "null");
-    var lastId = 0;
-    var root = el("div", { id: "switchboard-widget" });
-    root.innerHTML =
-      '<button class="sb-launcher" aria-label="Open support chat">Chat</button>' +
-      '<section class="sb-panel" hidden aria-label="Support chat"><header></header>' +
-      '<ol class="sb-log" aria-live="polite"></ol>' +
-      '<form class="sb-form"><input aria-label="Message" maxlength="4000" autocomplete="off">' +
-      '<button type="submit">Send</button></form></section>';
-    var style = el("style");
-    style.textContent =
-      "#switchboard-widget{position:fixed;right:16px;bottom:16px;font:14px system-ui,sans-serif;z-index:99999}" +
-      ".sb-launcher{background:" + (config.accentColor || "#3b5bdb") + ";color:#fff;border:0;border-radius:24px;padding:12px 18px}" +
-      ".sb-panel{width:min(360px,calc(100vw - 32px));height:480px;background:#fff;border:1px solid #ccc;border-radius:8px;display:flex;flex-direction:column}" +
-      ".sb-panel[hidden]{display:none}.sb-panel header{padding:8px;font-weight:600;border-bottom:1px solid #eee}" +
-      ".sb-log{flex:1;overflow:auto;margin:0;padding:8px;list-style:none}.sb-log li{margin:4px 0;white-space:pre-wrap}" +
-      ".sb-customer{text-align:right}.sb-form{display:flex;border-top:1px solid #eee}.sb-form input{flex:1;padding:8px;border:0}";
-    document.head.appendChild(style);
-    document.body.appendChild(root);
-    var panel = root.querySelector(".sb-panel");
-    var log = root.querySelector(".sb-log");
-    var input = root.querySelector("input");
-    root.querySelector("header").textContent = config.title || "Support";
-    root.querySelector(".sb-launcher").onclick = function () {
-      panel.hidden = !panel.hidden;
-      if (!panel.hidden) { input.focus(); ensureSession().then(loadHistory); }
+
+  /* Text → text nodes and <a> nodes. Never parses HTML. */
+  function richText(parent, text) {
+    var last = 0;
+    String(text).replace(LINK, function (match, _g, offset) {
+      var url = match.replace(/[.,;:!?)\]]+$/, "");
+      var href = url.indexOf("@") > 0 && url.indexOf("://") < 0 ? "mailto:" + url : url;
+      var safe = false;
+      try { safe = ["http:", "https:", "mailto:"].indexOf(new URL(href).protocol) >= 0; } catch (e) { safe = false; }
+      if (!safe) return match;
+      parent.appendChild(document.createTextNode(text.slice(last, offset)));
+      var a = el("a", { target: "_blank", rel: "noopener noreferrer nofollow" }, url);
+      a.href = href;
+      parent.appendChild(a);
+      last = offset + url.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(String(text).slice(last)));
+  }
+
+  function store(kind) {
+    try { var s = window[kind]; var k = "__sb_probe"; s.setItem(k, k); s.removeItem(k); return s; }
+    catch (e) { var mem = {}; return { getItem: function (k) { return k in mem ? mem[k] : null; },
+      setItem: function (k, v) { mem[k] = String(v); }, removeItem: function (k) { delete mem[k]; } }; }
+  }
+
+  function css(accent) {
+    return [
+      ":host{all:initial}",
+      "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
+      ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:" + accent + ";color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}",
+      ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible,.log:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
+      ".badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d92d20;color:#fff;font-size:12px;line-height:20px;text-align:center;padding:0 5px}",
+      ".badge[hidden]{display:none}",
+      ".panel{position:fixed;right:20px;bottom:88px;z-index:2147483001;width:380px;height:min(600px,calc(100vh - 108px));background:#fff;color:#1f2328;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;font-size:15px;line-height:1.4}",
+      ".panel[hidden]{display:none}",
+      "header{background:" + accent + ";color:#fff;padding:12px 12px 12px 16px;display:flex;align-items:center;gap:8px}",
+      "header .titles{flex:1;min-width:0}",
+      "h2{margin:0;font-size:16px;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+      ".status{font-size:12px;opacity:.9}",
+      ".close{background:transparent;border:0;color:#fff;font-size:24px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}",
+      ".close:hover{background:rgba(255,255,255,.15)}",
+      ".log{flex:1;overflow-y:auto;margin:0;padding:12px;list-style:none;background:#f6f7f9;display:flex;flex-direction:column;gap:8px}",
+      ".msg{max-width:85%;display:flex;flex-direction:column;gap:2px}",
+      ".who{font-size:11px;color:#57606a;padding:0 4px}",
+      ".bubble{padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}",
+      ".bubble a{color:inherit;text-decoration:underline}",
+      ".msg-customer{align-self:flex-end;align-items:flex-end}",
+      ".msg-customer .bubble{background:" + accent + ";color:#fff;border-bottom-right-radius:4px}",
+      ".msg-bot{align-self:flex-start}",
+      ".msg-bot .bubble{background:#fff;border:1px solid #e1e4e8;border-bottom-left-radius:4px}",
+      ".msg-staff{align-self:flex-start}",
+      ".msg-staff .who{color:#8a4b00;font-weight:600}",
+      ".msg-staff .bubble{background:#fff4e0;border:1px solid #f0c36d;border-left:4px solid #e08e0b;border-bottom-left-radius:4px}",
+      ".msg.sending .bubble{opacity:.6}",
+      ".msg.failed .bubble{opacity:.75;border:2px dashed #d92d20}",
+      ".msg .state{font-size:11px;color:#d92d20;padding:0 4px}",
+      ".notice{align-self:center;max-width:95%;text-align:center;font-size:12px;color:#57606a;background:#eaeef2;border-radius:10px;padding:4px 10px}",
+      ".quick{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}",
+      ".quick button{border:1px solid " + accent + ";color:" + accent + ";background:#fff;border-radius:16px;padding:6px 12px;font-size:14px;cursor:pointer;min-height:32px}",
+      ".quick button:hover{background:#f0f3ff}",
+      ".typing{padding:0 16px 6px;background:#f6f7f9;font-size:12px;color:#57606a;display:flex;align-items:center;gap:6px}",
+      ".typing[hidden]{display:none}",
+      ".dots span{display:inline-block;width:6px;height:6px;margin-right:3px;border-radius:50%;background:#8c959f;animation:sb-blink 1.2s infinite both}",
+      ".dots span:nth-child(2){animation-delay:.2s}.dots span:nth-child(3){animation-delay:.4s}",
+      "@keyframes sb-blink{0%,80%,100%{opacity:.25}40%{opacity:1}}",
+      ".error{display:flex;align-items:center;gap:8px;padding:8px 12px;background:#fdecea;color:#8c1d18;font-size:13px;border-top:1px solid #f5c2c0}",
+      ".error[hidden]{display:none}",
+      ".error span{flex:1}",
+      ".error button{border:1px solid #8c1d18;background:#fff;color:#8c1d18;border-radius:6px;padding:4px 10px;cursor:pointer;font-size:13px}",
+      "form{border-top:1px solid #e1e4e8;padding:8px;display:flex;gap:8px;align-items:flex-end;background:#fff}",
+      ".field{flex:1;display:flex;flex-direction:column;gap:2px;min-width:0}",
+      "textarea{width:100%;resize:none;border:1px solid #d0d7de;border-radius:10px;padding:8px 10px;font-size:16px;line-height:1.35;max-height:120px;min-height:40px;color:#1f2328;background:#fff}",
+      ".count{font-size:11px;color:#57606a;text-align:right}",
+      ".count.limit{color:#d92d20;font-weight:600}",
+      ".send{height:40px;padding:0 14px;border:0;border-radius:10px;background:" + accent + ";color:#fff;font-size:15px;font-weight:600;cursor:pointer}",
+      ".send:disabled{background:#afb8c1;cursor:not-allowed}",
+      ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+      "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;border-radius:0}.panel:not([hidden])~.launcher{display:none}}",
+      "@media (prefers-reduced-motion:reduce){.dots span{animation:none}}"
+    ].join("\n");
+  }
+
+  function Widget(config) {
+    this.config = config;
+    this.server = (config.serverUrl || (SCRIPT_SRC ? new URL(SCRIPT_SRC).origin : location.origin)).replace(/\/+$/, "");
+    this.maxLength = config.maxLength || 4000;
+    this.key = "switchboard:v1:" + this.server + ":" + (config.userId || "anonymous");
+    this.local = store("localStorage");
+    this.tab = store("sessionStorage");
+    this.session = JSON.parse(this.local.getItem(this.key) || "null");
+    this.seen = {};          // server message ids already rendered
+    this.cursor = 0;         // history is complete up to here (advanced only by GET)
+    this.mode = null;
+    this.pending = 0;        // sends awaiting the bot's answer (typing indicator)
+    this.failed = [];        // unsent messages, retried in order
+    this.unread = 0;
+    this.socket = null;
+    this.backoff = 1000;
+    this.timers = {};
+    this.started = false;
+    this.build();
+    if (this.session || this.tab.getItem(this.key + ":open") === "1") this.start();
+    if (this.tab.getItem(this.key + ":open") === "1") this.open(false);
+  }
+
+  Widget.prototype.build = function () {
+    var self = this, c = this.config, accent = c.accentColor || "#3b5bdb";
+    this.host = el("div", { id: "switchboard-widget", "data-switchboard": "" });
+    var root = this.host.attachShadow ? this.host.attachShadow({ mode: "open" }) : this.host;
+    root.appendChild(el("style", {}, css(accent)));
+
+    this.panel = el("section", { "class": "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "sb-title", id: "sb-panel" });
+    this.panel.hidden = true;
+    var header = el("header");
+    var titles = el("div", { "class": "titles" });
+    titles.appendChild(el("h2", { id: "sb-title" }, c.title || "Support"));
+    this.statusLine = el("div", { "class": "status", id: "sb-status" }, "");
+    titles.appendChild(this.statusLine);
+    header.appendChild(titles);
+    var close = el("button", { type: "button", "class": "close", "aria-label": "Close chat" }, "×");
+    close.addEventListener("click", function () { self.close(true); });
+    header.appendChild(close);
+
+    this.log = el("ol", { "class": "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    this.typing = el("div", { "class": "typing", role: "status" });
+    var dots = el("span", { "class": "dots", "aria-hidden": "true" });
+    dots.appendChild(el("span")); dots.appendChild(el("span")); dots.appendChild(el("span"));
+    this.typing.appendChild(dots);
+    this.typing.appendChild(el("span", {}, (c.title || "Support") + " is typing…"));
+    this.typing.hidden = true;
+
+    this.errorBar = el("div", { "class": "error", role: "alert" });
+    this.errorText = el("span");
+    this.retryButton = el("button", { type: "button" }, "Retry");
+    this.retryButton.addEventListener("click", function () { self.retry(); });
+    this.errorBar.appendChild(this.errorText);
+    this.errorBar.appendChild(this.retryButton);
+    this.errorBar.hidden = true;
+
+    var form = el("form", { "aria-label": "Send a message" });
+    var field = el("div", { "class": "field" });
+    this.input = el("textarea", { rows: "1", maxlength: String(this.maxLength), "aria-label": "Message", placeholder: "Type your message…", "aria-describedby": "sb-count", autocomplete: "off" });
+    this.counter = el("div", { "class": "count", id: "sb-count" });
+    field.appendChild(this.input);
+    field.appendChild(this.counter);
+    this.sendButton = el("button", { type: "submit", "class": "send", "aria-label": "Send message" }, "Send");
+    form.appendChild(field);
+    form.appendChild(this.sendButton);
+    form.addEventListener("submit", function (e) { e.preventDefault(); self.submit(); });
+    this.input.addEventListener("input", function () { self.refreshInput(); });
+    this.input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); self.submit(); }
+    });
+    this.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") self.close(true); });
+
+    this.panel.appendChild(header);
+    this.panel.appendChild(this.log);
+    this.panel.appendChild(this.typing);
+    this.panel.appendChild(this.errorBar);
+    this.panel.appendChild(form);
+
+    this.launcher = el("button", { type: "button", "class": "launcher", "aria-controls": "sb-panel", "aria-expanded": "false", "aria-label": "Open support chat" });
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "28"); svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("fill", "currentColor");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    this.launcher.appendChild(svg);
+    this.badge = el("span", { "class": "badge", "aria-hidden": "true" });
+    this.badge.hidden = true;
+    this.launcher.appendChild(this.badge);
+    this.launcher.addEventListener("click", function () { self.panel.hidden ? self.open(true) : self.close(true); });
+
+    root.appendChild(this.panel);
+    root.appendChild(this.launcher);
+    document.body.appendChild(this.host);
+    if (c.greeting) this.render("bot", c.greeting);
+    this.refreshInput();
+    this.setStatus();
+
+    this.onOnline = function () { self.reconnectNow(); };
+    this.onVisible = function () { if (document.visibilityState === "visible") self.reconnectNow(); };
+    window.addEventListener("online", this.onOnline);
+    document.addEventListener("visibilitychange", this.onVisible);
+  };
+
+  /* --- panel ---------------------------------------------------------------------- */
+
+  Widget.prototype.open = function (focus) {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute("aria-label", "Close support chat");
+    this.tab.setItem(this.key + ":open", "1");
+    this.unread = 0;
+    this.refreshBadge();
+    this.start();
+    if (focus) this.input.focus();
+    this.scrollDown();
+  };
+
+  Widget.prototype.close = function (focus) {
+    this.panel.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.tab.removeItem(this.key + ":open");
+    this.refreshBadge();
+    if (focus) this.launcher.focus();
+  };
+
+  Widget.prototype.refreshBadge = function () {
+    this.badge.hidden = !this.unread;
+    this.badge.textContent = this.unread > 9 ? "9+" : String(this.unread);
+    var label = this.panel.hidden ? "Open support chat" : "Close support chat";
+    if (this.unread) label += " (" + this.unread + " unread)";
+    this.launcher.setAttribute("aria-label", label);
+  };
+
+  Widget.prototype.refreshInput = function () {
+    var n = this.input.value.length;
+    this.sendButton.disabled = !this.input.value.trim();
+    this.counter.textContent = n >= this.maxLength
+      ? "Limit reached: " + this.maxLength.toLocaleString("en") + " characters"
+      : n.toLocaleString("en") + " / " + this.maxLength.toLocaleString("en");
+    this.counter.className = "count" + (n >= this.maxLength ? " limit" : "");
+    this.input.style.height = "auto";
+    this.input.style.height = Math.min(this.input.scrollHeight + 2, 120) + "px";
+  };
+
+  Widget.prototype.setStatus = function () {
+    var text = this.mode === "human" ? "You're chatting with a support agent"
+      : this.mode === "closed" ? "Conversation closed" : "Virtual assistant · a person is one message away";
+    if (this.started && !this.live && this.session) text += " · reconnecting…";
+    this.statusLine.textContent = text;
+    // For the site's own scripts and tests: "live" (socket), "polling", or "idle".
+    this.host.setAttribute("data-connection", this.live ? "live" : this.timers.poll ? "polling" : "idle");
+    this.host.setAttribute("data-mode", this.mode || "");
+  };
+
+  Widget.prototype.scrollDown = function () { this.log.scrollTop = this.log.scrollHeight; };
+
+  /* --- rendering ------------------------------------------------------------------ */
+
+  Widget.prototype.render = function (role, text, opts) {
+    opts = opts || {};
+    var kind = role === "customer" ? "customer" : role === "staff" ? "staff" : "bot";
+    var item = el("li", { "class": "msg msg-" + kind });
+    if (kind !== "customer") {
+      item.appendChild(el("span", { "class": "who" }, kind === "staff" ? (opts.author || "Support agent") : (this.config.botName || "Assistant")));
+    } else {
+      item.appendChild(el("span", { "class": "sr" }, "You:"));
+    }
+    var bubble = el("div", { "class": "bubble" });
+    richText(bubble, text);
+    item.appendChild(bubble);
+    if (opts.quickReplies && opts.quickReplies.length) this.renderQuickReplies(item, opts.quickReplies);
+    this.log.appendChild(item);
+    this.scrollDown();
+    return item;
+  };
+
+  Widget.prototype.renderQuickReplies = function (item, replies) {
+    var self = this;
+    var old = this.log.querySelectorAll(".quick");
+    for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
+    var group = el("div", { "class": "quick", role: "group", "aria-label": "Suggested replies" });
+    replies.forEach(function (q) {
+      var b = el("button", { type: "button" }, q);
+      b.addEventListener("click", function () {
+        if (group.parentNode) group.parentNode.removeChild(group);
+        self.send(q);
+        self.input.focus();
+      });
+      group.appendChild(b);
+    });
+    item.appendChild(group);
+  };
+
+  Widget.prototype.notice = function (text) {
+    this.log.appendChild(el("li", { "class": "notice", role: "note" }, text));
+    this.scrollDown();
+  };
+
+  /* A message from the server (history, POST answer, socket): rendered once. */
+  Widget.prototype.receive = function (m, fromHistory) {
+    if (!m || m.id === undefined || this.seen[m.id]) return;
+    this.seen[m.id] = true;
+    if (m.role === "customer") {
+      for (var i = 0; i < this.log.children.length; i++) {
+        var li = this.log.children[i];
+        if (li.dataset.pending && li.dataset.text === m.text) { li.dataset.id = m.id; return; }
+      }
+    }
+    this.render(m.role, m.text, { quickReplies: m.quick_replies, createdAt: m.created_at });
+    if (m.role !== "customer") {
+      if (!fromHistory) this.setTyping(false);
+      if (this.panel.hidden && !fromHistory) { this.unread += 1; this.refreshBadge(); }
+    }
+  };
+
+  Widget.prototype.setMode = function (mode, live) {
+    if (!mode || mode === this.mode) return;
+    var before = this.mode;
+    this.mode = mode;
+    if (live && before) {
+      if (mode === "human") this.notice("A support agent has joined the conversation.");
+      else if (mode === "bot" && before === "human") this.notice("The support agent handed you back to the virtual assistant.");
+      else if (mode === "closed") this.notice("This conversation was closed. Write again any time.");
+    }
+    if (mode !== "bot") this.setTyping(false);
+    this.setStatus();
+  };
+
+  Widget.prototype.setTyping = function (on) {
+    this.typing.hidden = !(on && this.mode !== "human");
+  };
+
+  Widget.prototype.showError = function (text, canRetry) {
+    this.errorText.textContent = text;
+    this.retryButton.hidden = !canRetry;
+    this.errorBar.hidden = false;
+  };
+
+  Widget.prototype.clearError = function () { this.errorBar.hidden = true; };
+
+  /* --- HTTP ----------------------------------------------------------------------- */
+
+  Widget.prototype.request = function (method, path, body, timeoutMs) {
+    var self = this;
+    var ctl = window.AbortController ? new AbortController() : null;
+    var timer = ctl && setTimeout(function () { ctl.abort(); }, timeoutMs || 15000);
+    var headers = { Accept: "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    if (this.session && path.indexOf("/sessions") < 0) headers.Authorization = "Bearer " + this.session.token;
+    return fetch(this.server + path, {
+      method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
+      signal: ctl ? ctl.signal : undefined, credentials: "omit", mode: "cors"
+    }).then(function (r) {
+      clearTimeout(timer);
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (r.ok) return data;
+        var err = new Error(data.error || "HTTP " + r.status);
+        err.status = r.status;
+        err.retryAfter = Number(r.headers.get("Retry-After")) || 0;
+        if (r.status === 401 && path.indexOf("/sessions") < 0) self.forgetSession();
+        throw err;
+      });
+    }, function (e) { clearTimeout(timer); e.network = true; throw e; });
+  };
+
+  Widget.prototype.forgetSession = function () {
+    this.session = null;
+    this.local.removeItem(this.key);
+    this.disconnect();
+  };
+
+  Widget.prototype.ensureSession = function () {
+    var self = this, c = this.config;
+    if (this.session) return Promise.resolve(this.session);
+    if (this.creating) return this.creating;
+    var body = {};
+    if (c.userId) { body.user_id = String(c.userId); body.user_hash = c.userHash || ""; }
+    if (c.name) body.name = String(c.name);
+    this.creating = this.request("POST", "/api/webchat/sessions", body).then(function (s) {
+      self.session = { session_id: s.session_id, token: s.token };
+      self.local.setItem(self.key, JSON.stringify(self.session));
+      self.creating = null;
+      self.connect();
+      return self.session;
+    }, function (e) { self.creating = null; throw e; });
+    return this.creating;
+  };
+
+  /* Fetch everything after the cursor (paged), render what is new, learn the mode. */
+  Widget.prototype.catchUp = function () {
+    var self = this;
+    if (!this.session) return Promise.resolve();
+    return this.request("GET", "/api/webchat/messages?after=" + this.cursor).then(function (data) {
+      var list = data.messages || [];
+      list.forEach(function (m) { self.cursor = Math.max(self.cursor, m.id); self.receive(m, true); });
+      self.setMode(data.mode, self.historyLoaded);
+      self.historyLoaded = true;
+      if (list.length >= 500) return self.catchUp();
+    });
+  };
+
+  Widget.prototype.start = function () {
+    var self = this;
+    if (this.started) return;
+    this.started = true;
+    var first = this.session ? this.catchUp() : Promise.resolve();
+    first.then(null, function (e) {
+      if (e.status !== 401) self.showError("Couldn't load the conversation. " + self.describe(e), false);
+    });
+    this.connect();
+  };
+
+  Widget.prototype.describe = function (e) {
+    if (e.network) return "Check your connection.";
+    if (e.status === 429) return "Too many messages; wait " + (e.retryAfter || "a few") + " seconds.";
+    if (e.status >= 500) return "The service is having trouble.";
+    return e.message || "Something went wrong.";
+  };
+
+  /* --- sending -------------------------------------------------------------------- */
+
+  Widget.prototype.submit = function () {
+    var text = this.input.value;
+    if (!text.trim()) return;
+    this.input.value = "";
+    this.refreshInput();
+    this.send(text);
+  };
+
+  Widget.prototype.send = function (text) {
+    text = String(text).slice(0, this.maxLength);
+    if (!text.trim()) return;
+    var item = this.render("customer", text);
+    item.classList.add("sending");
+    item.dataset.pending = "1";
+    item.dataset.text = text;
+    var job = { text: text, item: item, clientId: Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10) };
+    this.deliver(job);
+  };
+
+  Widget.prototype.deliver = function (job) {
+    var self = this;
+    this.pending += 1;
+    this.setTyping(true);
+    var state = job.item.querySelector(".state");
+    if (state) state.remove();
+    job.item.classList.remove("failed");
+    job.item.classList.add("sending");
+    this.ensureSession().then(function () {
+      return self.request("POST", "/api/webchat/messages", { text: job.text, client_message_id: job.clientId }, SEND_TIMEOUT_MS);
+    }).then(function (turn) {
+      self.pending -= 1;
+      delete job.item.dataset.pending;
+      job.item.classList.remove("sending");
+      job.item.dataset.id = turn.message_id;
+      self.seen[turn.message_id] = true;
+      (turn.replies || []).forEach(function (r) { self.receive({ id: r.id, role: r.role || "bot", text: r.text, quick_replies: r.quick_replies }, false); });
+      self.setMode(turn.mode, true);
+      if (!self.pending) self.setTyping(false);
+      if (!self.failed.length) self.clearError();
+    }, function (e) {
+      self.pending -= 1;
+      if (!self.pending) self.setTyping(false);
+      job.item.classList.remove("sending");
+      job.item.classList.add("failed");
+      job.item.appendChild(el("span", { "class": "state" }, "Not sent"));
+      self.failed.push(job);
+      var fatal = e.status && e.status < 500 && e.status !== 429 && e.status !== 401 && e.status !== 408;
+      self.showError((fatal ? "Message not sent: " : "Couldn't send your message. ") + self.describe(e), !fatal);
+    });
+  };
+
+  Widget.prototype.retry = function () {
+    var jobs = this.failed;
+    this.failed = [];
+    this.clearError();
+    var self = this;
+    jobs.forEach(function (job) { self.deliver(job); });
+  };
+
+  /* --- live updates: WebSocket, with polling while it is down ---------------------- */
+
+  Widget.prototype.connect = function () {
+    var self = this;
+    if (!this.session || this.socket || !window.WebSocket || this.destroyed) { if (this.session && !window.WebSocket) this.poll(); return; }
+    var url = this.server.replace(/^http/, "ws") + "/api/webchat/ws";
+    var ws;
+    try { ws = new WebSocket(url); } catch (e) { this.scheduleReconnect(); return; }
+    this.socket = ws;
+    var token = this.session.token;
+    ws.onopen = function () { ws.send(JSON.stringify({ type: "auth", token: token })); };
+    ws.onmessage = function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      self.lastFrame = Date.now();
+      if (data.type === "ready") {
+        self.live = true;
+        self.backoff = 1000;
+        self.heartbeat = (data.heartbeat_s || 20) * 1000;
+        self.stopPolling();
+        self.setStatus();
+        self.watch();
+        self.setMode(data.mode, self.historyLoaded);
+        self.catchUp().catch(function () {});
+      } else if (data.type === "message") {
+        self.receive(data.message, false);
+      } else if (data.type === "mode") {
+        self.setMode(data.mode, true);
+      }
     };
-    function add(role, text, quickReplies) {
-      var item = el("li", { "class": "sb-" + role }, text);
-      (quickReplies || []).forEach(function (q) {
-        var b = el("button", { type: "button" }, q);
-        b.onclick = function () { send(q); };
-        item.appendChild(document.createElement("br"));
-        item.appendChild(b);
-      });
-      log.appendChild(item);
-      log.scrollTop = log.scrollHeight;
-    }
-    function ensureSession() {
-      if (state) return Promise.resolve(state);
-      var body = {};
-      if (config.userId) { body.user_id = config.userId; body.user_hash = config.userHash; }
-      return fetch(server + "/api/webchat/sessions", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
-      }).then(function (r) { return r.json(); }).then(function (s) {
-        state = s; localStorage.setItem(storeKey, JSON.stringify(s)); return s;
-      });
-    }
-    function loadHistory() {
-      return fetch(server + "/api/webchat/messages?after=" + lastId, {
-        headers: { Authorization: "Bearer " + state.token }
-      }).then(function (r) { return r.json(); }).then(function (data) {
-        (data.messages || []).forEach(function (m) {
-          lastId = Math.max(lastId, m.id); add(m.role, m.text, m.quick_replies);
-        });
-        if (!lastId && config.greeting) add("bot", config.greeting);
-      });
-    }
-    function send(text) {
-      if (!text.trim()) return;
-      ensureSession().then(function (s) {
-        return fetch(server + "/api/webchat/messages", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: "Bearer " + s.token },
-          body: JSON.stringify({ text: text, client_message_id: String(Date.now()) + Math.random() })
-        });
-      }).then(function () { return loadHistory(); });
-    }
-    root.querySelector("form").onsubmit = function (e) {
-      e.preventDefault(); var t = input.value; input.value = ""; send(t);
+    ws.onclose = function (event) {
+      if (self.socket !== ws) return;
+      self.socket = null;
+      self.live = false;
+      clearTimeout(self.timers.watch);
+      self.setStatus();
+      if (event.code === 4401) { self.forgetSession(); return; }
+      self.poll();
+      self.scheduleReconnect();
+    };
+  };
+
+  /* No frame for ~2.5 heartbeats: the connection is dead even if nobody said so. */
+  Widget.prototype.watch = function () {
+    var self = this;
+    clearTimeout(this.timers.watch);
+    this.timers.watch = setTimeout(function () {
+      if (!self.socket) return;
+      if (Date.now() - self.lastFrame > self.heartbeat * HEARTBEAT_GRACE) { self.socket.close(); return; }
+      self.watch();
+    }, this.heartbeat);
+  };
+
+  Widget.prototype.scheduleReconnect = function () {
+    var self = this;
+    if (this.destroyed || !this.session) return;
+    clearTimeout(this.timers.reconnect);
+    var wait = this.backoff * (0.75 + Math.random() * 0.5);
+    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+    this.timers.reconnect = setTimeout(function () { self.connect(); }, wait);
+  };
+
+  Widget.prototype.reconnectNow = function () {
+    if (this.socket || !this.session || this.destroyed) return;
+    this.backoff = 1000;
+    clearTimeout(this.timers.reconnect);
+    this.connect();
+  };
+
+  Widget.prototype.poll = function () {
+    var self = this;
+    if (this.timers.poll || this.destroyed) return;
+    this.timers.poll = setInterval(function () {
+      if (self.live || !self.session) { self.stopPolling(); return; }
+      self.catchUp().catch(function () {});
+    }, POLL_MS);
+    this.setStatus();
+  };
+
+  Widget.prototype.stopPolling = function () {
+    clearInterval(this.timers.poll);
+    this.timers.poll = null;
+    this.setStatus();
+  };
+
+  Widget.prototype.disconnect = function () {
+    var ws = this.socket;
+    this.socket = null;
+    this.live = false;
+    if (ws) { try { ws.close(); } catch (e) { /* already closed */ } }
+    this.stopPolling();
+    clearTimeout(this.timers.reconnect);
+    clearTimeout(this.timers.watch);
+  };
+
+  Widget.prototype.destroy = function () {
+    this.destroyed = true;
+    this.disconnect();
+    window.removeEventListener("online", this.onOnline);
+    document.removeEventListener("visibilitychange", this.onVisible);
+    if (this.host.parentNode) this.host.parentNode.removeChild(this.host);
+  };
+
+  var current = null;
+
+  function init(config) {
+    if (current) current.destroy();
+    var start = function () { current = new Widget(config || {}); };
+    if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+    return {
+      open: function () { if (current) current.open(true); },
+      close: function () { if (current) current.close(false); },
+      destroy: function () { if (current) { current.destroy(); current = null; } }
     };
   }
-  window.SwitchboardWidget = { init: init };
+
+  window.SwitchboardWidget = { init: init, version: "1" };
+  if (window.SwitchboardWidgetConfig) init(window.SwitchboardWidgetConfig);
 })();
