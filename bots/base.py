@@ -111,8 +111,13 @@ def split_text(text: str, limit: int) -> list[str]:
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut <= limit // 4:
+        # The last paragraph break that keeps a reasonable first part, else a line
+        # break, else a space; a hard cut only for text with none of them.
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > limit // 4:
+                break
+        else:
             cut = limit
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
