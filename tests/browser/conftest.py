@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from fastapi.responses import HTMLResponse
 
-from tests.conftest import user_hash
+from tests.conftest import make_settings, user_hash
 from tests.support.databases import DatabaseFactory
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, run_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -42,10 +42,19 @@ EMBED_PAGE = """<!doctype html>
 </body></html>"""
 
 
-@pytest.fixture
-def database_url(sqlite_databases: DatabaseFactory) -> str:
-    """Browser tests exercise the widget, not storage (covered on both databases elsewhere)."""
-    return sqlite_databases.fresh()
+@pytest.fixture(scope="module")
+def browser_database_url(sqlite_databases: DatabaseFactory) -> str:
+    return sqlite_databases.fresh()  # sync: it may run asyncio.run() to build the template
+
+
+@pytest.fixture(scope="module")
+async def server(browser_database_url: str) -> AsyncIterator[LiveServer]:
+    """The real app, shared by a module's browser tests: starting it (training the intent
+    classifier) costs more than a browser test itself. Tests stay independent because each
+    runs in a fresh browser context, hence a fresh web chat session and conversation.
+    SQLite only: these tests exercise the widget; storage is covered on both databases."""
+    async with run_server(make_settings(browser_database_url)) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")

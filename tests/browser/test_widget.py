@@ -126,6 +126,7 @@ async def test_staff_message_arrives_live_and_hand_back_is_announced(
         await set_mode(session, turn["conversation_id"], Mode.bot)
     await server.runtime.webchat.conversation_changed(turn["conversation_id"])
     await expect(page.get_by_role("note").last).to_contain_text("handed you back")
+    await page.screenshot(path=artifact("widget-staff.png"))
 
 
 async def test_markup_in_messages_is_shown_as_text(server: LiveServer, page: Any) -> None:
