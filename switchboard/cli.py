@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
 from switchboard.cli_slack import slack_app
 from switchboard.cli_telegram import telegram_app
@@ -28,6 +29,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(slack_app, name="slack")
 app.add_typer(kb_app, name="kb")
+app.command("eval")(eval_command)
 
 
 def _settings() -> Settings:
