@@ -31,32 +31,34 @@ class Chunk:
         return f"{self.heading}\n{self.text}"
 
 
-def _pieces(text: str) -> list[str]:
-    """Paragraphs, with any paragraph over the cap cut into sentences (or words)."""
-    out: list[str] = []
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(piece, separator before it): paragraphs, and any paragraph over the cap cut into
+    sentences (or words), which re-join with a space rather than a paragraph break."""
+    out: list[tuple[str, str]] = []
     for paragraph in re.split(r"\n\s*\n", text):
         paragraph = paragraph.strip()
         if not paragraph:
             continue
         if len(paragraph) <= MAX_CHARS:
-            out.append(paragraph)
+            out.append((paragraph, "\n\n"))
             continue
+        separator = "\n\n"
         for sentence in _SENTENCE.split(paragraph):
             while len(sentence) > MAX_CHARS:
                 cut = sentence.rfind(" ", 0, MAX_CHARS)
                 cut = cut if cut > MAX_CHARS // 2 else MAX_CHARS
-                out.append(sentence[:cut].strip())
-                sentence = sentence[cut:].strip()
+                out.append((sentence[:cut].strip(), separator))
+                sentence, separator = sentence[cut:].strip(), " "
             if sentence:
-                out.append(sentence)
+                out.append((sentence, separator))
+                separator = " "
     return out
 
 
 def _tail(text: str) -> str:
     """The last sentences of `text`, up to OVERLAP_CHARS, to start the next window."""
-    sentences = _SENTENCE.split(text)
     tail = ""
-    for sentence in reversed(sentences):
+    for sentence in reversed(_SENTENCE.split(text)):
         if len(tail) + len(sentence) + 1 > OVERLAP_CHARS:
             break
         tail = f"{sentence} {tail}".strip()
@@ -64,18 +66,18 @@ def _tail(text: str) -> str:
 
 
 def split_text(text: str) -> list[str]:
+    """Windows of whole pieces up to MAX_CHARS; each new window repeats the last
+    sentences of the one before."""
     windows: list[str] = []
     current = ""
-    for piece in _pieces(text):
-        joiner = "\n\n" if "\n" in piece or len(piece) > 200 else "\n"
-        if current and len(current) + len(piece) + 2 > MAX_CHARS:
+    for piece, separator in _pieces(text):
+        if current and len(current) + len(separator) + len(piece) > MAX_CHARS:
             windows.append(current)
             tail = _tail(current)
-            current = (
-                f"{tail} {piece}".strip() if tail and len(tail) + len(piece) < MAX_CHARS else piece
-            )
+            fits = tail and len(tail) + 1 + len(piece) <= MAX_CHARS
+            current = f"{tail} {piece}" if fits else piece
         else:
-            current = f"{current}{joiner}{piece}" if current else piece
+            current = f"{current}{separator}{piece}" if current else piece
     if current:
         windows.append(current)
     return windows

@@ -113,6 +113,7 @@ class _Reader(HTMLParser):
         lines = [_SPACE.sub(" ", line).strip() for line in "".join(self._text).split("\n")]
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
         text = re.sub(r"^- *$", "", text, flags=re.M).strip()
+        text = re.sub(r"(^- .*)\n\n+(?=- )", r"\1\n", text, flags=re.M)  # one list, no gaps
         if text:
             self.page.sections.append((tuple(h for _, h in self._stack), text))
         self._text.clear()

@@ -138,7 +138,7 @@ def read_markdown(text: str, name: Path) -> Document:
 def read_text(text: str, name: Path) -> Document:
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     title = title_from_name(name)
-    if paragraphs and "\n" not in paragraphs[0] and len(paragraphs[0]) <= 120:
+    if len(paragraphs) > 1 and "\n" not in paragraphs[0] and len(paragraphs[0]) <= 120:
         title = paragraphs.pop(0)
     return Document(title=title, sections=[Section((), "\n\n".join(paragraphs))])
 
@@ -163,10 +163,9 @@ def read_pdf(path: Path) -> Document:
     text = "\n\n".join(p for p in pages if p)
     if not text:
         raise Unreadable("PDF has no text layer (scanned?)")
-    doc = read_text(text, path)
     if meta_title.strip():
-        doc.title = meta_title.strip()
-    return doc
+        return Document(title=meta_title.strip(), sections=[Section((), text)])
+    return read_text(text, path)
 
 
 def read_document(path: Path) -> Document:
