@@ -48,12 +48,16 @@ def browser_database_url(sqlite_databases: DatabaseFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-async def server(browser_database_url: str) -> AsyncIterator[LiveServer]:
+async def server(
+    browser_database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[LiveServer]:
     """The real app, shared by a module's browser tests: starting it (training the intent
     classifier) costs more than a browser test itself. Tests stay independent because each
     runs in a fresh browser context, hence a fresh web chat session and conversation.
-    SQLite only: these tests exercise the widget; storage is covered on both databases."""
-    async with run_server(make_settings(browser_database_url)) as live:
+    SQLite only: these tests exercise the widget; storage is covered on both databases.
+    A module may set SERVER_SETTINGS = {ENV_NAME: value} to run with other settings."""
+    overrides = getattr(request.module, "SERVER_SETTINGS", {})
+    async with run_server(make_settings(browser_database_url, **overrides)) as live:
         yield live
 
 
