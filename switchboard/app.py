@@ -9,12 +9,13 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bots.base import InboundMessage, TurnResult
 from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
+from bots.webchat.demo import demo_page_html
 from storage.db import create_engine, session_factory
 from switchboard.api import admin, approvals, health
 from switchboard.channels import build_channels
@@ -113,12 +114,13 @@ def create_app(
     for router in channels.routers:
         app.include_router(router)
     secret = settings.webchat_identity_secret
+    secret_value = secret.get_secret_value() if secret else None
     app.include_router(
         create_webchat_router(
             engine=_EngineHandle(app),
             backend=SqlWebchatBackend(session_factory(db)),
             adapter=webchat,
-            identity_secret=secret.get_secret_value() if secret else None,
+            identity_secret=secret_value,
         )
     )
     app.include_router(admin.router)
@@ -126,8 +128,8 @@ def create_app(
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False)
-    async def demo_page() -> FileResponse:
-        return FileResponse(STATIC / "demo.html")
+    async def demo_page() -> HTMLResponse:
+        return HTMLResponse(demo_page_html(demo=settings.demo, identity_secret=secret_value))
 
     @app.get("/widget.js", include_in_schema=False)
     async def widget() -> FileResponse:
