@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Demo mode: the page at / offers 'chat as Maria/Sam', signed with a local-only identity
+# secret unless you set your own.
 run: $(STAMP)
 	$(BIN)/switchboard db upgrade
 	$(BIN)/switchboard demo load
-	$(BIN)/switchboard serve --host 127.0.0.1 --port 8000
+	SWITCHBOARD_DEMO=$${SWITCHBOARD_DEMO:-true} \
+	SWITCHBOARD_WEBCHAT_IDENTITY_SECRET=$${SWITCHBOARD_WEBCHAT_IDENTITY_SECRET:-local-demo-only} \
+		$(BIN)/switchboard serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
