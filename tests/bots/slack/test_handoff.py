@@ -1,0 +1,146 @@
+"""Handoffs in Slack: web chat customer → support thread → staff reply → back to the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from switchboard.staff import RESOLVED_TEXT, RETURNED_TEXT
+from tests.bots.slack.conftest import STAFF, SUPPORT, SlackSender
+from tests.conftest import WebchatClient, open_webchat
+from tests.support.fake_slack import Call, FakeSlack
+
+SEED = "My payment failed twice, but I was still charged. I need this fixed today."
+
+
+def _blocks(call: Call) -> str:
+    return json.dumps(call.args.get("blocks") or [])
+
+
+async def handoff_card(fake: FakeSlack) -> str:
+    """The ts of the handoff card in the support channel (the thread's root)."""
+    cards = await fake.wait_for(
+        lambda: [c for c in fake.posted(channel=SUPPORT) if "handoff_take" in _blocks(c)],
+        what="the handoff card",
+    )
+    return str(cards[0].result["ts"])
+
+
+async def wait_for_history(
+    customer: WebchatClient, fake: FakeSlack, predicate: Any
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def check() -> bool:
+        found[:] = [m for m in (await customer.history())["messages"] if predicate(m)]
+        return bool(found)
+
+    for _ in range(250):
+        if await check():
+            return found
+        await asyncio.sleep(0.04)
+    raise AssertionError("the customer never saw it")
+
+
+async def _conversation(http: httpx.AsyncClient, cid: int, headers: dict[str, str]) -> Any:
+    response = await http.get(f"/api/admin/conversations/{cid}", headers=headers)
+    return response.json()["conversation"]
+
+
+async def test_full_handoff_round_trip(
+    http: httpx.AsyncClient,
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    admin_headers: dict[str, str],
+) -> None:
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say("I want to talk to a human")
+    assert turn["mode"] == "human"
+
+    ts = await handoff_card(fake_slack)
+    card = fake_slack.text_of(SUPPORT, ts)
+    assert "cus_maria" in card and "webchat" in card
+    assert "human_handoff" in card  # the intent
+    assert "I want to talk to a human" in card  # the transcript
+    assert "SB-" in card  # the handoff's ticket
+
+    await maria.say("My parcel never arrived, order 1042.")
+    relayed = await fake_slack.wait_for(
+        lambda: [
+            c for c in fake_slack.posted(channel=SUPPORT, thread_ts=ts) if "1042" in c.args["text"]
+        ],
+        what="the relayed customer message",
+    )
+    assert "cus_maria" in relayed[0].args["text"]
+
+    assert (
+        await slack.thread_reply(STAFF, ts, "Hi Maria, I'm on it &amp; checking")
+    ).status_code == 200
+    seen = await wait_for_history(maria, fake_slack, lambda m: m["role"] == "staff")
+    assert seen[0]["text"] == "Hi Maria, I'm on it & checking"
+    conversation = await _conversation(http, turn["conversation_id"], admin_headers)
+    assert conversation["assignee"] == STAFF  # the first to answer took it
+    await fake_slack.wait_for(lambda: f"Taken by <@{STAFF}>" in fake_slack.text_of(SUPPORT, ts))
+
+    assert (
+        await slack.click(
+            "handoff_resolve", str(turn["conversation_id"]), user=STAFF, message_ts=ts
+        )
+    ).status_code == 200
+    await wait_for_history(maria, fake_slack, lambda m: m["text"] == RESOLVED_TEXT)
+    await fake_slack.wait_for(lambda: f"Resolved by <@{STAFF}>" in fake_slack.text_of(SUPPORT, ts))
+    assert (await maria.history())["mode"] == "bot"
+
+    after = await maria.say("Where is my order?")
+    assert after["mode"] == "bot" and after["replies"]  # the bot answers again
+
+
+async def test_take_stores_the_assignee_and_return_to_bot_tells_the_customer_once(
+    http: httpx.AsyncClient,
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    admin_headers: dict[str, str],
+) -> None:
+    sam = await open_webchat(http, "cus_sam")
+    turn = await sam.say("can I speak to a real person")
+    cid = turn["conversation_id"]
+    ts = await handoff_card(fake_slack)
+
+    await slack.click("handoff_take", str(cid), user="UALEX", message_ts=ts)
+    await fake_slack.wait_for(lambda: "Taken by <@UALEX>" in fake_slack.text_of(SUPPORT, ts))
+    assert (await _conversation(http, cid, admin_headers))["assignee"] == "UALEX"
+    assert fake_slack.posted(channel=SUPPORT, thread_ts=ts, text="<@UALEX> took this conversation.")
+
+    first = await slack.click("handoff_return", str(cid), user="UALEX", message_ts=ts)
+    second = await slack.click("handoff_return", str(cid), user="UBOB", message_ts=ts)
+    assert first.status_code == second.status_code == 200
+    await wait_for_history(sam, fake_slack, lambda m: m["text"] == RETURNED_TEXT)
+    await fake_slack.wait_for(lambda: fake_slack.of("chat.postEphemeral"), what="the whisper")
+    history = (await sam.history())["messages"]
+    assert [m["text"] for m in history].count(RETURNED_TEXT) == 1
+    assert "already back with the bot" in fake_slack.of("chat.postEphemeral")[0].args["text"]
+    await fake_slack.wait_for(
+        lambda: "Returned to the bot by <@UALEX>" in fake_slack.text_of(SUPPORT, ts)
+    )
+
+
+async def test_the_seed_ticket_is_posted_for_staff(
+    http: httpx.AsyncClient, fake_slack: FakeSlack
+) -> None:
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say(SEED)
+
+    posts = await fake_slack.wait_for(
+        lambda: [c for c in fake_slack.posted(channel=SUPPORT) if "ticket SB-" in c.args["text"]],
+        what="the ticket notification",
+    )
+    text = fake_slack.text_of(SUPPORT, posts[0].result["ts"])
+    number = text.split("ticket ")[1].split()[0]
+    assert number in turn["replies"][0]["text"]
+    assert "High-priority billing ticket" in text
+    assert "cus_maria" in text
+    assert "€59.90" in text
+    assert f"/api/admin/conversations/{turn['conversation_id']}" in text
