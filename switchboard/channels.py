@@ -37,5 +37,9 @@ def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
     """Web chat is always on (see `switchboard.app`); the rest depend on credentials."""
     setup = ChannelSetup()
     # Telegram (bots/telegram): enabled by TELEGRAM_BOT_TOKEN.
-    # Slack (bots/slack): enabled by SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
+    # Slack (bots/slack + the staff desk): SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
+    if settings.slack_bot_token or settings.slack_signing_secret:
+        from switchboard.staff import add_slack
+
+        add_slack(setup, settings, engine)
     return setup
