@@ -221,3 +221,32 @@ async def test_keyboard_limits_and_labels(server: LiveServer, page: Any) -> None
     await expect(page.get_by_role("dialog")).to_be_hidden()
     await expect(launcher).to_be_focused()
     await expect(launcher).to_have_attribute("aria-expanded", "false")
+
+
+async def test_polls_while_the_socket_is_down_and_reconnects(server: LiveServer, page: Any) -> None:
+    refuse = True
+    attempts = 0
+
+    async def socket(ws: Any) -> None:
+        nonlocal attempts
+        attempts += 1
+        if refuse:
+            await ws.close(code=1011, reason="proxy says no")
+        else:
+            ws.connect_to_server()
+
+    await page.route_web_socket(re.compile(r"/api/webchat/ws$"), socket)
+    await embed(page, server, pollIntervalMs=500)
+    await open_chat(page)
+    turn = await say(page, "I want to talk to a person")
+    await expect(widget(page)).to_have_attribute("data-connection", "polling")
+
+    await server.runtime.engine.send_staff_reply(turn["conversation_id"], "Polled to you.")
+    await expect(bubbles(page, "staff")).to_have_text("Polled to you.")
+
+    refuse = False
+    await page.evaluate("window.dispatchEvent(new Event('online'))")  # network is back
+    await expect(widget(page)).to_have_attribute("data-connection", "live")
+    await server.runtime.engine.send_staff_reply(turn["conversation_id"], "Pushed to you.")
+    await expect(bubbles(page, "staff")).to_have_text(["Polled to you.", "Pushed to you."])
+    assert attempts >= 2

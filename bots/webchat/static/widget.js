@@ -7,7 +7,8 @@
  * or set window.SwitchboardWidgetConfig = {...} before the script tag to start it at load.
  *
  * Config: serverUrl (default: where widget.js came from), userId + userHash (HMAC-SHA256
- * hex of userId, signed by your backend), name, title, accentColor, greeting, maxLength.
+ * hex of userId, signed by your backend), name, title, accentColor, greeting, maxLength,
+ * pollIntervalMs (history polling while the WebSocket is down; default 4000).
  *
  * Security: message text is only ever put in the page as text nodes; links are built as
  * <a> elements whose href must parse as http(s)/mailto. Styles live in a shadow root so
@@ -571,7 +572,7 @@
     this.timers.poll = setInterval(function () {
       if (self.live || !self.session) { self.stopPolling(); return; }
       self.catchUp().catch(function () {});
-    }, POLL_MS);
+    }, this.config.pollIntervalMs || POLL_MS);
     this.setStatus();
   };
 
