@@ -275,22 +275,24 @@ class StaffDesk:
                 "Only the approvers listed in the policy (`approvers`) can approve or deny.",
             )
             return
-        decide_approval = getattr(self._engine, "decide_approval", None)
-        if decide_approval is None:
-            await self._poster.whisper(card.channel, user, "Approvals are not available yet.")
+        try:
+            decision = await self._engine.decide_approval(
+                approval_id, approved=approved, decided_by=user
+            )
+        except LookupError:
+            await self._poster.whisper(card.channel, user, f"No approval #{approval_id}.")
             return
-        decision = await decide_approval(approval_id, approved=approved, decided_by=user)
         async with self._sessions() as session:
             approval = await session.get(Approval, approval_id)
             assert approval is not None
             updated = await self._cards.approval(session, approval)
         await self._poster.update(card, updated)
         if not decision.applied:
+            verb = "approved" if decision.status in ("approved", "approving") else "denied"
             await self._poster.whisper(
                 card.channel,
                 user,
-                f"Approval #{approval_id} was already {decision.status} by "
-                f"<@{decision.decided_by}>.",
+                f"Approval #{approval_id} was already {verb} by <@{decision.decided_by}>.",
             )
 
     # --- the slash command -------------------------------------------------------------

@@ -154,9 +154,11 @@ def _approval(card: ApprovalCard) -> tuple[str, list[Block]]:
             }
         )
     else:
-        icon = ":white_check_mark:" if card.status == "approved" else ":no_entry:"
+        # approving/denying: decided, the action still being carried out.
+        approved = card.status in ("approved", "approving")
+        icon, verb = (":white_check_mark:", "Approved") if approved else (":no_entry:", "Denied")
         by = f" by <@{card.decided_by}>" if card.decided_by else ""
-        blocks.append(_context(f"{icon} {card.status.capitalize()}{by}"))
+        blocks.append(_context(f"{icon} {verb}{by}"))
     return fallback, blocks
 
 
