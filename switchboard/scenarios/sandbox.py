@@ -22,6 +22,7 @@ import psycopg
 import yaml
 from pydantic import SecretStr, ValidationError
 
+from graph.intents import IntentClassifier
 from graph.policy import Policy, PolicyError, load_policy
 from storage.checkpoints import libpq_url
 from storage.db import create_engine, is_sqlite, session_factory, transaction
@@ -29,6 +30,10 @@ from storage.demo import load_demo
 from storage.migrate import upgrade
 from switchboard.runtime import load_classifier
 from switchboard.settings import Settings
+
+# Trained classifiers by training data, for runs in one process (tests, repeated evals):
+# training is seconds of CPU, and the same examples always give the same model.
+_TRAINED: dict[str, IntentClassifier] = {}
 
 
 class SandboxError(Exception):
@@ -203,7 +208,8 @@ class Sandbox:
         texts, labels = policy.training_data()
         digest = hashlib.sha256(json.dumps([texts, labels]).encode()).hexdigest()[:16]
         if digest not in self._models:
-            classifier = await load_classifier(policy)
+            classifier = _TRAINED.get(digest) or await load_classifier(policy)
+            _TRAINED[digest] = classifier
             path = self.workdir / f"intents_{digest}.npz"
             await asyncio.to_thread(classifier.save, path)
             self._models[digest] = path

@@ -71,7 +71,13 @@ class Expect(_Strict):
     the error. Without it, a refused message fails the scenario."""
 
     _lists = field_validator(
-        "reply_contains", "reply_not_contains", "quick_replies", mode="before"
+        "entities",
+        "tools",
+        "tools_not_called",
+        "reply_contains",
+        "reply_not_contains",
+        "quick_replies",
+        mode="before",
     )(_as_list)
 
     @field_validator("route")
