@@ -60,12 +60,12 @@ class Expect(_Strict):
     reply_not_contains: list[str] | None = None
     quick_replies: list[str] | None = None
     """Buttons that must be offered (exact labels)."""
-    replies: int | None = Field(None, ge=0)
+    replies: int | None = Field(default=None, ge=0)
     """How many messages the customer received (0: the bot stayed quiet)."""
     mode: ModeName | None = None
     """The conversation's mode after the turn."""
-    max_llm_calls: int | None = Field(None, ge=0)
-    max_tokens: int | None = Field(None, ge=0)
+    max_llm_calls: int | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=0)
     rejected: str | bool | None = None
     """The channel must refuse the message (e.g. web chat's 422); a string must appear in
     the error. Without it, a refused message fails the scenario."""
@@ -95,10 +95,10 @@ class Turn(_Strict):
     """One step: the customer says something, or staff decide the pending approval."""
 
     say: str | None = None
-    repeat: int | None = Field(None, ge=1, le=1_000_000)
+    repeat: int | None = Field(default=None, ge=1, le=1_000_000)
     """Say the text this many times over (oversized-message scenarios)."""
     approve: bool | None = None
-    expect: Expect = Field(default_factory=Expect)
+    expect: Expect = Field(default_factory=lambda: Expect())
 
     @model_validator(mode="after")
     def _one_action(self) -> Turn:
