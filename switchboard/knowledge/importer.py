@@ -55,7 +55,7 @@ def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
                 yield path, relative.as_posix()
 
 
-def _article(doc: Document, source: str, encoder: PassageEncoder | None) -> ArticleIn:
+def build_article(doc: Document, source: str, encoder: PassageEncoder | None) -> ArticleIn:
     chunks = chunk_document(doc)
     vectors = encoder.encode([c.for_embedding for c in chunks]) if encoder else None
     return ArticleIn(
@@ -107,7 +107,7 @@ async def import_paths(
             if await is_current(session, source, content_hash(doc), model):
                 report.unchanged.append(source)
                 continue
-        article = await asyncio.to_thread(_article, doc, source, encoder)
+        article = await asyncio.to_thread(build_article, doc, source, encoder)
         async with transaction(sessions) as session:
             outcome = await save_article(session, article)
         getattr(report, outcome).append(source)

@@ -1,0 +1,78 @@
+"""Admin API for the knowledge base (bearer `SWITCHBOARD_ADMIN_TOKEN`): list the articles
+with their source, passages and last import; add or replace one from Markdown; delete one.
+
+Files stay the normal way in (`switchboard kb import`); this is for a quick fix from a
+console without a deploy. Articles posted here get the source `admin/<slug>.md`, so a
+file import with `--sync` retires them like any article whose file is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from storage.db import transaction
+from storage.kb_import import ArticleRow, delete_article, list_articles, save_article, slugify
+from switchboard.api.deps import AdminDep, RuntimeDep
+from switchboard.knowledge.importer import build_article
+from switchboard.knowledge.readers import read_markdown
+from tools.kb_embedding import passage_encoder
+
+router = APIRouter(
+    prefix="/api/admin/kb", tags=["admin", "knowledge base"], dependencies=[AdminDep]
+)
+
+
+class ArticlePost(BaseModel):
+    title: str = Field(min_length=1, max_length=255)
+    body: str = Field(
+        min_length=1, max_length=500_000, description="Markdown; ## headings split it"
+    )
+    url: str | None = Field(default=None, max_length=500)
+    slug: str | None = Field(default=None, max_length=100)
+
+
+def _row(row: ArticleRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "source": row.source,
+        "url": row.url,
+        "retired": row.retired,
+        "passages": row.passages,
+        "imported_at": row.imported_at.isoformat() if row.imported_at else None,
+    }
+
+
+@router.get("/articles")
+async def get_articles(runtime: RuntimeDep, retired: bool = False) -> dict[str, Any]:
+    async with transaction(runtime.sessions) as session:
+        rows = await list_articles(session, include_retired=retired)
+    return {"articles": [_row(r) for r in rows]}
+
+
+@router.post("/articles", status_code=201)
+async def post_article(post: ArticlePost, runtime: RuntimeDep) -> dict[str, Any]:
+    slug = slugify(post.slug or post.title)
+    source = f"admin/{slug}.md"
+    doc = read_markdown(post.body, Path(source))
+    doc.title, doc.url, doc.slug = post.title, post.url, slug
+    if not any(s.text.strip() for s in doc.sections):
+        raise HTTPException(422, "body has no text")
+    article = await asyncio.to_thread(build_article, doc, source, passage_encoder())
+    async with transaction(runtime.sessions) as session:
+        outcome = await save_article(session, article)
+        rows = [r for r in await list_articles(session) if r.source == source]
+    return {"outcome": outcome, "article": _row(rows[0])}
+
+
+@router.delete("/articles/{article_id}", status_code=204)
+async def remove_article(article_id: int, runtime: RuntimeDep) -> None:
+    async with transaction(runtime.sessions) as session:
+        if not await delete_article(session, article_id):
+            raise HTTPException(404, f"article {article_id} not found")
