@@ -36,10 +36,26 @@ class ChannelSetup:
 def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
     """Web chat is always on (see `switchboard.app`); the rest depend on credentials."""
     setup = ChannelSetup()
-    # Telegram (bots/telegram): enabled by TELEGRAM_BOT_TOKEN.
+    if settings.telegram_bot_token:  # bots/telegram; webhook also needs TELEGRAM_WEBHOOK_SECRET
+        _add_telegram(settings, engine, setup)
     # Slack (bots/slack + the staff desk): SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
     if settings.slack_bot_token or settings.slack_signing_secret:
         from switchboard.staff import add_slack
 
         add_slack(setup, settings, engine)
     return setup
+
+
+def _add_telegram(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
+    from switchboard.telegram_channel import SqlAccountLinks, telegram_channel
+
+    accounts = SqlAccountLinks()
+    channel = telegram_channel(settings, engine, accounts)
+    setup.adapters[channel.adapter.name] = channel.adapter
+    setup.routers.append(channel.webhook_router())
+
+    async def attach(runtime: Runtime) -> None:
+        accounts.bind(runtime.sessions)
+
+    setup.on_runtime.append(attach)
+    setup.on_stop.append(channel.close)
