@@ -59,6 +59,7 @@ class PassageHit:
     semantic_rank: int | None = None
     similarity: float | None = None  # cosine with the query, when semantic ran
     coverage: float = 0.0  # share of the query's words found in the passage
+    ref: str = ""  # the id a model's reply cites, "kb-12"
 
 
 def query_terms(query: str) -> list[str]:
@@ -242,6 +243,7 @@ async def search_passages(
                 semantic_rank=semantic_rank.get(pid),
                 similarity=similarity.get(pid),
                 coverage=covered.get(pid, 0.0),
+                ref=f"kb-{pid}",
             )
         )
         if len(hits) == limit:

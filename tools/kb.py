@@ -21,7 +21,7 @@ _CITATION = re.compile(r"\[kb-(\d+)\]")
 
 
 def citation_id(hit: PassageHit) -> str:
-    return f"kb-{hit.passage_id}"
+    return hit.ref or f"kb-{hit.passage_id}"
 
 
 async def find_passages(
