@@ -80,6 +80,8 @@ class TurnResult:
     mode: str
     replies: tuple[Reply, ...]
     duplicate: bool = False
+    route: str | None = None
+    """Which path served the turn (`workflow:billing_issue`, `agent`, `human`)."""
 
 
 class ChannelAdapter(Protocol):

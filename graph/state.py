@@ -30,6 +30,8 @@ class ConversationState(TypedDict, total=False):
     """`local` (the intent model) or `llm` (the structured fallback call)."""
     llm_failed: bool
     """The model failed this turn; later nodes must not count on it."""
+    budget_spent: bool
+    """The token budget ran out this turn: the customer is told and handed to a person."""
     route: str
     """Where this turn went: `workflow:<name>`, `agent` or `human`."""
     replies: list[Reply]

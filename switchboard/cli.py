@@ -120,7 +120,7 @@ def chat(
             for number, line in enumerate(sys.stdin, start=1):
                 if not line.strip():
                     continue
-                await runtime.engine.handle(
+                result = await runtime.engine.handle(
                     InboundMessage(
                         channel="terminal",
                         channel_user_id=as_user or "anonymous",
@@ -130,6 +130,7 @@ def chat(
                         verified_user_id=as_user,
                     )
                 )
+                typer.echo(f"      (served by {result.route or result.mode})")
 
     asyncio.run(run())
 

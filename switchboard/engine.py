@@ -189,6 +189,7 @@ class Engine:
             assert row is not None
             conversation = await session.get(Conversation, row.conversation_id)
             replies = await messages.replies_to(session, message_id)
+            trace = await traces.trace_for_message(session, message_id)
         assert conversation is not None
         return TurnResult(
             message_id=message_id,
@@ -199,6 +200,7 @@ class Engine:
                 for r in replies
             ),
             duplicate=duplicate,
+            route=trace.route if trace else None,
         )
 
     async def _customer_for(

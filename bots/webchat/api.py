@@ -47,6 +47,7 @@ class TurnOut(BaseModel):
     conversation_id: int
     mode: str
     replies: list[ReplyOut]
+    route: str | None = None
 
 
 class HistoryMessage(BaseModel):
@@ -67,6 +68,7 @@ def _turn_out(result: TurnResult) -> TurnOut:
         message_id=result.message_id,
         conversation_id=result.conversation_id,
         mode=result.mode,
+        route=result.route,
         replies=[
             ReplyOut(id=r.id, text=r.text, quick_replies=list(r.quick_replies))
             for r in result.replies

@@ -67,6 +67,8 @@ async def _hand_over(
 async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     context = runtime.context
     llm = context.llm
+    if state.get("budget_spent"):
+        return await _hand_over(context, state, BUDGET_REPLY, "budget")
     if llm is None:
         return await _hand_over(context, state, FAULT_REPLY, "no_model")
     allowed = [

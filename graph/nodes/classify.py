@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from graph.entities import extract_entities
-from graph.llm import LLMUnavailable
+from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.prompts import CLASSIFY_SYSTEM
 from graph.state import ConversationState
 
@@ -49,6 +49,8 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         analysis: MessageAnalysis = await context.llm.structured(
             "classify", MessageAnalysis, [SystemMessage(prompt), HumanMessage(text)]
         )
+    except BudgetExceeded:
+        return {**update, "llm_failed": True, "budget_spent": True}
     except LLMUnavailable:
         return {**update, "llm_failed": True}
     flags = set(entities.get("flags", [])) | (set(analysis.flags) & KNOWN_FLAGS)

@@ -24,6 +24,7 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         "replies": [],
         "classified_by": "local",
         "llm_failed": False,
+        "budget_spent": False,
     }
     if not text:
         fresh["route"] = "guard:empty"

@@ -32,6 +32,8 @@ STEPS: tuple[Step, ...] = (
 
 def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     """Nobody is sure what the customer wants: the agent if a model works, else ask."""
+    if state.get("budget_spent"):
+        return "agent"  # it tells the customer honestly and hands over
     if runtime.context.llm is not None and not state.get("llm_failed"):
         return "agent"
     return "workflow:clarify"

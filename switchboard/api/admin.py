@@ -68,6 +68,9 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "node_ms": t.node_ms,
                 "tools": t.tools,
                 "total_ms": t.total_ms,
+                "llm": t.llm,
+                "tokens": t.tokens,
+                "cost_usd": t.cost_usd,
             }
             for t in turns
         ],

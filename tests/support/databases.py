@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -87,7 +88,10 @@ class DatabaseFactory:
                 self._created.append(name)
                 url = _pg_url(name)
             upgrade(url)
-            asyncio.run(_load_demo(url))
+            # May be called from inside a running event loop (async fixtures): run the
+            # demo load on its own loop in a worker thread.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, _load_demo(url)).result()
             self._template = url
         return self._template
 
