@@ -137,7 +137,7 @@ async def _vector_index(session: AsyncSession, model: str) -> _VectorIndex:
     ).one()
     # Ids alone are not enough: SQLite reuses the highest rowid after a delete.
     signature = (int(row.n), int(row.top or 0), int(row.total or 0), str(row.stamp), model)
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     index = _INDEXES.get(key)
     if index is None or index.signature != signature:
         rows = (
