@@ -92,6 +92,31 @@ class LLMPolicy(BaseModel):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
+PiiAction = Literal["mask", "keep", "drop"]
+
+
+class PiiPolicy(BaseModel):
+    """Personal data in customer messages (graph/pii.py). `store` is what transcripts keep
+    per type: mask (a typed placeholder such as [CARD_1]), keep, or drop (removed). What
+    reaches a model is always redacted; `entitled` lists the tools that get a type's real
+    value back from its placeholder."""
+
+    enabled: bool = True
+    store: dict[Literal["card", "iban", "email", "phone", "national_id"], PiiAction] = Field(
+        default_factory=lambda: {
+            "card": "mask",
+            "iban": "mask",
+            "email": "mask",
+            "phone": "mask",
+            "national_id": "mask",
+        }
+    )
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "NL", "ES", "IT"], min_length=1
+    )
+    entitled: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class Policy(BaseModel):
     company: str = "Acme"
     currency: str = "EUR"
@@ -102,6 +127,7 @@ class Policy(BaseModel):
     approvers: list[str] = Field(default_factory=list)
     budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
     llm: LLMPolicy = Field(default_factory=LLMPolicy)
+    pii: PiiPolicy = Field(default_factory=PiiPolicy)
 
     @model_validator(mode="after")
     def _enough_intents(self) -> Policy:
