@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Index,
@@ -312,3 +313,16 @@ class ChannelCursor(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     position: int = Field(sa_type=BigInteger)
     updated_at: datetime = _ts()
+
+
+class CsatResponse(SQLModel, table=True):
+    """A customer's satisfaction rating of one conversation (1-5, optional comment):
+    asked once per conversation, so one row at most."""
+
+    __tablename__ = "csat_responses"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_csat_score"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    score: int
+    comment: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _ts()
