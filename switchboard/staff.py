@@ -61,6 +61,7 @@ class StaffDesk:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._failures = 0
+        self._stopping = False
 
     # --- notifications -----------------------------------------------------------------
 
@@ -73,9 +74,14 @@ class StaffDesk:
         self._worker = asyncio.create_task(self._work())
         self._wake.set()  # whatever is pending from before the start
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the post in flight (else it is posted again on the next start)."""
+        self._stopping = True
+        self._wake.set()
         if self._worker is not None:
-            self._worker.cancel()
+            _, pending = await asyncio.wait([self._worker], timeout=timeout)
+            for task in pending:
+                task.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
 
@@ -84,10 +90,12 @@ class StaffDesk:
 
     async def _work(self) -> None:
         delay: float | None = None
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 delay = await self._drain()
             except Exception:
@@ -110,6 +118,8 @@ class StaffDesk:
                 return None
             for note in batch:
                 assert note.id is not None
+                if self._stopping:
+                    return None
                 async with transaction(self._sessions) as session:
                     if not await staff.claim_notification(session, note.id):
                         continue  # another replica has it

@@ -12,6 +12,8 @@ import httpx
 import pytest
 import yaml
 
+from graph.intents import train_classifier
+from graph.policy import Policy
 from switchboard.settings import DEFAULT_POLICY, Settings
 from tests.conftest import make_settings
 from tests.support.fake_slack import (
@@ -44,10 +46,15 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture(scope="session")
 def approver_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default policy with one approver by user id and one by user group."""
+    """The default policy with one approver by user id and one by user group, and its
+    classifier trained once (a model file loads in ~10 ms; training takes seconds)."""
     policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
     policy["approvers"] = [APPROVER, GROUP]
-    path = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    folder = tmp_path_factory.mktemp("policy")
+    model = folder / "intents.npz"
+    train_classifier(*Policy.model_validate(policy).training_data()).save(model)
+    policy.setdefault("classifier", {})["model_path"] = str(model)
+    path = folder / "policy.yaml"
     path.write_text(yaml.safe_dump(policy), encoding="utf-8")
     return path
 
