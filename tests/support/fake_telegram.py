@@ -46,6 +46,8 @@ class Failure:
     description: str
     retry_after: int | None = None
     times: int = 1
+    chat_id: str | None = None
+    after: int = 0
 
 
 @dataclass
@@ -89,15 +91,28 @@ class FakeTelegram:
         retry_after: int | None = 1,
         description: str | None = None,
         times: int = 1,
+        chat_id: int | str | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with an error."""
+        """Answer `times` calls of `method` (to `chat_id`, if given) with an error, after
+        letting `after` such calls succeed."""
         if description is None:
             description = (
                 f"Too Many Requests: retry after {retry_after}"
                 if status == 429
                 else "Bad Request: failure injected by the test"
             )
-        self._failures.append(Failure(method, status, description, retry_after, times))
+        self._failures.append(
+            Failure(
+                method,
+                status,
+                description,
+                retry_after,
+                times,
+                None if chat_id is None else str(chat_id),
+                after,
+            )
+        )
 
     def block(self, chat_id: int | str) -> None:
         """From now on, sending to this chat answers 403 as when the user blocked the bot."""
@@ -108,22 +123,31 @@ class FakeTelegram:
         self._updates.append(update)
         self._new_update.set()
 
-    def calls_of(self, method: str, chat_id: int | str | None = None) -> list[Call]:
+    def calls_of(self, method: str, chat_id: int | str | None = None, **params: str) -> list[Call]:
+        """Calls of `method`, to `chat_id` and with these parameter values if given."""
         return [
             c
             for c in self.calls
-            if c.method == method and (chat_id is None or c.chat_id == str(chat_id))
+            if c.method == method
+            and (chat_id is None or c.chat_id == str(chat_id))
+            and all(str(c.params.get(key)) == value for key, value in params.items())
         ]
 
     def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
         return [c.text for c in self.calls_of("sendMessage", chat_id)]
 
     async def wait_for(
-        self, method: str, count: int = 1, *, chat_id: int | str | None = None, timeout: float = 15
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        chat_id: int | str | None = None,
+        timeout: float = 15,
+        **params: str,
     ) -> list[Call]:
         """Wait until `method` was called (successfully or not) at least `count` times."""
         deadline = time.monotonic() + timeout
-        while len(found := self.calls_of(method, chat_id)) < count:
+        while len(found := self.calls_of(method, chat_id, **params)) < count:
             if time.monotonic() > deadline:
                 seen = [c.method for c in self.calls]
                 raise AssertionError(f"{method} called {len(found)}/{count} times; calls: {seen}")
@@ -141,7 +165,7 @@ class FakeTelegram:
         call = Call(method, params)
         self.calls.append(call)
         self.call_times.append(time.monotonic())
-        failure = self._take_failure(method)
+        failure = self._take_failure(method, params.get("chat_id"))
         if failure is not None:
             return _error(failure.status, failure.description, failure.retry_after)
         chat_id = params.get("chat_id")
@@ -154,9 +178,14 @@ class FakeTelegram:
         call.result = result
         return web.json_response({"ok": True, "result": result})
 
-    def _take_failure(self, method: str) -> Failure | None:
+    def _take_failure(self, method: str, chat_id: Any) -> Failure | None:
         for failure in self._failures:
+            if failure.chat_id is not None and failure.chat_id != str(chat_id):
+                continue
             if failure.method == method and failure.times > 0:
+                if failure.after > 0:
+                    failure.after -= 1
+                    return None
                 failure.times -= 1
                 return failure
         return None

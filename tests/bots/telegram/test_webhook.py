@@ -4,104 +4,85 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+from storage.models import Direction, OutboundStatus
+from tests.bots.telegram.conftest import SECRET, SEED, Telegram, new_user
+from tests.conftest import ADMIN_TOKEN
+from tests.support.fake_telegram import message_update
 
-from storage.models import OutboundStatus
-from tests.bots.telegram.conftest import (
-    MARIA,
-    SECRET,
-    SEED,
-    STRANGER,
-    conversation_of,
-    link,
-    post_update,
-    telegram_rows,
-)
-from tests.support.fake_telegram import FakeTelegram, message_update
-from tests.support.server import LiveServer
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-async def maria_ticket(http: httpx.AsyncClient, admin_headers: dict[str, str]) -> str:
-    response = await http.get(
-        "/api/admin/tickets", params={"customer": "cus_maria"}, headers=admin_headers
+async def maria_ticket_numbers(telegram: Telegram) -> list[str]:
+    response = await telegram.http.get(
+        "/api/admin/tickets", params={"customer": "cus_maria"}, headers=ADMIN
     )
-    tickets = response.json()["tickets"]
-    assert len(tickets) == 1, tickets
-    return str(tickets[0]["number"])
+    return [str(t["number"]) for t in response.json()["tickets"]]
 
 
-async def test_linked_maria_gets_her_ticket_number(
-    server: LiveServer,
-    http: httpx.AsyncClient,
-    fake_telegram: FakeTelegram,
-    admin_headers: dict[str, str],
-) -> None:
-    await link(server, "cus_maria", MARIA)
+async def test_linked_maria_gets_her_ticket_number(telegram: Telegram) -> None:
+    maria = new_user()
+    await telegram.link("cus_maria", maria)
 
-    response = await post_update(http, message_update(MARIA, SEED, message_id=1))
+    response = await telegram.post(message_update(maria, SEED, message_id=1))
 
     assert response.status_code == 200 and response.json() == {"ok": True}
-    [sent] = await fake_telegram.wait_for("sendMessage", chat_id=MARIA)
-    number = await maria_ticket(http, admin_headers)
-    assert number in sent.text and "duplicate charge" in sent.text
-    typing = fake_telegram.calls_of("sendChatAction", MARIA)
+    [sent] = await telegram.fake.wait_for("sendMessage", chat_id=maria)
+    numbers = await maria_ticket_numbers(telegram)
+    assert len(numbers) == 1 and numbers[0] in sent.text
+    assert "duplicate charge" in sent.text
+    typing = telegram.fake.calls_of("sendChatAction", maria)
     assert typing and typing[0].params["action"] == "typing"
-    assert fake_telegram.calls.index(typing[0]) < fake_telegram.calls.index(sent)
+    assert telegram.fake.calls.index(typing[0]) < telegram.fake.calls.index(sent)
+    conversation = await telegram.conversation(maria)
+    assert conversation.customer_id is not None
 
 
-async def test_the_webhook_answers_before_the_turn_runs(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
+async def test_the_webhook_answers_before_the_turn_runs(telegram: Telegram) -> None:
     """Acknowledged after the inbox insert: the reply is sent after the 200, not before."""
-    await link(server, "cus_maria", MARIA)
-    response = await post_update(http, message_update(MARIA, SEED, message_id=2))
+    user = new_user()
+    response = await telegram.post(message_update(user, SEED, message_id=1))
     assert response.status_code == 200
-    assert fake_telegram.calls_of("sendMessage") == []
-    await fake_telegram.wait_for("sendMessage", chat_id=MARIA)
+    assert telegram.fake.calls_of("sendMessage", user) == []
+    await telegram.fake.wait_for("sendMessage", chat_id=user)
 
 
-async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    update = message_update(MARIA, SEED, message_id=3)
-    for secret in (None, "", "wrong-secret", SECRET + "x", SECRET[:-1]):
-        response = await post_update(http, update, secret=secret)
+async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(telegram: Telegram) -> None:
+    user = new_user()
+    update = message_update(user, SEED, message_id=1)
+    for secret in (None, "", "wrong-secret", SECRET + "x", SECRET[:-1], SECRET.upper()):
+        response = await telegram.post(update, secret=secret)
         assert response.status_code == 401, secret
         assert "X-Telegram-Bot-Api-Secret-Token" in response.json()["error"]
     await asyncio.sleep(0.2)
-    assert await telegram_rows(server) == []
-    assert fake_telegram.calls_of("sendMessage") == []
+    assert await telegram.rows(user) == []
+    assert telegram.fake.calls_of("sendMessage", user) == []
 
 
-async def test_bad_bodies_get_4xx_json(server: LiveServer, http: httpx.AsyncClient) -> None:
+async def test_bad_bodies_get_4xx_json(telegram: Telegram) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
     for body in ("{not json", "[]", '{"message": {}}', '{"update_id": 5, "message": 7}'):
-        response = await http.post("/telegram/webhook", content=body, headers=headers)
+        response = await telegram.http.post("/telegram/webhook", content=body, headers=headers)
         assert response.status_code == 400, (body, response.text)
         assert response.json()["error"]
-    assert await telegram_rows(server) == []
 
 
-async def test_a_replayed_update_gets_one_reply(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    await link(server, "cus_maria", MARIA)
-    update = message_update(MARIA, SEED, message_id=4)
+async def test_a_replayed_update_gets_one_reply(telegram: Telegram) -> None:
+    user = new_user()
+    update = message_update(user, SEED, message_id=4)
 
-    first, second = await asyncio.gather(post_update(http, update), post_update(http, update))
-    third = await post_update(http, update)
+    first, second = await asyncio.gather(telegram.post(update), telegram.post(update))
+    third = await telegram.post(update)
 
     assert {first.status_code, second.status_code, third.status_code} == {200}
-    await fake_telegram.wait_for("sendMessage", chat_id=MARIA)
+    await telegram.fake.wait_for("sendMessage", chat_id=user)
     await asyncio.sleep(0.3)
-    assert len(fake_telegram.calls_of("sendMessage", MARIA)) == 1
-    inbound = [m for m in await telegram_rows(server) if m.direction == "inbound"]
-    assert [m.channel_message_id for m in inbound] == [f"{MARIA}:4"]
+    assert len(telegram.fake.calls_of("sendMessage", user)) == 1
+    inbound = [m for m in await telegram.rows(user) if m.direction == Direction.inbound]
+    assert [m.channel_message_id for m in inbound] == [f"{user}:4"]
 
 
-async def test_stickers_and_photos_get_a_clear_answer(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
+async def test_stickers_and_photos_get_a_clear_answer(telegram: Telegram) -> None:
+    user = new_user()
     sticker = {
         "sticker": {
             "file_id": "STK1",
@@ -113,87 +94,102 @@ async def test_stickers_and_photos_get_a_clear_answer(
             "is_video": False,
         }
     }
-    await post_update(http, message_update(STRANGER, message_id=5, extra=sticker))
-
-    [sent] = await fake_telegram.wait_for("sendMessage", chat_id=STRANGER)
+    photo = {"photo": [{"file_id": "PH1", "file_unique_id": "p1", "width": 90, "height": 90}]}
+    await telegram.post(message_update(user, message_id=1, extra=sticker))
+    [sent] = await telegram.fake.wait_for("sendMessage", chat_id=user)
     assert "only read text" in sent.text
-    [inbound] = [m for m in await telegram_rows(server) if m.direction == "inbound"]
-    assert inbound.text == ""
+
+    # A photo with a caption: the caption is the question.
+    await telegram.post(
+        message_update(user, message_id=2, extra={**photo, "caption": "where is my order?"})
+    )
+    await telegram.fake.wait_for("sendMessage", 2, chat_id=user)
+    inbound = [m.text for m in await telegram.rows(user) if m.direction == Direction.inbound]
+    assert inbound == ["", "where is my order?"]
 
 
-async def test_group_chats_are_ignored(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    update = message_update(MARIA, SEED, message_id=6, chat_type="group", chat_id=-100123)
-    response = await post_update(http, update)
-    assert response.status_code == 200
+async def test_group_chats_and_edits_are_ignored(telegram: Telegram) -> None:
+    user, group = new_user(), -100_000 - new_user()
+    in_group = message_update(user, SEED, message_id=1, chat_type="group", chat_id=group)
+    edited = message_update(user, SEED, message_id=2)
+    edited["edited_message"] = edited.pop("message")
+    for update in (in_group, edited):
+        assert (await telegram.post(update)).status_code == 200
     await asyncio.sleep(0.3)
-    assert await telegram_rows(server) == []
-    assert fake_telegram.calls_of("sendMessage") == []
+    assert await telegram.rows(group) == [] and await telegram.rows(user) == []
+    assert telegram.fake.calls_of("sendMessage", group) == []
+    assert telegram.fake.calls_of("sendMessage", user) == []
 
 
-async def test_an_unlinked_user_gets_no_account_workflow(
-    server: LiveServer,
-    http: httpx.AsyncClient,
-    fake_telegram: FakeTelegram,
-    admin_headers: dict[str, str],
-) -> None:
-    await post_update(http, message_update(STRANGER, SEED, message_id=7))
+async def test_an_unlinked_user_gets_no_account_workflow(telegram: Telegram) -> None:
+    user = new_user()
+    before = await maria_ticket_numbers(telegram)
+    await telegram.post(message_update(user, SEED, message_id=1))
 
-    [sent] = await fake_telegram.wait_for("sendMessage", chat_id=STRANGER)
+    [sent] = await telegram.fake.wait_for("sendMessage", chat_id=user)
     assert "SB-" not in sent.text
-    tickets = await http.get(
-        "/api/admin/tickets", params={"customer": "cus_maria"}, headers=admin_headers
-    )
-    assert tickets.json()["tickets"] == []
-    conversation = await conversation_of(server, STRANGER)
-    assert conversation.customer_id is None
+    assert await maria_ticket_numbers(telegram) == before
+    assert (await telegram.conversation(user)).customer_id is None
 
 
-async def test_rate_limit_is_honoured_then_delivered_once(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    fake_telegram.fail_next("sendMessage", status=429, retry_after=1)
-    await post_update(http, message_update(STRANGER, "hello", message_id=8))
+async def test_rate_limit_is_honoured_then_delivered_once(telegram: Telegram) -> None:
+    user = new_user()
+    telegram.fake.fail_next("sendMessage", status=429, retry_after=1, chat_id=user)
+    await telegram.post(message_update(user, "hello", message_id=1))
 
-    calls = await fake_telegram.wait_for("sendMessage", 2, chat_id=STRANGER)
+    await telegram.fake.wait_for("sendMessage", 2, chat_id=user)
     await asyncio.sleep(0.3)
-    calls = fake_telegram.calls_of("sendMessage", STRANGER)
+    calls = telegram.fake.calls_of("sendMessage", user)
     assert len(calls) == 2 and calls[0].result is None and calls[1].result is not None
-    gap = (
-        fake_telegram.call_times[fake_telegram.calls.index(calls[1])]
-        - (fake_telegram.call_times[fake_telegram.calls.index(calls[0])])
-    )
-    assert gap >= 0.95  # retry_after=1, not the engine's 0.05 s default backoff
-    [reply] = [m for m in await telegram_rows(server) if m.direction == "outbound"]
+    times = telegram.fake.call_times
+    index = telegram.fake.calls.index
+    assert times[index(calls[1])] - times[index(calls[0])] >= 0.95  # not the 0.05 s backoff
+    [reply] = [m for m in await telegram.rows(user) if m.direction == Direction.outbound]
     assert reply.status == OutboundStatus.delivered and reply.attempts == 1
 
 
-async def test_a_user_who_blocked_the_bot_is_recorded_not_retried(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    fake_telegram.block(STRANGER)
-    await post_update(http, message_update(STRANGER, "hello", message_id=9))
+async def test_a_user_who_blocked_the_bot_is_recorded_not_retried(telegram: Telegram) -> None:
+    user = new_user()
+    telegram.fake.block(user)
+    await telegram.post(message_update(user, "hello", message_id=1))
 
-    await fake_telegram.wait_for("sendMessage", chat_id=STRANGER)
+    await telegram.fake.wait_for("sendMessage", chat_id=user)
     await asyncio.sleep(0.5)
-    assert len(fake_telegram.calls_of("sendMessage", STRANGER)) == 1
-    [reply] = [m for m in await telegram_rows(server) if m.direction == "outbound"]
+    assert len(telegram.fake.calls_of("sendMessage", user)) == 1
+    [reply] = [m for m in await telegram.rows(user) if m.direction == Direction.outbound]
     assert reply.status == OutboundStatus.failed
-    conversation = await conversation_of(server, STRANGER)
+    conversation = await telegram.conversation(user)
     assert conversation.delivery_error and "blocked" in conversation.delivery_error
 
 
-async def test_a_long_reply_is_split_on_paragraphs(
-    server: LiveServer, http: httpx.AsyncClient, fake_telegram: FakeTelegram
-) -> None:
-    await post_update(http, message_update(STRANGER, "hello", message_id=10))
-    await fake_telegram.wait_for("sendMessage", chat_id=STRANGER)
-    conversation = await conversation_of(server, STRANGER)
+async def test_a_long_reply_is_split_on_paragraphs(telegram: Telegram) -> None:
+    user = new_user()
+    await telegram.post(message_update(user, "hello", message_id=1))
+    await telegram.fake.wait_for("sendMessage", chat_id=user)
+    conversation = await telegram.conversation(user)
+    assert conversation.id is not None
     paragraphs = [f"Paragraph {n}: " + "x" * 1500 for n in range(6)]
 
-    await server.runtime.engine.send_staff_reply(conversation.id, "\n\n".join(paragraphs))  # type: ignore[arg-type]
+    await telegram.server.runtime.engine.send_staff_reply(conversation.id, "\n\n".join(paragraphs))
 
-    parts = [c.text for c in fake_telegram.calls_of("sendMessage", STRANGER)[1:]]
-    assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
+    parts = [c.text for c in telegram.fake.calls_of("sendMessage", user)[1:]]
     assert parts == ["\n\n".join(paragraphs[i : i + 2]) for i in (0, 2, 4)]
+    assert all(len(p) <= 4096 for p in parts)
+
+
+async def test_a_rate_limit_mid_split_does_not_resend_earlier_parts(telegram: Telegram) -> None:
+    user = new_user()
+    await telegram.post(message_update(user, "hello", message_id=1))
+    await telegram.fake.wait_for("sendMessage", chat_id=user)
+    conversation = await telegram.conversation(user)
+    assert conversation.id is not None
+    paragraphs = [f"Part {n}: " + "y" * 3000 for n in range(3)]
+    telegram.fake.fail_next("sendMessage", status=429, retry_after=1, chat_id=user, after=1)
+
+    # Part 0 goes out, part 1 is refused with 429; the retry starts at part 1.
+    calls_before = len(telegram.fake.calls_of("sendMessage", user))
+    await telegram.server.runtime.engine.send_staff_reply(conversation.id, "\n\n".join(paragraphs))
+
+    calls = telegram.fake.calls_of("sendMessage", user)[calls_before:]
+    assert [c.text[:6] for c in calls] == ["Part 0", "Part 1", "Part 1", "Part 2"]
+    assert [c.text for c in calls if c.result] == paragraphs
