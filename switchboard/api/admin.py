@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from storage import customers, messages, tickets, traces
+from storage import customers, link_codes, messages, tickets, traces
 from storage.models import Conversation, Ticket
 from switchboard.api.deps import AdminDep, SessionDep
 
@@ -86,3 +86,15 @@ async def list_tickets(session: SessionDep, customer: str) -> dict[str, Any]:
     if found is None or found.id is None:
         raise HTTPException(404, f"no customer with user id {customer!r}")
     return {"tickets": [_ticket(t) for t in await tickets.tickets_for_customer(session, found.id)]}
+
+
+@router.post("/customers/{user_id}/link-codes", status_code=201)
+async def issue_link_code(user_id: str, session: SessionDep) -> dict[str, Any]:
+    """A one-time code the customer sends to the bot (`/link <code>` on Telegram); your
+    site can show it to a signed-in customer. Valid 30 minutes, single use."""
+    customer = await customers.get_customer_by_user_id(session, user_id)
+    if customer is None:
+        raise HTTPException(404, f"no customer with user id {user_id!r}")
+    code, expires_at = await link_codes.issue_link_code(session, customer)
+    await session.commit()
+    return {"code": code, "expires_at": expires_at.isoformat()}
