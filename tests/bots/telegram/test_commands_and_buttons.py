@@ -11,6 +11,7 @@ from storage import customers, link_codes
 from storage.db import transaction
 from storage.models import Direction, Identity
 from tests.bots.telegram.conftest import SEED, Telegram, new_user
+from tests.conftest import ADMIN_TOKEN
 from tests.support.fake_telegram import callback_update, message_update
 
 
@@ -122,3 +123,18 @@ async def test_bad_and_expired_codes_are_refused(telegram: Telegram) -> None:
     assert all("not valid" in c.text for c in sent[1:])
     assert await linked_customer(telegram, user) is None
     assert await telegram.rows(user) == []
+
+
+async def test_the_admin_api_issues_link_codes(telegram: Telegram) -> None:
+    user = new_user()
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    missing = await telegram.http.post("/api/admin/customers/cus_nobody/link-codes", headers=admin)
+    assert missing.status_code == 404 and missing.json()["error"]
+    unauthorized = await telegram.http.post("/api/admin/customers/cus_sam/link-codes")
+    assert unauthorized.status_code == 401
+
+    issued = await telegram.http.post("/api/admin/customers/cus_sam/link-codes", headers=admin)
+    assert issued.status_code == 201
+    await telegram.post(message_update(user, f"/link {issued.json()['code']}", message_id=1))
+    [linked] = await telegram.fake.wait_for("sendMessage", chat_id=user)
+    assert "linked to Sam" in linked.text
