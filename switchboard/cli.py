@@ -13,6 +13,7 @@ import typer
 
 from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
+from switchboard.cli_report import customers_export_command, report_command
 from switchboard.cli_slack import slack_app
 from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
@@ -30,6 +31,8 @@ app.add_typer(telegram_app, name="telegram")
 app.add_typer(slack_app, name="slack")
 app.add_typer(kb_app, name="kb")
 app.command("eval")(eval_command)
+app.command("report")(report_command)
+customers_app.command("export")(customers_export_command)
 
 
 def _settings() -> Settings:
