@@ -63,9 +63,9 @@ class Listeners:
         """Slack re-sends an event it thinks we missed (a timeout, say). We answered it:
         drop the retry without work. Only after our own 5xx (`http_error`) is it processed
         again, and then the inbox (and `_seen`) make it a no-op if it got that far."""
-        if _header(req, "x-slack-retry-num") and _header(req, "x-slack-retry-reason") != (
-            "http_error"
-        ):
+        # Socket Mode reports first attempts as retry 0.
+        retry = (_header(req, "x-slack-retry-num") or "0").strip()
+        if retry not in ("", "0") and _header(req, "x-slack-retry-reason") != "http_error":
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return await next()
 

@@ -37,8 +37,10 @@ class FakeSlack:
     groups: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _limits: dict[str, list[int]] = field(default_factory=dict)
+    socket_acks: list[str] = field(default_factory=list)
     _ts: int = 0
     _runner: web.AppRunner | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     # --- what tests arrange and look at ----------------------------------------------
 
@@ -78,6 +80,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -86,6 +89,8 @@ class FakeSlack:
         self.url = f"http://127.0.0.1:{port}/api"
 
     async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -114,10 +119,41 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
+        if method == "apps.connections.open" and auth.startswith("Bearer xapp-"):
+            return web.json_response(
+                {"ok": True, "url": self.url.replace("http", "ws", 1)[:-4] + "/socket"}
+            )
         if not auth.startswith("Bearer xoxb-"):
             return web.json_response({"ok": False, "error": "not_authed"})
         call.result = self._answer(method, args)
         return web.json_response(call.result)
+
+    # --- Socket Mode ---------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for frame in ws:
+            data = json.loads(frame.data) if isinstance(frame.data, str) else {}
+            if "envelope_id" in data:
+                self.socket_acks.append(str(data["envelope_id"]))
+        return ws
+
+    async def push_event(self, body: str, envelope_id: str) -> None:
+        """Send an Events API payload over the open Socket Mode connection."""
+        await self.wait_for(lambda: self._sockets, what="a Socket Mode connection")
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+                "payload": json.loads(body),
+            }
+        )
 
     def _next_ts(self) -> str:
         self._ts += 1

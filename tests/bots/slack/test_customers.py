@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 
-from tests.bots.slack.conftest import SUPPORT, SlackSender, next_ts
+from tests.bots.slack.conftest import SUPPORT, SlackSender, next_ts, slack_settings
 from tests.support.fake_slack import FakeSlack, event_body, signed_headers
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, run_server
 
 CUSTOMER = "UCUST01"
 
@@ -105,3 +106,24 @@ async def test_staff_chatter_in_the_support_channel_is_not_a_customer(
     assert (await slack.event(event)).status_code == 200
     await server.runtime.engine.stop(timeout=5)
     assert fake_slack.posted() == []
+
+
+async def test_socket_mode_delivers_events_without_a_public_url(
+    database_url: str, fake_slack: FakeSlack, approver_policy: Path
+) -> None:
+    settings = slack_settings(
+        database_url, fake_slack, approver_policy, SLACK_APP_TOKEN="xapp-test-token"
+    )
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "DSOCKET",
+        "user": CUSTOMER,
+        "text": "Where is my order?",
+        "ts": next_ts(),
+    }
+    async with run_server(settings):
+        await fake_slack.push_event(event_body(event, "EvSocket1"), "env-1")
+        await fake_slack.wait_for(lambda: fake_slack.posted(channel="DSOCKET"))
+    assert fake_slack.socket_acks == ["env-1"]
+    assert fake_slack.of("apps.connections.open")[0].token == "xapp-test-token"
