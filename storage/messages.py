@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,12 +59,15 @@ async def next_unprocessed_inbound(session: AsyncSession, conversation_id: int) 
     return result.first()
 
 
-async def conversations_with_unprocessed_inbound(session: AsyncSession) -> list[int]:
-    result = await session.exec(
-        select(Message.conversation_id)
-        .where(Message.direction == Direction.inbound, Message.status == InboundStatus.received)
-        .distinct()
+async def conversations_with_unprocessed_inbound(
+    session: AsyncSession, *, older_than_s: float | None = None
+) -> list[int]:
+    query = select(Message.conversation_id).where(
+        Message.direction == Direction.inbound, Message.status == InboundStatus.received
     )
+    if older_than_s is not None:
+        query = query.where(col(Message.created_at) < utcnow() - timedelta(seconds=older_than_s))
+    result = await session.exec(query.distinct())
     return list(result.all())
 
 

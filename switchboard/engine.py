@@ -9,7 +9,6 @@ delivered. On start, unprocessed inbound and undelivered outbound rows are resum
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -45,6 +44,7 @@ from storage.models import (
     utcnow,
 )
 from switchboard import metrics
+from switchboard.cluster import ConversationLocks
 
 log = structlog.get_logger(__name__)
 
@@ -78,12 +78,16 @@ class Engine:
         runner: TurnRunner,
         adapters: Mapping[str, ChannelAdapter],
         delivery: DeliveryPolicy | None = None,
+        locks: ConversationLocks | None = None,
+        sweep_every_s: float = 2.0,
     ) -> None:
         self._sessions = sessions
         self._runner = runner
         self.adapters = dict(adapters)
         self._delivery = delivery or DeliveryPolicy()
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks = locks or ConversationLocks()
+        self._sweep_every_s = sweep_every_s
+        self._sweeper: asyncio.Task[None] | None = None
         self._finished: dict[int, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
@@ -119,10 +123,29 @@ class Engine:
             self._spawn(self._carry_out(approval.id))  # type: ignore[arg-type]
         if pending or undelivered:
             log.info("engine.resumed", turns=len(pending), replies=len(undelivered))
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Pick up turns nobody is working on: a replica died between insert and turn, or a
+        kick was lost. The conversation lock makes a redundant kick harmless."""
+        while self._accepting:
+            await asyncio.sleep(self._sweep_every_s)
+            try:
+                async with self._sessions() as session:
+                    stale = await messages.conversations_with_unprocessed_inbound(
+                        session, older_than_s=self._sweep_every_s
+                    )
+            except Exception:
+                log.exception("engine.sweep_failed")
+                continue
+            for conversation_id in stale:
+                self._kick(conversation_id)
 
     async def stop(self, timeout: float = 20.0) -> None:
         """Stop accepting, then let in-flight turns finish (they resume on next start)."""
         self._accepting = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._tasks:
             _, still_running = await asyncio.wait(list(self._tasks), timeout=timeout)
             for task in still_running:
@@ -168,18 +191,27 @@ class Engine:
         await self.wait_until_processed(submitted.message_id, timeout=timeout)
         return await self.result(submitted.message_id, duplicate=submitted.duplicate)
 
-    async def wait_until_processed(self, message_id: int, *, timeout: float = 30.0) -> bool:
+    async def wait_until_processed(
+        self, message_id: int, *, timeout: float = 30.0, poll_s: float = 0.25
+    ) -> bool:
+        """Wait for the turn: woken at once when this process ran it, and polling the
+        database for a turn another replica ran."""
         event = self._finished.setdefault(message_id, asyncio.Event())
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            async with self._sessions() as session:
-                row = await session.get(Message, message_id)
-                if row is not None and row.status != InboundStatus.received:
+            while True:
+                async with self._sessions() as session:
+                    row = await session.get(Message, message_id)
+                    if row is not None and row.status != InboundStatus.received:
+                        return True
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(event.wait(), min(poll_s, left))
                     return True
-            try:
-                await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                return False
-            return True
+                except TimeoutError:
+                    continue
         finally:
             self._finished.pop(message_id, None)
 
@@ -222,17 +254,9 @@ class Engine:
     def _kick(self, conversation_id: int) -> None:
         self._spawn(self._drain(conversation_id))
 
-    def _lock(self, conversation_id: int) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
-        return lock
-
     async def _drain(self, conversation_id: int) -> None:
         """Process this conversation's waiting messages oldest first, one at a time."""
-        lock = self._lock(conversation_id)
-        async with lock:
+        async with self._locks.hold(conversation_id):
             while True:
                 async with self._sessions() as session:
                     row = await messages.next_unprocessed_inbound(session, conversation_id)
@@ -333,7 +357,7 @@ class Engine:
                     node_path=outcome.node_path,
                     tools=outcome.tools,
                     node_ms=outcome.node_ms,
-                    entities={"names": outcome.entities},
+                    entities={"names": outcome.entities, "dialogue": outcome.dialogue},
                     total_ms=outcome.total_ms,
                     llm_calls=len(outcome.llm_calls),
                     llm=outcome.llm_calls,
@@ -415,7 +439,7 @@ class Engine:
             approval = await session.get(Approval, approval_id)
         if request is None or approval is None or approval.status not in approvals.DECIDING:
             return
-        async with self._lock(request.conversation_id):
+        async with self._locks.hold(request.conversation_id):
             outcome = await self._runner.resume_approval(
                 request,
                 approved=approval.status == "approving",
@@ -453,7 +477,7 @@ class Engine:
                 role=Role.staff,
             )
         assert row.id is not None
-        async with self._lock(conversation_id):
+        async with self._locks.hold(conversation_id):
             await self._deliver_outbox(row.id)
         return row.id
 

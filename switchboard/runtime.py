@@ -20,8 +20,10 @@ from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, is_sqlite, session_factory
+from switchboard.cluster import conversation_locks
 from switchboard.engine import DeliveryPolicy, Engine
+from switchboard.fanout import Fanout
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -76,6 +78,14 @@ async def open_runtime(
     sessions = session_factory(db)
     webchat = webchat or WebchatAdapter()
     adapters: dict[str, ChannelAdapter] = {"webchat": webchat, **(extra_adapters or {})}
+    fanout = (
+        Fanout(settings.database_url, sessions, webchat)
+        if not is_sqlite(settings.database_url)
+        else None
+    )
+    if fanout is not None:  # replicas: a reply made here reaches sockets open elsewhere
+        await fanout.start()
+        adapters["webchat"] = fanout.adapter()
     try:
         async with open_checkpointer(settings.database_url) as saver:
             runner = TurnRunner(
@@ -88,13 +98,23 @@ async def open_runtime(
                 model_name=settings.llm_model or "",
                 daily_token_budget=settings.llm_daily_token_budget,
             )
-            engine = Engine(sessions=sessions, runner=runner, adapters=adapters, delivery=delivery)
+            engine = Engine(
+                sessions=sessions,
+                runner=runner,
+                adapters=adapters,
+                delivery=delivery,
+                locks=conversation_locks(db),
+            )
             # Open widget sockets re-read the conversation's mode (handoff, hand-back).
             engine.on_conversation_changed(webchat.conversation_changed)
+            if fanout is not None:
+                engine.on_conversation_changed(fanout.changed_listener())
             await engine.start()
             try:
                 yield Runtime(settings, policy, classifier, db, sessions, engine, webchat)
             finally:
                 await engine.stop()
     finally:
+        if fanout is not None:
+            await fanout.stop()
         await db.dispose()

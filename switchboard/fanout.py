@@ -1,0 +1,129 @@
+"""Live web chat across replicas: PostgreSQL LISTEN/NOTIFY.
+
+A reply produced on replica B must reach a visitor whose socket is open on replica A.
+After B delivers a web chat message (or a conversation changes), it NOTIFYs the outbox id;
+every other replica LISTENs, loads that row and pushes it to its own sockets. PostgreSQL
+is already there, so no extra service (Redis) is needed; payloads carry only ids, and a
+missed notification costs nothing durable: the widget re-reads history on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+import psycopg
+import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.base import ChannelAdapter, ChannelCapabilities, Delivered, OutboundMessage
+from bots.webchat.adapter import WebchatAdapter
+from storage.checkpoints import libpq_url
+from storage.models import Conversation, Message
+
+log = structlog.get_logger(__name__)
+CHANNEL = "switchboard_live"
+
+
+class Fanout:
+    def __init__(
+        self, database_url: str, sessions: async_sessionmaker[AsyncSession], local: WebchatAdapter
+    ) -> None:
+        self._url = libpq_url(database_url)
+        self._sessions = sessions
+        self._local = local
+        self.origin = uuid.uuid4().hex[:12]
+        self._task: asyncio.Task[None] | None = None
+        self._publisher: psycopg.AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._publisher = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._listen(ready))
+        await asyncio.wait_for(ready.wait(), 10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._publisher is not None:
+            await self._publisher.close()
+
+    async def publish(self, kind: str, **ids: int) -> None:
+        payload = json.dumps({"origin": self.origin, "kind": kind, **ids})
+        try:
+            async with self._lock:
+                assert self._publisher is not None
+                await self._publisher.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        except Exception:  # live push is best effort; history is the source of truth
+            log.warning("fanout.publish_failed", kind=kind)
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True
+                ) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    ready.set()
+                    async for notice in connection.notifies():
+                        await self._received(json.loads(notice.payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("fanout.listen_reconnect")
+                await asyncio.sleep(1)
+
+    async def _received(self, event: dict[str, object]) -> None:
+        if event.get("origin") == self.origin:
+            return
+        if event.get("kind") == "changed":
+            await self._local.conversation_changed(int(event["conversation_id"]))  # type: ignore[call-overload]
+            return
+        async with self._sessions() as session:
+            row = await session.get(Message, int(event["outbox_id"]))  # type: ignore[call-overload]
+            conversation = await session.get(Conversation, row.conversation_id) if row else None
+        if row is None or conversation is None:
+            return
+        await self._local.send(
+            OutboundMessage(
+                outbox_id=row.id,  # type: ignore[arg-type]
+                conversation_id=row.conversation_id,
+                channel=row.channel,
+                channel_chat_id=conversation.channel_chat_id,
+                text=row.text,
+                quick_replies=tuple(row.quick_replies),
+                role=str(row.role),
+            )
+        )
+
+    def adapter(self) -> ChannelAdapter:
+        return _FannedOutWebchat(self._local, self)
+
+    def changed_listener(self) -> Callable[[int], Awaitable[None]]:
+        async def changed(conversation_id: int) -> None:
+            await self.publish("changed", conversation_id=conversation_id)
+
+        return changed
+
+
+class _FannedOutWebchat:
+    """The web chat adapter as the engine sees it on PostgreSQL: local push, then NOTIFY."""
+
+    name = "webchat"
+
+    def __init__(self, local: WebchatAdapter, fanout: Fanout) -> None:
+        self._local = local
+        self._fanout = fanout
+        self.capabilities: ChannelCapabilities = local.capabilities
+
+    async def send(self, message: OutboundMessage) -> Delivered:
+        delivered = await self._local.send(message)
+        await self._fanout.publish("message", outbox_id=message.outbox_id)
+        return delivered
