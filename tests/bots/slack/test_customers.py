@@ -127,3 +127,28 @@ async def test_socket_mode_delivers_events_without_a_public_url(
         await fake_slack.wait_for(lambda: fake_slack.posted(channel="DSOCKET"))
     assert fake_slack.socket_acks == ["env-1"]
     assert fake_slack.of("apps.connections.open")[0].token == "xapp-test-token"
+
+
+async def test_a_quick_reply_button_is_the_customers_next_message(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    await slack.dm("UANON", "My payment failed twice, but I was still charged.")
+    [reply] = await fake_slack.wait_for(lambda: fake_slack.posted(channel="DANON"))
+    buttons = [
+        e for b in reply.args.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]
+    ]
+    person = next(b for b in buttons if b["value"] == "Talk to a person")
+
+    response = await slack.click(
+        person["action_id"],
+        person["value"],
+        user="UANON",
+        message_ts=reply.result["ts"],
+        channel="DANON",
+    )
+
+    assert response.status_code == 200
+    await fake_slack.wait_for(
+        lambda: [c for c in fake_slack.posted(channel=SUPPORT) if "handoff_take" in str(c.args)],
+        what="the handoff card",
+    )
