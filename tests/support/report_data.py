@@ -38,10 +38,6 @@ SINCE = datetime(2030, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2030, 1, 3, tzinfo=UTC)
 
 
-def at(seconds: float, day: int = 0, hour: int = 0) -> datetime:
-    return BASE + timedelta(days=day, hours=hour, seconds=seconds)
-
-
 class Builder:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -181,8 +177,13 @@ class Builder:
         )
 
 
-async def build(session: AsyncSession) -> dict[str, int]:
-    """Insert the five conversations; returns their ids by number."""
+async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
+    """Insert the five conversations (conversation 1 starting at `base`); returns their
+    ids by number."""
+
+    def at(seconds: float, day: int = 0, hour: int = 0) -> datetime:
+        return base + timedelta(days=day, hours=hour, seconds=seconds)
+
     b = Builder(session)
     maria = Customer(user_id="cus_report", name="Rita Report", email="rita@example.com")
     session.add(maria)
@@ -270,10 +271,10 @@ async def build(session: AsyncSession) -> dict[str, int]:
     return ids
 
 
-async def load_report_data(url: str) -> dict[str, int]:
+async def load_report_data(url: str, base: datetime = BASE) -> dict[str, int]:
     engine = create_engine(url)
     try:
         async with transaction(session_factory(engine)) as session:
-            return await build(session)
+            return await build(session, base)
     finally:
         await engine.dispose()
