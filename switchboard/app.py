@@ -17,7 +17,7 @@ from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
 from bots.webchat.demo import demo_page_html
 from storage.db import create_engine, session_factory
-from switchboard.api import admin, approvals, health, kb
+from switchboard.api import admin, analytics, approvals, health, kb
 from switchboard.channels import build_channels
 from switchboard.engine import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
@@ -126,6 +126,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(approvals.router)
     app.include_router(kb.router)
+    app.include_router(analytics.router)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False)
