@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 W, H = 560, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 26
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 26
 
 
 def _fmt(value: float, unit: str) -> str:
