@@ -7,6 +7,7 @@ keeps posted messages so `chat.update` edits them, and can answer 429 + Retry-Af
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 BOT_USER = "UBOT"
+IDS = itertools.count(1)
 TEAM = "T0001"
 
 
@@ -188,6 +190,11 @@ class FakeSlack:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
         return {"ok": False, "error": "unknown_method"}
+
+
+def next_ts() -> str:
+    """A unique Slack message timestamp."""
+    return f"{int(time.time())}.{next(IDS):06d}"
 
 
 # --- signing requests as Slack does ----------------------------------------------------

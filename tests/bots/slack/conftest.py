@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-import time
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,17 @@ import yaml
 from graph.intents import train_classifier
 from graph.policy import Policy
 from switchboard.settings import DEFAULT_POLICY, Settings
-from tests.conftest import make_settings
+from tests.conftest import WebchatClient, make_settings
 from tests.support.fake_slack import (
     BOT_USER,
+    IDS,
     TEAM,
+    Call,
     FakeSlack,
     command_body,
     event_body,
     interaction_body,
+    next_ts,
     signed_headers,
 )
 
@@ -32,6 +35,7 @@ APPROVER = "UAPPROVER"
 GROUP = "SAPPROVERS"
 GROUP_MEMBER = "UGROUPIE"
 STAFF = "USTAFF"
+SEED = "My payment failed twice, but I was still charged. I need this fixed today."
 
 
 @pytest.fixture
@@ -77,11 +81,7 @@ def settings(database_url: str, fake_slack: FakeSlack, approver_policy: Path) ->
     return slack_settings(database_url, fake_slack, approver_policy)
 
 
-_ids = itertools.count(1)
-
-
-def next_ts() -> str:
-    return f"{int(time.time())}.{next(_ids):06d}"
+_ids = IDS  # one counter even though this module is imported twice (pytest, and tests)
 
 
 class SlackSender:
@@ -174,3 +174,32 @@ class SlackSender:
 @pytest.fixture
 def slack(http: httpx.AsyncClient) -> SlackSender:
     return SlackSender(http)
+
+
+def _blocks(call: Call) -> str:
+    return json.dumps(call.args.get("blocks") or [])
+
+
+async def handoff_card(fake: FakeSlack) -> str:
+    """The ts of the handoff card in the support channel (the thread's root)."""
+    cards = await fake.wait_for(
+        lambda: [c for c in fake.posted(channel=SUPPORT) if "handoff_take" in _blocks(c)],
+        what="the handoff card",
+    )
+    return str(cards[0].result["ts"])
+
+
+async def wait_for_history(
+    customer: WebchatClient, fake: FakeSlack, predicate: Any
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def check() -> bool:
+        found[:] = [m for m in (await customer.history())["messages"] if predicate(m)]
+        return bool(found)
+
+    for _ in range(250):
+        if await check():
+            return found
+        await asyncio.sleep(0.04)
+    raise AssertionError("the customer never saw it")

@@ -10,8 +10,13 @@ from sqlmodel import select
 
 from storage.db import create_engine, session_factory
 from storage.models import Approval, Charge
-from tests.bots.slack.conftest import APPROVER, GROUP_MEMBER, SUPPORT, SlackSender
-from tests.bots.slack.test_handoff import wait_for_history
+from tests.bots.slack.conftest import (
+    APPROVER,
+    GROUP_MEMBER,
+    SUPPORT,
+    SlackSender,
+    wait_for_history,
+)
 from tests.conftest import WebchatClient, open_webchat
 from tests.support.fake_slack import FakeSlack
 

@@ -17,12 +17,13 @@ from switchboard.channels import build_channels
 from switchboard.settings import ConfigError
 from tests.bots.slack.conftest import (
     APPROVER,
+    SEED,
     STAFF,
     SUPPORT,
     SlackSender,
+    handoff_card,
     slack_settings,
 )
-from tests.bots.slack.test_handoff import SEED, handoff_card
 from tests.conftest import make_settings, open_webchat
 from tests.support.fake_slack import FakeSlack
 from tests.support.server import LiveServer, run_server

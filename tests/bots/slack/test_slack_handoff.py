@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import httpx
 
 from switchboard.staff import RESOLVED_TEXT, RETURNED_TEXT
-from tests.bots.slack.conftest import STAFF, SUPPORT, SlackSender
-from tests.conftest import WebchatClient, open_webchat
-from tests.support.fake_slack import Call, FakeSlack
-
-SEED = "My payment failed twice, but I was still charged. I need this fixed today."
-
-
-def _blocks(call: Call) -> str:
-    return json.dumps(call.args.get("blocks") or [])
-
-
-async def handoff_card(fake: FakeSlack) -> str:
-    """The ts of the handoff card in the support channel (the thread's root)."""
-    cards = await fake.wait_for(
-        lambda: [c for c in fake.posted(channel=SUPPORT) if "handoff_take" in _blocks(c)],
-        what="the handoff card",
-    )
-    return str(cards[0].result["ts"])
-
-
-async def wait_for_history(
-    customer: WebchatClient, fake: FakeSlack, predicate: Any
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    async def check() -> bool:
-        found[:] = [m for m in (await customer.history())["messages"] if predicate(m)]
-        return bool(found)
-
-    for _ in range(250):
-        if await check():
-            return found
-        await asyncio.sleep(0.04)
-    raise AssertionError("the customer never saw it")
+from tests.bots.slack.conftest import (
+    SEED,
+    STAFF,
+    SUPPORT,
+    SlackSender,
+    handoff_card,
+    wait_for_history,
+)
+from tests.conftest import open_webchat
+from tests.support.fake_slack import FakeSlack
 
 
 async def _conversation(http: httpx.AsyncClient, cid: int, headers: dict[str, str]) -> Any:
