@@ -106,7 +106,7 @@ class PiiPolicy(BaseModel):
         default_factory=lambda: {
             "card": "mask",
             "iban": "mask",
-            "email": "mask",
+            "email": "keep",  # workflows ask for the account e-mail (slots)
             "phone": "mask",
             "national_id": "mask",
         }
