@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
@@ -261,3 +261,30 @@ def apply_policy(
     out.append(text[last:])
     stored = "".join(out)
     return re.sub(r"[ \t]{2,}", " ", stored) if stored != text else stored
+
+
+def mask_for_transcript(text: str, policy: Any) -> str:
+    """The text a transcript stores under a policy's `pii` section (graph.policy.PiiPolicy)."""
+    if not policy.enabled:
+        return text
+    return apply_policy(text, policy.store, regions=policy.phone_regions)
+
+
+def redact_messages(messages: list[Any], vault: Vault) -> list[Any]:
+    """Model messages (anything with a str `content`) redacted in place through one vault,
+    so a value keeps its placeholder across the history and the current message."""
+    for message in messages:
+        if isinstance(getattr(message, "content", None), str):
+            message.content = vault.redact(message.content)
+    return messages
+
+
+def restore_arguments(
+    arguments: dict[str, Any], vault: Vault, kinds: Iterable[str]
+) -> dict[str, Any]:
+    """A tool call's string arguments with the placeholders of `kinds` put back: only a
+    tool the policy entitles to a type gets its real values."""
+    kinds = list(kinds)
+    if not kinds:
+        return arguments
+    return {k: vault.restore(v, kinds) if isinstance(v, str) else v for k, v in arguments.items()}
