@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -25,6 +25,7 @@ from bots.base import (
     Reply,
     TurnResult,
 )
+from graph.pii import mask_for_transcript
 from graph.runner import ApprovalRequest, TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply as GraphReply
 from storage import approvals, conversations, customers, messages, tickets, traces
@@ -83,6 +84,7 @@ class Engine:
     ) -> None:
         self._sessions = sessions
         self._runner = runner
+        self._pii = runner.policy.pii
         self.adapters = dict(adapters)
         self._delivery = delivery or DeliveryPolicy()
         self._locks = locks or ConversationLocks()
@@ -156,6 +158,9 @@ class Engine:
     async def submit(self, message: InboundMessage) -> TurnResult:
         if not self._accepting:
             raise RuntimeError("engine is not accepting messages")
+        # Personal data is masked before the row exists (policy `pii.store`), so no
+        # transcript, relay or turn ever holds a card number the workflows never need.
+        message = replace(message, text=mask_for_transcript(message.text, self._pii))
         async with transaction(self._sessions) as session:
             customer = await self._customer_for(session, message)
             conversation = await conversations.open_conversation(
