@@ -15,11 +15,27 @@ from bots.webchat.adapter import QUEUE_SIZE, WebchatAdapter
 from storage.conversations import set_mode
 from storage.db import transaction
 from storage.models import Mode
-from tests.conftest import WebchatClient, open_webchat
-from tests.support.server import LiveServer
+from tests.conftest import DB_KINDS, WebchatClient, make_settings, open_webchat
+from tests.support.databases import DatabaseFactory
+from tests.support.server import LiveServer, run_server
 
 SEED = "My payment failed twice, but I was still charged. I need this fixed today."
 TIMEOUT = 10.0
+
+
+@pytest.fixture(scope="module", params=DB_KINDS)
+def ws_database_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_databases" if request.param == "sqlite" else "postgres_databases"
+    factory: DatabaseFactory = request.getfixturevalue(name)
+    return factory.fresh()
+
+
+@pytest.fixture(scope="module")
+async def server(ws_database_url: str) -> AsyncIterator[LiveServer]:
+    """One server per database kind for the module: its start-up (classifier training)
+    costs more than these tests; each test opens its own sessions, so they stay apart."""
+    async with run_server(make_settings(ws_database_url)) as live:
+        yield live
 
 
 @pytest.fixture
