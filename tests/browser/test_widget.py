@@ -128,6 +128,11 @@ async def test_staff_message_arrives_live_and_hand_back_is_announced(
     await expect(page.get_by_role("note").last).to_contain_text("handed you back")
     await page.screenshot(path=artifact("widget-staff.png"))
 
+    # Panel closed: a new staff message shows as unread on the launcher.
+    await page.get_by_role("button", name="Close chat").click()
+    await server.runtime.engine.send_staff_reply(turn["conversation_id"], "One more thing.")
+    await expect(page.get_by_role("button", name="Open support chat (1 unread)")).to_be_visible()
+
 
 async def test_markup_in_messages_is_shown_as_text(server: LiveServer, page: Any) -> None:
     await embed(page, server)
