@@ -12,8 +12,10 @@ from langgraph.runtime import Runtime
 from graph.context import TurnContext
 from graph.nodes.agent import agent
 from graph.nodes.billing import billing_issue
+from graph.nodes.cancel import cancel
 from graph.nodes.clarify import clarify
 from graph.nodes.classify import classify
+from graph.nodes.csat import csat
 from graph.nodes.faq import faq
 from graph.nodes.greeting import greeting
 from graph.nodes.guard import after_guard, guard
@@ -22,6 +24,7 @@ from graph.nodes.orders import order_status
 from graph.nodes.refund import refund_request
 from graph.nodes.respond import respond
 from graph.nodes.route import next_step, route
+from graph.nodes.settle import settle
 from graph.state import ConversationState
 
 Node = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[dict[str, Any]]]
@@ -35,7 +38,11 @@ WORKFLOW_NODES: dict[str, Node] = {
     "clarify": clarify,
     "handoff": handoff,
     "agent": agent,
+    "cancel": cancel,
+    "csat": csat,
 }
+ADDITIVE = ("replies", "did")
+"""Keys a workflow step adds to rather than replaces: one turn may run several steps."""
 
 
 def timed(name: str, node: Node) -> Node:
@@ -52,6 +59,24 @@ def timed(name: str, node: Node) -> Node:
     return run
 
 
+def workflow_step(name: str, node: Node) -> Node:
+    """A workflow node as one step of a turn: its replies follow those of earlier steps
+    (a digression's answer, then "Back to your order"), then settle decides what is next
+    (inline rather than a node of its own: traces show the workflows that ran)."""
+
+    async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+        update = dict(await node(state, runtime))
+        for key in ADDITIVE:
+            if key in update:
+                update[key] = [*(state.get(key) or []), *update[key]]  # type: ignore[misc]
+        update["step"] = name
+        settled = await settle({**state, **update}, runtime)  # type: ignore[typeddict-item]
+        return {**update, **settled}
+
+    run.__name__ = name
+    return run
+
+
 def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
     builder: StateGraph[ConversationState, TurnContext, Any, Any] = StateGraph(
         ConversationState, context_schema=TurnContext
@@ -61,8 +86,8 @@ def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
     builder.add_node("route", timed("route", route))
     builder.add_node("respond", timed("respond", respond))
     for name, node in WORKFLOW_NODES.items():
-        builder.add_node(name, timed(name, node))
-        builder.add_edge(name, "respond")
+        builder.add_node(name, timed(name, workflow_step(name, node)))
+        builder.add_conditional_edges(name, next_step)
     builder.add_edge(START, "guard")
     builder.add_conditional_edges("guard", after_guard)
     builder.add_edge("classify", "route")

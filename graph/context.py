@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graph.intents import IntentClassifier
@@ -39,3 +41,5 @@ class TurnContext:
     trace: TurnTrace = field(default_factory=TurnTrace)
     tool_outputs: list[str] = field(default_factory=list)
     """What tools returned to the agent this turn: the only facts its reply may state."""
+    clock: Callable[[], float] = time.time
+    """Now, in epoch seconds: idle expiry reads it, tests move it."""

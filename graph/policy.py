@@ -5,6 +5,7 @@ A site owner changes behaviour here, not in code. Validation errors name the key
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -92,6 +93,89 @@ class LLMPolicy(BaseModel):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
+SlotKind = Literal["order_number", "email", "text"]
+
+
+class SlotPolicy(BaseModel):
+    """A detail a workflow needs: how to ask for it, what a valid answer looks like."""
+
+    prompt: str
+    kind: SlotKind = "text"
+    pattern: str | None = None
+    """A regular expression a typed answer must match (format check before any lookup)."""
+    hint: str = ""
+    """Added when an answer was not valid, so the customer knows what is expected."""
+    choices: Literal["none", "recent_orders"] = "none"
+    """Where quick-reply choices come from when the bot asks."""
+    max_attempts: int = Field(3, ge=1)
+    """Invalid answers before the bot stops asking and offers a person."""
+    infer: bool = True
+    """order_number: when only one order is still on its way, that is the one meant."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return pattern
+
+
+class WorkflowPolicy(BaseModel):
+    label: str
+    """How the bot names the request: "Back to <label>: …"."""
+    slots: dict[str, SlotPolicy] = Field(default_factory=dict)
+
+
+def _default_workflows() -> dict[str, WorkflowPolicy]:
+    order = SlotPolicy(
+        prompt="Which order number is it?",
+        kind="order_number",
+        pattern=r"^#?\d{3,8}$",
+        hint="An order number has 3 to 8 digits, like 1042.",
+        choices="recent_orders",
+    )
+    return {
+        "order_status": WorkflowPolicy(label="your order", slots={"order_number": order}),
+        "refund_request": WorkflowPolicy(
+            label="your refund",
+            slots={
+                "order_number": order.model_copy(
+                    update={"prompt": "Which order is the refund for?"}
+                )
+            },
+        ),
+        "billing_issue": WorkflowPolicy(label="your payment"),
+    }
+
+
+class DialoguePolicy(BaseModel):
+    """How conversations hold together: waiting, digressions, takeovers."""
+
+    idle_minutes: float = Field(30.0, gt=0)
+    """A workflow waiting longer than this for an answer is dropped; the bot says so."""
+    max_depth: int = Field(3, ge=1)
+    """Workflows kept waiting at once; the oldest is dropped beyond this."""
+    takeover: list[str] = Field(default_factory=lambda: ["billing_issue", "human_handoff"])
+    """Intents that replace a waiting workflow instead of being a digression from it."""
+
+
+class CsatPolicy(BaseModel):
+    """The 1-5 satisfaction question asked once after a resolved conversation."""
+
+    enabled: bool = True
+    channels: dict[str, bool] = Field(default_factory=dict)
+    """Per-channel switch; a channel not listed follows `enabled`."""
+    question: str = (
+        "Before you go: how would you rate this conversation, from 1 (poor) to 5 (great)?"
+    )
+
+    def asks_on(self, channel: str) -> bool:
+        return self.channels.get(channel, self.enabled)
+
+
 PiiAction = Literal["mask", "keep", "drop"]
 
 
@@ -128,6 +212,17 @@ class Policy(BaseModel):
     budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
     llm: LLMPolicy = Field(default_factory=LLMPolicy)
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
+    workflows: dict[str, WorkflowPolicy] = Field(default_factory=_default_workflows)
+    dialogue: DialoguePolicy = Field(default_factory=DialoguePolicy)
+    csat: CsatPolicy = Field(default_factory=CsatPolicy)
+
+    @field_validator("workflows")
+    @classmethod
+    def _known_workflows(cls, workflows: dict[str, WorkflowPolicy]) -> dict[str, WorkflowPolicy]:
+        unknown = sorted(set(workflows) - set(WORKFLOWS))
+        if unknown:
+            raise ValueError(f"unknown workflow {unknown[0]!r}")
+        return workflows
 
     @model_validator(mode="after")
     def _enough_intents(self) -> Policy:

@@ -20,6 +20,7 @@ from graph.entities import entity_names
 from graph.intents import IntentClassifier
 from graph.llm import LLMClient, TokenBudget
 from graph.policy import Policy
+from graph.stack import view
 from graph.state import Reply
 from storage.checkpoints import prune_thread
 from storage.traces import tokens_used
@@ -53,6 +54,8 @@ class TurnOutcome:
     llm_calls: list[dict[str, Any]] = field(default_factory=list)
     tokens: int = 0
     cost_usd: float = 0.0
+    dialogue: dict[str, Any] = field(default_factory=dict)
+    """The workflow stack after the turn (graph/stack.py `view`), recorded in the trace."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class TurnRunner:
             llm_calls=[c.as_dict() for c in context.llm.calls] if context.llm else [],
             tokens=context.llm.tokens if context.llm else 0,
             cost_usd=context.llm.cost_usd if context.llm else 0.0,
+            dialogue=view(state),
         )
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------

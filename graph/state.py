@@ -13,6 +13,25 @@ class Reply(TypedDict):
     quick_replies: list[str]
 
 
+class Frame(TypedDict, total=False):
+    """One active workflow on the stack: its name and the details gathered so far."""
+
+    name: str
+    """The workflow node (`order_status`)."""
+    slots: dict[str, str]
+    """Details filled so far (`{"order_number": "1042"}`)."""
+    asking: str
+    """The slot this workflow waits for; empty while it is not waiting."""
+    attempts: int
+    """Invalid answers to the current question."""
+    choices: list[str]
+    """Values offered as quick replies with the last question ("the other one")."""
+    queued: bool
+    """Said in the same message as another request; starts when that one is done."""
+    topic: str
+    """How to name it to the customer ("the double charge")."""
+
+
 class ConversationState(TypedDict, total=False):
     message_id: int
     """The inbound message this turn answers (input)."""
@@ -40,3 +59,24 @@ class ConversationState(TypedDict, total=False):
     """Consecutive turns we could not understand; reset by any understood turn."""
     handled_message_id: int
     """The last message fully answered; a resumed turn for it is not run twice."""
+    stack: list[Frame]
+    """Active workflows, the one talking to the customer last. Survives restarts."""
+    last_frame: Frame | None
+    """The workflow finished most recently, kept so "sorry, I meant 1038" can re-run it."""
+    last_turn_at: float
+    """Epoch seconds of the last answered turn: a waiting workflow older than the policy's
+    idle time is dropped."""
+    did: list[str]
+    """What the active workflows already did (tickets, approvals), named on cancel."""
+    go: str
+    """The node to run next this turn (set by route and settle)."""
+    step: str
+    """The node that ran last this turn (settle reads it)."""
+    steps: int
+    """Workflow steps run this turn; bounds the settle loop."""
+    served: bool
+    """A task workflow finished in this conversation: a later goodbye may ask for CSAT."""
+    csat: str
+    """Satisfaction question: "" (not asked), "asked", "comment" or "done"."""
+    closing: bool
+    """The customer ended the conversation this turn ("thanks, that's all")."""

@@ -1,6 +1,16 @@
 """Importing this module registers every built-in tool (one import for the composition root)."""
 
-from tools import approvals, conversation, handoff, kb, notify, orders, payments, tickets
+from tools import (
+    approvals,
+    conversation,
+    csat,
+    handoff,
+    kb,
+    notify,
+    orders,
+    payments,
+    tickets,
+)
 from tools.base import REGISTRY, Caller, NeedsApproval, NotVerified, ToolBox, ToolError, ToolSpec
 
 __all__ = [
@@ -13,6 +23,7 @@ __all__ = [
     "ToolSpec",
     "approvals",
     "conversation",
+    "csat",
     "handoff",
     "kb",
     "notify",

@@ -17,7 +17,8 @@ MENU = ("A payment problem", "Where is my order?", TALK_TO_PERSON)
 
 async def greeting(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     if _THANKS.search(state.get("text", "")):
-        return {"replies": [reply("You're welcome! If anything else comes up, just write here.")]}
+        text = "You're welcome! If anything else comes up, just write here."
+        return {"replies": [reply(text)], "closing": True}
     context = runtime.context
     name = f" {context.customer_name.split()[0]}" if context.customer_name else ""
     text = (

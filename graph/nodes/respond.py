@@ -17,7 +17,12 @@ async def respond(state: ConversationState, runtime: Runtime[TurnContext]) -> di
             "Sorry, I couldn't work that out. Would you like to talk to a person?", TALK_TO_PERSON
         )
     ]
-    update: dict[str, Any] = {"replies": replies, "handled_message_id": state.get("message_id")}
+    update: dict[str, Any] = {
+        "replies": replies,
+        "handled_message_id": state.get("message_id"),
+        "last_turn_at": runtime.context.clock(),
+        "go": "",
+    }
     if state.get("route") != "workflow:clarify":
         update["clarify_attempts"] = 0
     return update

@@ -1,13 +1,27 @@
-"""route: the policy picks workflow, agent or human; escalation rules may override it."""
+"""route: decide what this message is for, given what the conversation is in the middle of.
+
+In order: an expired wait is dropped (and the customer told); "never mind" leaves the open
+workflows; a rating answers the satisfaction question; an answer fills the slot the top
+workflow waits for; another request is a digression (answered, then the workflow resumes)
+or, when the policy says it is more urgent, a takeover; "sorry, I meant 1038" re-runs the
+workflow that just finished with the corrected detail; anything else is routed by intent,
+two requests in one message each get a workflow, the second announced.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from graph import slots
 from graph.context import TurnContext
-from graph.state import ConversationState
+from graph.entities import extract_entities
+from graph.policy import Policy
+from graph.replies import reply
+from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
+from graph.state import ConversationState, Frame, Reply
 
 Step = Literal[
     "billing_issue",
@@ -18,6 +32,9 @@ Step = Literal[
     "clarify",
     "handoff",
     "agent",
+    "cancel",
+    "csat",
+    "respond",
 ]
 STEPS: tuple[Step, ...] = (
     "billing_issue",
@@ -26,8 +43,15 @@ STEPS: tuple[Step, ...] = (
     "faq",
     "greeting",
     "clarify",
+    "handoff",
     "agent",
+    "cancel",
+    "csat",
+    "respond",
 )
+TASKS = ("billing_issue", "order_status", "refund_request", "human_handoff")
+SPLIT_CONFIDENCE = 0.5
+_CLAUSES = re.compile(r"(?<=[.?!])\s+|\s*[;\n]\s*|,?\s+\b(?:also|and also|plus)\b,?\s+", re.I)
 
 
 def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
@@ -39,18 +63,22 @@ def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     return "workflow:clarify"
 
 
-async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+def _understood(state: ConversationState, policy: Policy) -> bool:
+    return state.get("classified_by") == "llm" or (
+        state.get("confidence", 0.0) >= policy.classifier.threshold
+    )
+
+
+def decide(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
+    """The policy's route for this message alone: `workflow:<name>`, `agent` or `human`."""
     context = runtime.context
     policy = context.policy
     flags = state.get("entities", {}).get("flags", [])
     intent = state.get("intent") or ""
     if "asks_for_person" in flags:
-        return {"route": "human"}
-    understood = state.get("classified_by") == "llm" or (
-        state.get("confidence", 0.0) >= policy.classifier.threshold
-    )
-    if not understood or intent not in policy.intents:
-        return {"route": _unclear(state, runtime)}
+        return "human"
+    if not _understood(state, policy) or intent not in policy.intents:
+        return _unclear(state, runtime)
     decided = policy.route_for(intent)
     escalate = (
         (context.customer_vip and policy.escalation.vip_to_human)
@@ -61,15 +89,226 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         decided = "human"
     if decided == "agent":
         decided = _unclear(state, runtime)
-    return {"route": decided}
+    return decided
 
 
-def next_step(state: ConversationState) -> Step:
-    decided = state.get("route", "")
+def step_for(decided: str) -> Step:
     if decided == "human":
         return "handoff"
     name = decided.partition(":")[2] or decided
     for step in STEPS:
         if name == step:
+            return step
+    return "clarify"
+
+
+def intent_of(policy: Policy, workflow: str) -> str | None:
+    for name, intent in policy.intents.items():
+        if intent.route == f"workflow:{workflow}":
+            return name
+    return None
+
+
+def second_request(
+    state: ConversationState, runtime: Runtime[TurnContext], first: str
+) -> tuple[str, Frame] | None:
+    """ "Where is order 1042? Also I was charged twice": each sentence classified alone;
+    a second confident task intent becomes a queued frame. Returns (first clause's
+    workflow, the queued frame)."""
+    policy = runtime.context.policy
+    parts = _CLAUSES.split(state.get("text", ""))
+    clauses = [c.strip() for c in parts if c and len(c.strip()) > 3]
+    if len(clauses) < 2:
+        return None
+    found: list[tuple[str, str]] = []
+    for clause in clauses:
+        prediction = runtime.context.classifier.predict(clause)
+        if prediction.confidence < max(SPLIT_CONFIDENCE, policy.classifier.threshold):
+            continue
+        route = policy.route_for(prediction.intent)
+        workflow = route.partition(":")[2]
+        if prediction.intent not in TASKS or not is_frame_workflow(policy, workflow):
+            continue
+        if workflow not in [w for w, _ in found]:
+            found.append((workflow, clause))
+    if len(found) < 2 or first not in [w for w, _ in found]:
+        return None
+    (one, _), (two, clause) = found[0], found[1]
+    return one, new_frame(policy, two, extract_entities(clause), queued=True)
+
+
+def _reask(frame: Frame, runtime: Runtime[TurnContext], hint: str) -> dict[str, Any]:
+    policy = runtime.context.policy
+    slot = policy.workflows[frame["name"]].slots[frame["asking"]]
+    attempts = frame.get("attempts", 0) + 1
+    if attempts >= slot.max_attempts:
+        return {"drop": True, "reply": slots.give_up(policy.workflows[frame["name"]].label)}
+    updated: Frame = {**frame, "attempts": attempts}  # type: ignore[typeddict-item]
+    offered = list(frame.get("choices") or [])
+    return {"frame": updated, "reply": slots.question(slot, offered, hint=hint)}
+
+
+async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    context = runtime.context
+    policy = context.policy
+    text = state.get("text", "")
+    stack: list[Frame] = list(state.get("stack") or [])
+    last = state.get("last_frame")
+    did = list(state.get("did") or [])
+    notes: list[Reply] = []
+    update: dict[str, Any] = {"steps": 0, "step": "", "closing": False}
+
+    now = context.clock()
+    idle = now - state.get("last_turn_at", now) > policy.dialogue.idle_minutes * 60
+    if idle and stack:
+        what = top(stack)
+        label = what.get("topic") if what else "your request"
+        notes.append(
+            reply(
+                f"It's been a while since your last message, so I closed your earlier request "
+                f"about {label}. Let's start fresh."
+            )
+        )
+        stack, did, last = [], [], None
+    elif idle:
+        last = None
+    update.update(stack=stack, did=did, last_frame=last, replies=notes)
+
+    def go(step: Step, decided: str, **extra: Any) -> dict[str, Any]:
+        return {**update, "go": step, "route": decided, **extra}
+
+    if slots.is_cancel(text) and (stack or not slots.is_closing(text)):
+        return go("cancel", "workflow:cancel")
+
+    csat = state.get("csat") or ""
+    if csat in ("asked", "comment") and not stack:
+        intent = state.get("intent") or ""
+        task = _understood(state, policy) and intent in TASKS and not slots.parse_rating(text)
+        if csat == "asked" and slots.parse_rating(text) is not None:
+            return go("csat", "workflow:csat")
+        if csat == "comment" and not task:
+            return go("csat", "workflow:csat")
+        update["csat"] = "done"  # asked once; the customer moved on
+
+    decided = decide(state, runtime)
+    frame = top(stack)
+    if decided == "human":
+        return go("handoff", "human", stack=[])
+
+    if frame is not None and frame.get("asking"):
+        answered = _answer(state, runtime, frame)
+        if answered is not None:
+            return {**update, **answered}
+        target = step_for(decided)
+        intent = state.get("intent") or ""
+        understood = _understood(state, policy) and intent in policy.intents
+        if understood and target != "clarify" and target != frame["name"]:
+            if intent in policy.dialogue.takeover:
+                label = frame.get("topic", "your request")
+                notes.append(reply(f"Let's set {label} aside and deal with this first."))
+                stack = []
+            elif not is_frame_workflow(policy, target):
+                return go(target, decided)  # a digression: settle resumes the question
+            fresh = new_frame(policy, target, state.get("entities"))
+            return go(target, decided, stack=push(stack, fresh, policy.dialogue.max_depth))
+        if understood and target == frame["name"]:
+            return go(target, decided)  # asked again: the workflow asks again
+        asked = policy.workflows[frame["name"]].slots[frame["asking"]]
+        outcome = _reask(frame, runtime, asked.hint or "Sorry, I didn't catch that.")
+        stack = stack[:-1] if outcome.get("drop") else replace_top(stack, outcome["frame"])
+        replies = [*notes, outcome["reply"]]
+        return go("respond", f"workflow:{frame['name']}", stack=stack, replies=replies)
+
+    if last is not None and slots.is_correction(text):
+        corrected = _correct(state, runtime, last)
+        if corrected is not None:
+            frame = corrected.pop("frame")
+            stack = push(stack, frame, policy.dialogue.max_depth)
+            return {**update, **corrected, "stack": stack}
+
+    target = step_for(decided)
+    if is_frame_workflow(policy, target):
+        frame = new_frame(policy, target, state.get("entities"))
+        extra = second_request(state, runtime, target)
+        if extra is not None:
+            first, queued = extra
+            frame = new_frame(policy, first, state.get("entities"))
+            stack = push(stack, queued, policy.dialogue.max_depth)
+        stack = push(stack, frame, policy.dialogue.max_depth)
+        return go(step_for(f"workflow:{frame['name']}"), f"workflow:{frame['name']}", stack=stack)
+    return go(target, decided)
+
+
+def _answer(
+    state: ConversationState, runtime: Runtime[TurnContext], frame: Frame
+) -> dict[str, Any] | None:
+    """The message answers the waiting question: fill the slot and resume the workflow."""
+    policy = runtime.context.policy
+    name = frame["asking"]
+    slot = policy.workflows[frame["name"]].slots[name]
+    found = slots.parse_answer(slot, state.get("text", ""), frame, name)
+    if found is None:
+        return None
+    stack = list(state.get("stack") or [])
+    found = found.lstrip("#")
+    if not slots.valid_format(slot, found):
+        outcome = _reask(frame, runtime, slot.hint or "That doesn't look right.")
+        kept = stack[:-1] if outcome.get("drop") else replace_top(stack, outcome["frame"])
+        return {
+            "go": "respond",
+            "route": f"workflow:{frame['name']}",
+            "stack": kept,
+            "replies": [outcome["reply"]],
+        }
+    filled: Frame = {
+        **frame,  # type: ignore[typeddict-item]
+        "slots": {**(frame.get("slots") or {}), name: found},
+        "asking": "",
+    }
+    return {
+        "go": step_for(f"workflow:{frame['name']}"),
+        "route": f"workflow:{frame['name']}",
+        "intent": intent_of(policy, frame["name"]) or state.get("intent"),
+        "stack": replace_top(stack, filled),
+    }
+
+
+def _correct(
+    state: ConversationState, runtime: Runtime[TurnContext], last: Frame
+) -> dict[str, Any] | None:
+    """ "Sorry, I meant 1038" / "no, the other one" after a workflow finished: run it again
+    with that detail changed."""
+    policy = runtime.context.policy
+    workflow = policy.workflows.get(last.get("name", ""))
+    if workflow is None:
+        return None
+    for name, slot in workflow.slots.items():
+        found = slots.parse_answer(slot, state.get("text", ""), last, name)
+        if found is None:
+            continue
+        found = found.lstrip("#")
+        if found == (last.get("slots") or {}).get(name):
+            continue
+        frame: Frame = {
+            **last,  # type: ignore[typeddict-item]
+            "slots": {**(last.get("slots") or {}), name: found},
+            "asking": "",
+            "attempts": 0,
+            "queued": False,
+        }
+        return {
+            "go": step_for(f"workflow:{last['name']}"),
+            "route": f"workflow:{last['name']}",
+            "intent": intent_of(policy, last["name"]) or state.get("intent"),
+            "frame": frame,
+            "last_frame": None,
+        }
+    return None
+
+
+def next_step(state: ConversationState) -> Step:
+    wanted = state.get("go") or "respond"
+    for step in STEPS:
+        if wanted == step:
             return step
     return "clarify"

@@ -1,0 +1,95 @@
+"""settle: after each workflow step, keep the stack honest and decide what comes next.
+
+A workflow that did not ask for anything is done and leaves the stack (kept as
+`last_frame` for corrections). A queued second request starts now, announced. A workflow
+that was waiting before a digression asks its question again ("Back to your order: …").
+A conversation the customer closed, with nothing open, gets the satisfaction question
+once, where the policy asks it on this channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.nodes.route import Step, step_for
+from graph.replies import reply
+from graph.slots import choice_label
+from graph.stack import replace_top, top
+from graph.state import ConversationState, Frame, Reply
+
+MAX_STEPS = 4
+"""Workflow steps in one turn (a request, a queued one, and slack): never a loop."""
+RATINGS = ("1", "2", "3", "4", "5")
+ENDS_EVERYTHING = ("handoff", "cancel")
+
+
+def _append(replies: list[Reply], text: str) -> list[Reply]:
+    """Add a sentence to the last reply rather than sending one more message."""
+    if not replies:
+        return [reply(text)]
+    last = replies[-1]
+    return [
+        *replies[:-1],
+        Reply(text=f"{last['text']}\n\n{text}", quick_replies=last["quick_replies"]),
+    ]
+
+
+def _resume(frame: Frame, runtime: Runtime[TurnContext]) -> Reply:
+    workflow = runtime.context.policy.workflows[frame["name"]]
+    slot = workflow.slots[frame["asking"]]
+    prompt = slot.prompt[:1].lower() + slot.prompt[1:]
+    labels = [choice_label(slot, c) for c in frame.get("choices") or []]
+    return reply(f"Back to {frame.get('topic') or workflow.label}: {prompt}", *labels)
+
+
+async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    step = state.get("step", "")
+    steps = state.get("steps", 0) + 1
+    stack: list[Frame] = list(state.get("stack") or [])
+    replies = list(state.get("replies") or [])
+    update: dict[str, Any] = {"steps": steps, "go": "respond"}
+    if step in ENDS_EVERYTHING:
+        stack = []
+    frame = top(stack)
+    if frame is not None and frame.get("name") == step and not frame.get("queued"):
+        if frame.get("asking"):
+            below = stack[-2] if len(stack) > 1 else None
+            if below is not None and below.get("queued") and steps == 1:
+                replies = _append(replies, f"After that, I'll look at {below.get('topic')}.")
+            return {**update, "stack": stack, "replies": replies}
+        stack = stack[:-1]
+        update["last_frame"] = frame
+        update["served"] = True
+    frame = top(stack)
+    if frame is not None and frame.get("queued") and steps < MAX_STEPS:
+        started: Frame = {**frame, "queued": False}  # type: ignore[typeddict-item]
+        if replies:
+            replies = _append(replies, f"I'll look at {frame.get('topic')} next.")
+        go: Step = step_for(f"workflow:{frame['name']}")
+        return {**update, "stack": replace_top(stack, started), "replies": replies, "go": go}
+    if frame is not None and frame.get("asking") and frame.get("name") != step:
+        replies.append(_resume(frame, runtime))
+    update.update(stack=stack, replies=replies)
+    if not stack:
+        update["did"] = []
+        if _asks_csat(state, runtime, served=bool(update.get("served"))):
+            # In the goodbye's own message: one turn, one reply, with the ratings as buttons.
+            question = runtime.context.policy.csat.question
+            replies = _append(replies, question)
+            replies[-1] = Reply(text=replies[-1]["text"], quick_replies=list(RATINGS))
+            update["replies"] = replies
+            update["csat"] = "asked"
+    return update
+
+
+def _asks_csat(state: ConversationState, runtime: Runtime[TurnContext], *, served: bool) -> bool:
+    policy = runtime.context.policy.csat
+    return (
+        bool(state.get("closing"))
+        and (served or bool(state.get("served")))
+        and not state.get("csat")
+        and policy.asks_on(state.get("channel", ""))
+    )

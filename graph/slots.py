@@ -1,0 +1,202 @@
+"""Slots: the details a workflow needs, read from what the customer wrote.
+
+Patterns, not a model, for the same reason as entities: an answer to "which order?" must be
+read exactly and explainably. Parsing is pure; asking writes the question into the top
+frame of the stack (graph/stack.py) so the next message is read as its answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.policy import SlotPolicy
+from graph.replies import TALK_TO_PERSON, reply
+from graph.stack import replace_top, top
+from graph.state import ConversationState, Frame
+
+_NUMBER = re.compile(r"#?\s*(\d{1,12})\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+}
+_OTHER = re.compile(r"\b(the )?other( one)?\b|\bnot (that|this) one\b|\bwrong one\b", re.I)
+_LAST = re.compile(r"\b(the )?(latest|newest|most recent)( one)?\b", re.I)
+_CORRECTION = re.compile(
+    r"^\W*(sorry|oops|no|nope|actually|wait|correction|my (bad|mistake))\b"
+    r"|\b(i meant|i mean|meant to say|the other one|not that one|wrong one)\b",
+    re.I,
+)
+_CANCEL = re.compile(
+    r"(never\s*mind|nevermind|cancel|stop|forget (it|that|about it)|skip (it|that)|"
+    r"leave it|it doesn'?t matter|doesn'?t matter|abort|quit)"
+    r"( (it|that|this|please|the request))?",
+)
+_CLOSING = re.compile(r"(that'?s all|that is all|bye|goodbye|no thanks|no thank you|i'?m done)")
+_POLITE = re.compile(r"^(ok(ay)?|oh|um+|hmm+|no|thanks|thank you|please|actually)[ ,]+")
+_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
+NO_COMMENT = "No comment"
+_NO = re.compile(r"^(no|nope|nah|no comment|no thanks|nothing|skip|n/?a|-)$")
+
+
+def _plain(text: str) -> str:
+    lowered = text.casefold().strip()
+    lowered = re.sub(r"[!.?,;:…]+$", "", lowered).strip()
+    return re.sub(r"\s+", " ", lowered.replace("’", "'"))
+
+
+def is_cancel(text: str) -> bool:
+    """The whole message says stop ("never mind", "cancel that"), not "cancel my order"."""
+    plain = _plain(text)
+    while (shorter := _POLITE.sub("", plain, count=1)) != plain:
+        plain = shorter
+    return bool(_CANCEL.fullmatch(plain) or _CLOSING.fullmatch(plain))
+
+
+def is_closing(text: str) -> bool:
+    """A goodbye rather than a stop: with nothing in progress it is just a goodbye."""
+    plain = _plain(text)
+    while (shorter := _POLITE.sub("", plain, count=1)) != plain:
+        plain = shorter
+    return bool(_CLOSING.fullmatch(plain))
+
+
+def is_correction(text: str) -> bool:
+    return bool(_CORRECTION.search(text))
+
+
+def parse_rating(text: str) -> int | None:
+    """1-5 as a digit, a word, "4/5", "4 stars" or that many star characters."""
+    plain = _plain(text)
+    stars = plain.count("★") + plain.count("⭐")
+    if stars and not plain.replace("★", "").replace("⭐", "").strip():
+        return min(stars, 5)
+    if plain in _RATING_WORDS:
+        return _RATING_WORDS[plain]
+    found = _RATING.match(plain)
+    return int(found.group(1)) if found else None
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(_plain(text)))
+
+
+def choice_label(slot: SlotPolicy, value: str) -> str:
+    return f"Order #{value}" if slot.kind == "order_number" else value
+
+
+def parse_answer(slot: SlotPolicy, text: str, frame: Frame, name: str) -> str | None:
+    """The value the customer gave for `name`, or None when the message does not answer it.
+
+    Choices offered with the question can be picked by label, number, position ("the
+    second one"), "the last one", or "the other one" (the offered value not chosen before).
+    """
+    choices = list(frame.get("choices") or [])
+    current = (frame.get("slots") or {}).get(name)
+    lowered = text.casefold()
+    if _OTHER.search(lowered) and choices:
+        others = [c for c in choices if c != current]
+        return others[0] if others else None
+    for word, index in _ORDINALS.items():
+        if re.search(rf"\b{word}\b", lowered) and index < len(choices):
+            return choices[index]
+    if _LAST.search(lowered) and choices and slot.kind != "text":
+        return choices[0]
+    if slot.kind == "email":
+        found = _EMAIL.search(text)
+        return found.group(0) if found else None
+    if slot.kind == "order_number":
+        numbers = _NUMBER.findall(text)
+        for number in numbers:
+            if number in choices:
+                return number
+        if numbers:
+            small = int(numbers[0])
+            if len(numbers[0]) == 1 and 1 <= small <= len(choices):
+                return choices[small - 1]  # "2": the second button
+            return numbers[0]
+        return None
+    stripped = text.strip()
+    return stripped or None
+
+
+def valid_format(slot: SlotPolicy, value: str) -> bool:
+    return slot.pattern is None or re.fullmatch(slot.pattern, value) is not None
+
+
+def slot_policy(runtime: Runtime[TurnContext], workflow: str, name: str) -> SlotPolicy:
+    return runtime.context.policy.workflows[workflow].slots[name]
+
+
+def value(state: ConversationState, name: str) -> str | None:
+    frame = top(state.get("stack") or [])
+    return (frame.get("slots") or {}).get(name) if frame else None
+
+
+def question(slot: SlotPolicy, choices: list[str], *, hint: str = "") -> Any:
+    """The question, with the offered choices as quick replies; a re-ask also offers a
+    person, since someone who cannot answer may need one."""
+    labels = [choice_label(slot, c) for c in choices]
+    if hint:
+        labels.append(TALK_TO_PERSON)
+    return reply(f"{hint} {slot.prompt}".strip(), *labels)
+
+
+def give_up(label: str) -> Any:
+    return reply(
+        f"I'm sorry, I still couldn't get that detail for {label}. "
+        "Would you like me to connect you with a person from our team?",
+        TALK_TO_PERSON,
+        "No thanks",
+    )
+
+
+def ask(
+    state: ConversationState,
+    runtime: Runtime[TurnContext],
+    name: str,
+    *,
+    choices: list[str] | None = None,
+    hint: str = "",
+) -> dict[str, Any]:
+    """Make the running workflow wait for `name`. With a hint the last answer was wrong:
+    it counts as an attempt, and after the policy's maximum the bot offers a person."""
+    stack = list(state.get("stack") or [])
+    frame: Frame = dict(top(stack) or {})  # type: ignore[assignment]
+    workflow = frame.get("name", "")
+    policy = runtime.context.policy.workflows[workflow]
+    slot = policy.slots[name]
+    attempts = frame.get("attempts", 0) + (1 if hint else 0)
+    offered = list(choices if choices is not None else frame.get("choices") or [])[:4]
+    slots = dict(frame.get("slots") or {})
+    slots.pop(name, None)
+    if attempts >= slot.max_attempts:
+        frame.update(asking="", attempts=0, slots=slots, choices=offered)
+        return {"stack": replace_top(stack, frame), "replies": [give_up(policy.label)]}
+    frame.update(asking=name, attempts=attempts, slots=slots, choices=offered)
+    return {"stack": replace_top(stack, frame), "replies": [question(slot, offered, hint=hint)]}
+
+
+def remember(state: ConversationState, *, choices: list[str], **values: str) -> list[Frame]:
+    """The stack with the top frame's slots set and the alternatives it offered kept, so
+    "no, the other one" can pick among them after it finished."""
+    stack = list(state.get("stack") or [])
+    frame = top(stack)
+    if frame is None:
+        return stack
+    updated: Frame = dict(frame)  # type: ignore[assignment]
+    updated["slots"] = {**(frame.get("slots") or {}), **values}
+    updated["choices"] = choices[:4]
+    updated["asking"] = ""
+    return replace_top(stack, updated)
