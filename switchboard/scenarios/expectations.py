@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import traces
+from storage.csat import csat_for_conversation
 from storage.models import Conversation, Ticket, Trace
 from switchboard.scenarios.loader import INTENT_ALIASES
 from switchboard.scenarios.schema import Expect
@@ -27,6 +28,7 @@ class Observation:
     trace: Trace | None = None
     mode: str | None = None
     tickets: list[Ticket] = field(default_factory=list)
+    csat: int | None = None
 
     @property
     def reply_text(self) -> str:
@@ -55,6 +57,9 @@ async def observe(
         observation.tickets = list(
             (await session.exec(select(Ticket).order_by(col(Ticket.id)))).all()
         )
+        if seen is not None:
+            rating = await csat_for_conversation(session, seen.conversation_id)
+            observation.csat = rating.score if rating else None
     return observation
 
 
@@ -95,7 +100,7 @@ def check(expect: Expect, observation: Observation) -> list[str]:
         return []  # checked by the runner: a rejected message has nothing else to look at
     failures: list[str] = []
     trace = observation.trace
-    trace_keys = ("intent", "route", "entities", "tools", "tools_not_called")
+    trace_keys = ("intent", "route", "entities", "tools", "tools_not_called", "asks_for", "active")
     if trace is None and any(getattr(expect, key) is not None for key in trace_keys):
         failures.append(f"trace: {_no_trace(observation)}")
     if trace is not None:
@@ -103,6 +108,8 @@ def check(expect: Expect, observation: Observation) -> list[str]:
     failures += _check_reply(expect, observation)
     if expect.ticket is not None:
         failures += _check_ticket(expect, observation.tickets)
+    if expect.csat is not None and observation.csat != expect.csat:
+        failures.append(f"csat: expected {expect.csat}, saw {observation.csat}")
     if expect.mode is not None and observation.mode != expect.mode:
         failures.append(f"mode: expected {expect.mode}, saw {observation.mode}")
     calls = trace.llm_calls if trace else 0
@@ -129,6 +136,7 @@ def _check_trace(expect: Expect, trace: Trace, observation: Observation) -> list
             failures.append(
                 f"entities: missing {', '.join(missing)}; saw [{', '.join(observation.entities)}]"
             )
+    failures += _check_dialogue(expect, trace)
     called = list(trace.tools)
     if expect.tools is not None:
         missing = [t for t in expect.tools if t not in called]
@@ -138,6 +146,21 @@ def _check_trace(expect: Expect, trace: Trace, observation: Observation) -> list
         forbidden = [t for t in expect.tools_not_called if t in called]
         if forbidden:
             failures.append(f"tools_not_called: {', '.join(forbidden)} was called")
+    return failures
+
+
+def _check_dialogue(expect: Expect, trace: Trace) -> list[str]:
+    """The workflow stack as the trace recorded it after the turn (graph/stack.py)."""
+    dialogue = trace.entities.get("dialogue") or {}
+    failures: list[str] = []
+    for key in ("asks_for", "active"):
+        wanted = getattr(expect, key)
+        if wanted is None:
+            continue
+        seen = dialogue.get(key) or "none"
+        if seen != wanted:
+            stack = " > ".join(dialogue.get("stack") or []) or "empty"
+            failures.append(f"{key}: expected {wanted}, saw {seen} (stack: {stack})")
     return failures
 
 

@@ -69,6 +69,13 @@ class Expect(_Strict):
     rejected: str | bool | None = None
     """The channel must refuse the message (e.g. web chat's 422); a string must appear in
     the error. Without it, a refused message fails the scenario."""
+    asks_for: str | None = None
+    """The turn ended waiting for this detail (a slot name, `order_number`); `none`: not
+    waiting for anything."""
+    active: str | None = None
+    """The workflow on top of the stack after the turn (`order_status`), or `none`."""
+    csat: int | None = Field(default=None, ge=1, le=5)
+    """The conversation's stored satisfaction rating after the turn."""
 
     _lists = field_validator(
         "entities",
