@@ -1,6 +1,7 @@
 """Web chat HTTP API: sessions, messages, history, and a WebSocket for live replies."""
 
 import secrets
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
@@ -84,6 +85,7 @@ def create_webchat_router(
     identity_secret: str | None,
     turn_timeout_s: float = 30.0,
     heartbeat_s: float = 20.0,
+    allowed_origins: Sequence[str] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/webchat", tags=["webchat"])
 
@@ -157,6 +159,12 @@ def create_webchat_router(
             mode=await backend.mode(session.session_id),
         )
 
-    add_live_route(router, backend=backend, adapter=adapter, heartbeat_s=heartbeat_s)
+    add_live_route(
+        router,
+        backend=backend,
+        adapter=adapter,
+        heartbeat_s=heartbeat_s,
+        allowed_origins=allowed_origins,
+    )
 
     return router

@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -34,6 +36,19 @@ AUTH_TIMEOUT_S = 5.0
 MAX_CLIENT_FRAME = 4096
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_LAGGING = 4408
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: Sequence[str] | None) -> bool:
+    """Browsers send Origin on every WebSocket handshake and, unlike fetch, never enforce
+    CORS on it; so the server checks. No Origin (not a browser), the page's own host, or a
+    configured origin pass; `allowed=None` (not configured) lets every origin in, as the
+    session token is still required."""
+    if allowed is None or not origin or "*" in allowed:
+        return True
+    if origin.rstrip("/") in {a.rstrip("/") for a in allowed}:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
 
 
 def add_live_route(
@@ -42,9 +57,14 @@ def add_live_route(
     backend: WebchatBackend,
     adapter: WebchatAdapter,
     heartbeat_s: float = 20.0,
+    allowed_origins: Sequence[str] | None = None,
 ) -> None:
     @router.websocket("/ws")
     async def live(websocket: WebSocket, token: str = "") -> None:
+        origin = websocket.headers.get("origin")
+        if not origin_allowed(origin, websocket.headers.get("host"), allowed_origins):
+            await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
+            return
         await websocket.accept()
         session = await _authenticate(websocket, backend, token)
         if session is None:

@@ -12,6 +12,7 @@ import pytest
 
 from bots.base import OutboundMessage
 from bots.webchat.adapter import QUEUE_SIZE, WebchatAdapter
+from bots.webchat.live import origin_allowed
 from storage.conversations import set_mode
 from storage.db import transaction
 from storage.models import Mode
@@ -159,3 +160,21 @@ async def test_a_lagging_listener_is_told_to_catch_up_instead_of_dropping_silent
     assert len(kinds) < QUEUE_SIZE + 1
     adapter.forget("ws_1", listener)
     assert adapter.open_sockets() == 0
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "ok"),
+    [
+        (None, "chat.acme.test", ["https://www.acme.test"], True),  # not a browser
+        ("https://www.acme.test", "chat.acme.test", ["https://www.acme.test"], True),
+        ("https://chat.acme.test", "chat.acme.test", ["https://www.acme.test"], True),
+        ("https://evil.test", "chat.acme.test", ["https://www.acme.test"], False),
+        ("https://evil.test", "chat.acme.test", [], False),
+        ("https://evil.test", "chat.acme.test", ["*"], True),
+        ("https://evil.test", "chat.acme.test", None, True),  # not configured
+    ],
+)
+def test_websocket_origin_policy(
+    origin: str | None, host: str, allowed: list[str] | None, ok: bool
+) -> None:
+    assert origin_allowed(origin, host, allowed) is ok
