@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.llm import BudgetExceeded, LLMUnavailable
+from graph.pii import redact
 from graph.prompts import CLASSIFY_SYSTEM
 from graph.state import ConversationState
 
@@ -45,9 +46,12 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         for name, intent in context.policy.intents.items()
     )
     prompt = CLASSIFY_SYSTEM.format(company=context.company, intents=intents)
+    pii_regions = context.policy.pii.phone_regions  # the model never sees personal data
     try:
         analysis: MessageAnalysis = await context.llm.structured(
-            "classify", MessageAnalysis, [SystemMessage(prompt), HumanMessage(text)]
+            "classify",
+            MessageAnalysis,
+            [SystemMessage(prompt), HumanMessage(redact(text, regions=pii_regions).text)],
         )
     except BudgetExceeded:
         return {**update, "llm_failed": True, "budget_spent": True}
