@@ -22,6 +22,7 @@ from graph.agent_tools import run_tool_call, tool_schemas
 from graph.context import TurnContext
 from graph.guardrails import check_reply
 from graph.llm import BudgetExceeded, LLMUnavailable
+from graph.pii import Vault, redact_messages, restore_arguments
 from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY
 from graph.replies import reply
 from graph.state import ConversationState
@@ -77,7 +78,10 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         if context.tools.verified or name in ("kb.search", "handoff.request", "tickets.create")
     ]
     schemas = tool_schemas(allowed)
-    messages = await _messages(state, context)
+    # The model sees typed placeholders ([CARD_1]); only tools the policy entitles to a
+    # type get its values back, and the customer's reply has them restored.
+    vault = Vault(context.policy.pii.phone_regions)
+    messages = redact_messages(await _messages(state, context), vault)
     for _ in range(context.policy.budgets.agent_max_steps):
         try:
             answer = await llm.invoke("agent", messages, tools=schemas)
@@ -94,10 +98,12 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
                 )
             )
         if not calls and not answer.invalid_tool_calls:
-            return await _finish(context, state, str(answer.content))
+            return await _finish(context, state, vault.restore(str(answer.content)))
         for call in calls:
-            result = await run_tool_call(context, allowed, call["name"], call["args"])
-            messages.append(ToolMessage(result, tool_call_id=call["id"] or ""))
+            entitled = context.policy.pii.entitled.get(call["name"].replace("__", "."), [])
+            arguments = restore_arguments(call["args"], vault, entitled)
+            result = await run_tool_call(context, allowed, call["name"], arguments)
+            messages.append(ToolMessage(vault.redact(result), tool_call_id=call["id"] or ""))
         if "handoff.request" in context.tools.calls:
             break  # a person has it now; one more call would only be a goodbye
     if "handoff.request" in context.tools.calls:
