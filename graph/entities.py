@@ -26,7 +26,7 @@ _FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "double_charge": re.compile(
         r"\b(charged|billed|debited|taken|took)\b[^.!?]{0,25}\b(twice|two times|double|again)\b"
-        r"|\b(double|duplicate|duplicated|second)\s+(charge|payment|billing)s?\b"
+        r"|\b(double|duplicate|duplicated|second)[\s-]+(charge|payment|billing|bill)(s|d)?\b"
         r"|\b(still|anyway|nevertheless)\s+(been\s+)?(charged|billed|debited)\b"
         r"|\bmoney (was|got) taken\b",
         re.IGNORECASE,

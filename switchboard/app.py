@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bots.base import InboundMessage, TurnResult
@@ -17,9 +18,10 @@ from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
 from bots.webchat.demo import demo_page_html
 from storage.db import create_engine, session_factory
-from switchboard.api import admin, analytics, approvals, health, kb
+from switchboard.api import admin, analytics, approvals, health, kb, outbox
 from switchboard.channels import build_channels
 from switchboard.engine import DeliveryPolicy
+from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings, get_settings
 from switchboard.webchat_store import SqlWebchatBackend
@@ -68,6 +70,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, _validation_message(exc))
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # 503 makes platforms (Telegram, Slack) retry the webhook later; nothing was
+        # half-written because each write is one transaction.
+        log.warning("http.database_unavailable", error=type(exc).__name__)
+        return JSONResponse(
+            {"error": "database unavailable; please retry"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled", error=type(exc).__name__)
@@ -110,6 +124,12 @@ def create_app(
 
     app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(
+        RateLimit,
+        limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        prefixes=("/api/webchat/",),
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     channels = build_channels(settings, _EngineHandle(app))
     for router in channels.routers:
         app.include_router(router)
@@ -125,6 +145,7 @@ def create_app(
     )
     app.include_router(admin.router)
     app.include_router(approvals.router)
+    app.include_router(outbox.router)
     app.include_router(kb.router)
     app.include_router(analytics.router)
     app.include_router(health.router)

@@ -177,7 +177,7 @@ class Engine:
                     role=Role.customer,
                     channel=message.channel,
                     channel_message_id=message.channel_message_id,
-                    text=message.text,
+                    text=message.text.replace("\x00", ""),  # PostgreSQL text holds no NUL
                     status=InboundStatus.received,
                     created_at=message.received_at,
                 ),
@@ -485,6 +485,25 @@ class Engine:
         async with self._locks.hold(conversation_id):
             await self._deliver_outbox(row.id)
         return row.id
+
+    async def retry_delivery(self, outbox_id: int) -> str:
+        """Staff retry of a dead letter: back to pending, delivered again in order."""
+        async with transaction(self._sessions) as session:
+            row = await session.get(Message, outbox_id, with_for_update=True)
+            if row is None or row.direction != Direction.outbound:
+                raise LookupError(f"no outbound message {outbox_id}")
+            if row.status != OutboundStatus.failed:
+                return str(row.status)
+            row.status = OutboundStatus.pending
+            row.attempts = 0
+            row.error = None
+            session.add(row)
+            conversation_id = row.conversation_id
+        async with self._locks.hold(conversation_id):
+            await self._deliver_outbox(outbox_id)
+        async with self._sessions() as session:
+            fresh = await session.get(Message, outbox_id)
+        return str(fresh.status) if fresh else "unknown"
 
     async def _deliver_outbox(self, outbox_id: int) -> None:
         async with self._sessions() as session:

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(4000, ge=1, validation_alias="SWITCHBOARD_MAX_MESSAGE_CHARS")
     log_level: str = Field("INFO", validation_alias="SWITCHBOARD_LOG_LEVEL")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias="SWITCHBOARD_MAX_BODY_BYTES")
+    rate_limit_per_s: float = Field(5.0, gt=0, validation_alias="SWITCHBOARD_RATE_LIMIT_PER_S")
+    rate_limit_burst: int = Field(60, ge=1, validation_alias="SWITCHBOARD_RATE_LIMIT_BURST")
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from storage.migrate import head_revision
 from switchboard.api.deps import RuntimeDep
 
 router = APIRouter(tags=["operations"])
@@ -21,9 +22,15 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> Response:
     try:
         async with runtime.db.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            version = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar()
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+    if version != head_revision():
+        return JSONResponse(
+            {"status": "migrations pending", "database": version, "code": head_revision()}, 503
+        )
     return JSONResponse({"status": "ready"})
 
 

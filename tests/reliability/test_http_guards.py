@@ -1,0 +1,147 @@
+"""Bad input at the HTTP edge: oversize bodies, odd text, floods, a database that is gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from storage.migrate import downgrade
+from switchboard.settings import Settings
+from tests.conftest import make_settings, open_webchat
+from tests.support.databases import DatabaseFactory, postgres_admin_url
+from tests.support.server import run_server
+
+
+async def test_oversize_bodies_are_refused_before_parsing(http: httpx.AsyncClient) -> None:
+    visitor = await open_webchat(http)
+    huge = {"text": "x" * 100_000, "client_message_id": "big"}
+    response = await http.post("/api/webchat/messages", json=huge, headers=visitor.auth)
+    assert response.status_code == 413
+    assert "bytes" in response.json()["error"]
+
+    async def chunks():  # no Content-Length: counted as it streams
+        for _ in range(100):
+            yield b"x" * 1024
+
+    chunked = await http.post(
+        "/api/webchat/messages",
+        content=chunks(),
+        headers={**visitor.auth, "Content-Type": "application/json"},
+    )
+    assert chunked.status_code == 413
+    assert (await visitor.history())["messages"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "مرحبا، أين طلبي؟",
+        "where is my order 📦🚚?",
+        "null\x00byte",
+        "e\u0301\u200d\u202e tricky",
+        "\U0001f600" * 1000,
+    ],
+    ids=["rtl", "emoji", "nul", "combining", "4000-emoji"],
+)
+async def test_odd_text_is_handled(http: httpx.AsyncClient, text: str) -> None:
+    visitor = await open_webchat(http)
+    turn = await visitor.say(text)
+    assert turn["replies"]
+    stored = (await visitor.history())["messages"][0]["text"]
+    assert stored == text.replace("\x00", "")
+
+
+async def test_a_flood_from_one_session_is_rate_limited(database_url: str) -> None:
+    settings = make_settings(
+        database_url, SWITCHBOARD_RATE_LIMIT_PER_S=1, SWITCHBOARD_RATE_LIMIT_BURST=5
+    )
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        flooder = await open_webchat(http)
+        other = await open_webchat(http)
+        statuses = [
+            (
+                await http.post(
+                    "/api/webchat/messages",
+                    json={"text": "hi", "client_message_id": str(i)},
+                    headers=flooder.auth,
+                )
+            ).status_code
+            for i in range(8)
+        ]
+        assert statuses[:5] == [200] * 5
+        assert 429 in statuses[5:]
+        limited = await http.post(
+            "/api/webchat/messages",
+            json={"text": "hi", "client_message_id": "z"},
+            headers=flooder.auth,
+        )
+        assert limited.headers["retry-after"]
+        assert "slow down" in limited.json()["error"]
+        assert (await other.say("hello"))["replies"]  # others are not slowed down
+
+
+async def test_not_ready_while_migrations_are_pending(
+    settings: Settings, database_url: str
+) -> None:
+    downgrade(database_url, "0005")
+    async with run_server(settings) as live, httpx.AsyncClient(base_url=live.url) as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "migrations pending"
+
+
+def _allow_connections(database: str, allowed: bool) -> None:
+    url = make_url(postgres_admin_url())
+    with psycopg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
+        autocommit=True,
+    ) as conn:
+        # ALLOW_CONNECTIONS binds superusers too (CONNECTION LIMIT does not).
+        conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')  # type: ignore[arg-type]
+        if not allowed:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (database,),
+            )
+
+
+@pytest.mark.postgres
+async def test_database_outage_gives_503_and_loses_nothing(
+    postgres_databases: DatabaseFactory,
+) -> None:
+    url = postgres_databases.fresh()
+    database = make_url(url).database or ""
+    settings = make_settings(url)
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        visitor = await open_webchat(http)
+        await visitor.say("hello", client_message_id="before")
+        _allow_connections(database, False)
+        try:
+            down = await http.post(
+                "/api/webchat/messages",
+                json={"text": "where is my order?", "client_message_id": "during"},
+                headers=visitor.auth,
+            )
+            assert down.status_code == 503
+            assert down.headers["retry-after"]
+            assert (await http.get("/readyz")).status_code == 503
+        finally:
+            _allow_connections(database, True)
+        await asyncio.sleep(0.5)
+        retried = await visitor.say("where is my order?", client_message_id="during")
+        assert retried["replies"]
+        history = (await visitor.history())["messages"]
+    assert [m["role"] for m in history] == ["customer", "bot", "customer", "bot"]
