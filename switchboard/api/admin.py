@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from storage import customers, link_codes, messages, tickets, traces
+from storage.csat import csat_for_conversation
 from storage.models import Conversation, Ticket
 from switchboard.api.deps import AdminDep, SessionDep
 
@@ -37,6 +38,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
     )
     rows = await messages.transcript(session, conversation_id)
     turns = await traces.traces_for_conversation(session, conversation_id)
+    rating = await csat_for_conversation(session, conversation_id)
     return {
         "conversation": {
             "id": conversation.id,
@@ -71,12 +73,14 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "llm": t.llm,
                 "tokens": t.tokens,
                 "cost_usd": t.cost_usd,
+                "dialogue": t.entities.get("dialogue") or {},
             }
             for t in turns
         ],
         "tickets": [
             _ticket(t) for t in await tickets.tickets_for_conversation(session, conversation_id)
         ],
+        "csat": {"score": rating.score, "comment": rating.comment} if rating else None,
     }
 
 
