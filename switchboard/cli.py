@@ -14,6 +14,7 @@ import typer
 from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
 from switchboard.cli_report import customers_export_command, report_command
+from switchboard.cli_retention import erase_command, prune_command
 from switchboard.cli_slack import slack_app
 from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
@@ -33,6 +34,8 @@ app.add_typer(kb_app, name="kb")
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 customers_app.command("export")(customers_export_command)
+customers_app.command("erase")(erase_command)
+db_app.command("prune")(prune_command)
 
 
 def _settings() -> Settings:

@@ -1,0 +1,97 @@
+"""`switchboard db prune` and `switchboard customers erase`: retention and erasure."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from storage.checkpoints import open_checkpointer
+from storage.db import create_engine, session_factory, transaction
+from storage.models import utcnow
+from storage.retention import erase_customer, prunable_conversations, prune_conversations
+from switchboard.settings import ConfigError, Settings, get_settings
+
+_DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise typer.BadParameter("use a number and d, h or m, e.g. 90d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {
+        "d": timedelta(days=amount),
+        "h": timedelta(hours=amount),
+        "m": timedelta(minutes=amount),
+    }[unit]
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+async def _forget_threads(database_url: str, thread_ids: list[str]) -> None:
+    """Checkpoints hold the last message text: they go with the conversation."""
+    async with open_checkpointer(database_url) as saver:
+        for thread_id in thread_ids:
+            await saver.adelete_thread(thread_id)
+
+
+def prune_command(
+    older_than: Annotated[str, typer.Option(help="Quiet for longer than this: 90d, 12h, 30m.")],
+    dry_run: Annotated[bool, typer.Option(help="Only count what would go.")] = False,
+) -> None:
+    """Delete conversations quiet for longer than the retention period (not waiting on a
+    person), with their messages, traces and checkpoints. Tickets are kept."""
+    settings = _settings()
+    quiet_since = utcnow() - parse_duration(older_than)
+
+    async def run() -> tuple[int, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                ids = await prunable_conversations(session, quiet_since=quiet_since)
+                if dry_run:
+                    return len(ids), 0
+                pruned = await prune_conversations(session, ids)
+            await _forget_threads(settings.database_url, [str(i) for i in ids])
+            return len(pruned.conversations), pruned.messages
+        finally:
+            await engine.dispose()
+
+    conversations, messages = asyncio.run(run())
+    verb = "would prune" if dry_run else "pruned"
+    typer.echo(f"{verb} {conversations} conversations, {messages} messages")
+
+
+def erase_command(
+    user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
+) -> None:
+    """Erase a customer's personal data (GDPR): messages, names, e-mail, identities,
+    sessions and checkpoints. Ticket and order records stay, anonymised."""
+    settings = _settings()
+
+    async def run() -> tuple[bool, int, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                erased = await erase_customer(session, user_id)
+            if erased.customer_found:
+                await _forget_threads(settings.database_url, [str(i) for i in erased.conversations])
+            return erased.customer_found, len(erased.conversations), erased.messages
+        finally:
+            await engine.dispose()
+
+    found, conversations, messages = asyncio.run(run())
+    if not found:
+        typer.echo(f"no customer with user id {user_id!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"erased {user_id}: {conversations} conversations, {messages} messages")

@@ -1,0 +1,128 @@
+"""Retention pruning and GDPR erasure, through the CLI, on both databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage.db import create_engine, session_factory
+from storage.models import Conversation, Customer, Message, Ticket
+from switchboard.settings import Settings
+from tests.conftest import open_webchat
+from tests.support.processes import clean_env
+from tests.support.server import run_server
+
+SEED = "My payment failed twice, but I was still charged. I need this fixed today."
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", *args],
+        env=clean_env(SWITCHBOARD_DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def _scalar(database_url: str, sql: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text(sql))).scalar() or 0)
+    finally:
+        await engine.dispose()
+
+
+async def _age_all_conversations(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE conversations SET updated_at = :old"),
+                {"old": "2020-01-01 00:00:00"},
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_prune_removes_quiet_conversations_but_not_handoffs(
+    settings: Settings, database_url: str
+) -> None:
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        maria = await open_webchat(http, "cus_maria")
+        kept_ticket = (await maria.say(SEED))["conversation_id"]
+        waiting = await open_webchat(http)
+        handoff = (await waiting.say("I want to talk to a human"))["conversation_id"]
+    await _age_all_conversations(database_url)
+    assert await _scalar(database_url, "SELECT COUNT(*) FROM checkpoints") > 0
+
+    dry = _cli(database_url, "db", "prune", "--older-than", "90d", "--dry-run")
+    assert "would prune 1 conversations" in dry.stdout, dry.stderr
+    result = _cli(database_url, "db", "prune", "--older-than", "90d")
+    assert result.returncode == 0, result.stderr
+    assert "pruned 1 conversations, 2 messages" in result.stdout
+
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            assert await session.get(Conversation, kept_ticket) is None
+            assert await session.get(Conversation, handoff) is not None  # a person is on it
+            tickets = (await session.exec(select(Ticket))).all()
+            assert any(t.category == "billing" and t.conversation_id is None for t in tickets)
+    finally:
+        await engine.dispose()
+    assert (
+        await _scalar(
+            database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{kept_ticket}'"
+        )
+        == 0
+    )
+
+
+async def test_erase_blanks_a_customer_everywhere(settings: Settings, database_url: str) -> None:
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        maria = await open_webchat(http, "cus_maria")
+        conversation_id = (await maria.say(SEED))["conversation_id"]
+        sam = await open_webchat(http, "cus_sam")
+        await sam.say(SEED)
+
+    result = _cli(database_url, "customers", "erase", "cus_maria")
+    assert result.returncode == 0, result.stderr
+    assert "erased cus_maria: 1 conversations, 2 messages" in result.stdout
+    assert _cli(database_url, "customers", "erase", "cus_nobody").returncode == 2
+
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            texts = (
+                await session.exec(
+                    select(Message.text).where(Message.conversation_id == conversation_id)
+                )
+            ).all()
+            assert set(texts) == {"[erased]"}
+            customers = {c.user_id: c for c in (await session.exec(select(Customer))).all()}
+            assert "cus_maria" not in customers and "cus_sam" in customers
+            erased = next(c for k, c in customers.items() if k.startswith("erased:"))
+            assert erased.email is None and erased.name is None
+            sam_texts = (await session.exec(select(Message.text))).all()
+            assert any("no duplicate charge" in t for t in sam_texts)  # others untouched
+    finally:
+        await engine.dispose()
+    assert (
+        await _scalar(
+            database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{conversation_id}'"
+        )
+        == 0
+    )
+    assert await _scalar(database_url, "SELECT COUNT(*) FROM webchat_sessions") == 1  # Sam's
