@@ -92,7 +92,7 @@ async def conversation_records(
             "turns": turns.get(row.id, []),
             "handoffs": handoffs.get(row.id, []),
             "approvals": approvals.get(row.id, []),
-            "csat": (csat.get(row.id) or [None])[0],
+            "csat": next(iter(csat.get(row.id, [])), None),
         }
         for row in rows
     ]

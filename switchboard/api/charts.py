@@ -59,7 +59,7 @@ def bar_chart(
     slot = (W - LEFT - RIGHT) / max(1, len(days))
     parts = _frame(days, top, unit, title)
     for i, day in enumerate(days):
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for name, css, values in series:
             height = plot_h * values[i] / top
             if height <= 0:

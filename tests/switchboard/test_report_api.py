@@ -9,6 +9,7 @@ import pytest
 
 from switchboard.settings import Settings
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.support.databases import DatabaseFactory
 from tests.support.report_data import load_report_data
 
 
@@ -40,7 +41,7 @@ async def test_export_streams_ndjson(
     assert "idempotency_key" not in handed["handoffs"][0]
 
 
-async def test_export_needs_the_token_and_a_real_date(http: httpx.AsyncClient) -> None:
+async def export_needs_the_token_and_a_real_date(http: httpx.AsyncClient) -> None:
     response = await http.get("/api/admin/export/conversations")
     assert response.status_code == 401 and "error" in response.json()
     response = await http.get(
@@ -51,7 +52,7 @@ async def test_export_needs_the_token_and_a_real_date(http: httpx.AsyncClient) -
     assert response.status_code == 422 and response.json()["error"].startswith("since")
 
 
-async def test_page_login_cookie_and_token_link(http: httpx.AsyncClient) -> None:
+async def page_login_cookie_and_token_link(http: httpx.AsyncClient) -> None:
     page = await http.get("/admin/analytics")
     assert page.status_code == 401 and 'name="token"' in page.text
     wrong = await http.post("/admin/login", content="token=nope")
@@ -75,10 +76,10 @@ async def test_page_login_cookie_and_token_link(http: httpx.AsyncClient) -> None
     assert bad_days.status_code == 422
 
 
-async def test_off_without_admin_token(database_url: str) -> None:
+async def test_off_without_admin_token(sqlite_databases: DatabaseFactory) -> None:
     from tests.support.server import run_server
 
-    settings = make_settings(database_url, SWITCHBOARD_ADMIN_TOKEN=None)
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_ADMIN_TOKEN=None)
     async with run_server(settings) as live, httpx.AsyncClient(base_url=live.url) as client:
         assert (await client.get("/admin/analytics")).status_code == 404
         assert (await client.get("/api/admin/export/conversations")).status_code == 404
