@@ -9,6 +9,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -130,6 +131,15 @@ def create_app(
         prefixes=("/api/webchat/",),
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The widget runs on the site owner's pages. Its API uses bearer tokens, not cookies,
+    # so allowing those origins (all, by default) opens no cross-site request forgery.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.webchat_origins or ["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
     channels = build_channels(settings, _EngineHandle(app))
     for router in channels.routers:
         app.include_router(router)
@@ -141,6 +151,7 @@ def create_app(
             backend=SqlWebchatBackend(session_factory(db)),
             adapter=webchat,
             identity_secret=secret_value,
+            allowed_origins=settings.webchat_origins or None,
         )
     )
     app.include_router(admin.router)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     webchat_identity_secret: SecretStr | None = Field(
         None, validation_alias="SWITCHBOARD_WEBCHAT_IDENTITY_SECRET"
     )
+    webchat_allowed_origins: str = Field("", validation_alias="SWITCHBOARD_WEBCHAT_ALLOWED_ORIGINS")
+    """Comma-separated origins that may embed the widget; empty means any."""
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="SWITCHBOARD_PUBLIC_URL")
 
     llm_model: str | None = Field(None, validation_alias="SWITCHBOARD_LLM_MODEL")
@@ -99,6 +101,10 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @property
+    def webchat_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.webchat_allowed_origins.split(",") if o.strip()]
 
     @property
     def llm_configured(self) -> bool:

@@ -145,3 +145,33 @@ async def test_database_outage_gives_503_and_loses_nothing(
         assert retried["replies"]
         history = (await visitor.history())["messages"]
     assert [m["role"] for m in history] == ["customer", "bot", "customer", "bot"]
+
+
+async def test_the_widget_api_answers_cross_origin_preflights(http: httpx.AsyncClient) -> None:
+    response = await http.options(
+        "/api/webchat/messages",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://shop.example")
+
+
+async def test_allowed_origins_restrict_embedding(database_url: str) -> None:
+    settings = make_settings(
+        database_url, SWITCHBOARD_WEBCHAT_ALLOWED_ORIGINS="https://shop.example"
+    )
+    async with run_server(settings) as live, httpx.AsyncClient(base_url=live.url) as http:
+        allowed = await http.options(
+            "/api/webchat/sessions",
+            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
+        )
+        refused = await http.options(
+            "/api/webchat/sessions",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+    assert allowed.headers.get("access-control-allow-origin") == "https://shop.example"
+    assert "access-control-allow-origin" not in refused.headers
