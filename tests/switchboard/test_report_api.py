@@ -19,9 +19,14 @@ async def settings(database_url: str) -> Settings:
     return make_settings(database_url)
 
 
-async def test_export_streams_ndjson(
-    http: httpx.AsyncClient, admin_headers: dict[str, str]
-) -> None:
+async def test_export_and_page(http: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    """One server per database (starting one dominates): export, then the page's access."""
+    await export_streams_ndjson(http, admin_headers)
+    await export_needs_the_token_and_a_real_date(http)
+    await page_login_cookie_and_token_link(http)
+
+
+async def export_streams_ndjson(http: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     async with http.stream(
         "GET",
         "/api/admin/export/conversations",
