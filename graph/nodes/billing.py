@@ -70,7 +70,7 @@ async def _duplicate_found(
         f"extra {extra}, and our billing team has been notified to handle it {when}. "
         f"Your ticket number is {ticket.number}; we'll update you right here."
     )
-    return {"replies": [reply(text)], "did": [f"opened billing ticket {ticket.number}"]}
+    return {"replies": [reply(text)], "did": [f"billing ticket {ticket.number}"]}
 
 
 def _no_duplicate(charges: list[ChargeInfo]) -> Any:

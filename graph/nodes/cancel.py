@@ -26,7 +26,7 @@ async def cancel(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
     parts = [f"No problem, I've stopped looking into {_join(topics)}." if topics else "No problem."]
     if did:
         parts.append(
-            f"What I already did stays in place: {_join(did)}. Our team will still follow up."
+            f"What I already did stays in place: {_join(did)}; our team will still follow up."
         )
         parts.append("Nothing else was changed.")
     else:

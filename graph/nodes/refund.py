@@ -66,4 +66,4 @@ async def _ask_approval(
         f"I've asked our team to approve this: {summary}. "
         "I'll tell you here as soon as they decide."
     )
-    return {"replies": [reply(text)], "did": [f"asked our team to approve the {summary}"]}
+    return {"replies": [reply(text)], "did": [f"the approval request to {summary}"]}

@@ -51,6 +51,10 @@ STEPS: tuple[Step, ...] = (
 )
 TASKS = ("billing_issue", "order_status", "refund_request", "human_handoff")
 SPLIT_CONFIDENCE = 0.5
+_QUESTION = re.compile(
+    r"(where|when|what|why|how|which|who|has|have|is|are|did|does|do|can|could|will|would)\b",
+    re.I,
+)
 _CLAUSES = re.compile(r"(?<=[.?!])\s+|\s*[;\n]\s*|,?\s+\b(?:also|and also|plus)\b,?\s+", re.I)
 
 
@@ -196,12 +200,20 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return go("handoff", "human", stack=[])
 
     if frame is not None and frame.get("asking"):
-        answered = _answer(state, runtime, frame)
-        if answered is not None:
-            return {**update, **answered}
         target = step_for(decided)
         intent = state.get("intent") or ""
         understood = _understood(state, policy) and intent in policy.intents
+        elsewhere = understood and target not in ("clarify", frame["name"])
+        # "Order #2001" answers "which order is the refund for?"; "has order 2001 shipped
+        # yet?" is another question that happens to hold a number, and must not be taken
+        # as consent to refund it.
+        answered = (
+            None
+            if elsewhere and not _bare(state.get("text", ""))
+            else _answer(state, runtime, frame)
+        )
+        if answered is not None:
+            return {**update, **answered}
         if understood and target != "clarify" and target != frame["name"]:
             if intent in policy.dialogue.takeover:
                 label = frame.get("topic", "your request")
@@ -237,6 +249,11 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         stack = push(stack, frame, policy.dialogue.max_depth)
         return go(step_for(f"workflow:{frame['name']}"), f"workflow:{frame['name']}", stack=stack)
     return go(target, decided)
+
+
+def _bare(text: str) -> bool:
+    """A short statement (a value, a label, "it's 1042"), not a question or a request."""
+    return len(text.split()) <= 5 and "?" not in text and not _QUESTION.match(text.strip())
 
 
 def _answer(
