@@ -107,7 +107,7 @@ class SlotPolicy(BaseModel):
     """Added when an answer was not valid, so the customer knows what is expected."""
     choices: Literal["none", "recent_orders"] = "none"
     """Where quick-reply choices come from when the bot asks."""
-    max_attempts: int = Field(3, ge=1)
+    max_attempts: int = Field(default=3, ge=1)
     """Invalid answers before the bot stops asking and offers a person."""
     infer: bool = True
     """order_number: when only one order is still on its way, that is the one meant."""
@@ -154,9 +154,9 @@ def _default_workflows() -> dict[str, WorkflowPolicy]:
 class DialoguePolicy(BaseModel):
     """How conversations hold together: waiting, digressions, takeovers."""
 
-    idle_minutes: float = Field(30.0, gt=0)
+    idle_minutes: float = Field(default=30.0, gt=0)
     """A workflow waiting longer than this for an answer is dropped; the bot says so."""
-    max_depth: int = Field(3, ge=1)
+    max_depth: int = Field(default=3, ge=1)
     """Workflows kept waiting at once; the oldest is dropped beyond this."""
     takeover: list[str] = Field(default_factory=lambda: ["billing_issue", "human_handoff"])
     """Intents that replace a waiting workflow instead of being a digression from it."""

@@ -56,20 +56,24 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", lowered.replace("’", "'"))
 
 
-def is_cancel(text: str) -> bool:
-    """The whole message says stop ("never mind", "cancel that"), not "cancel my order"."""
+def _variants(text: str) -> list[str]:
+    """The message, then without each leading "ok,", "thanks,", "no," in turn."""
     plain = _plain(text)
+    found = [plain]
     while (shorter := _POLITE.sub("", plain, count=1)) != plain:
         plain = shorter
-    return bool(_CANCEL.fullmatch(plain) or _CLOSING.fullmatch(plain))
+        found.append(plain)
+    return found
+
+
+def is_cancel(text: str) -> bool:
+    """The whole message says stop ("never mind", "cancel that"), not "cancel my order"."""
+    return any(_CANCEL.fullmatch(v) or _CLOSING.fullmatch(v) for v in _variants(text))
 
 
 def is_closing(text: str) -> bool:
     """A goodbye rather than a stop: with nothing in progress it is just a goodbye."""
-    plain = _plain(text)
-    while (shorter := _POLITE.sub("", plain, count=1)) != plain:
-        plain = shorter
-    return bool(_CLOSING.fullmatch(plain))
+    return any(_CLOSING.fullmatch(v) for v in _variants(text))
 
 
 def is_correction(text: str) -> bool:
@@ -181,10 +185,11 @@ def ask(
     offered = list(choices if choices is not None else frame.get("choices") or [])[:4]
     slots = dict(frame.get("slots") or {})
     slots.pop(name, None)
+    frame["slots"], frame["choices"] = slots, offered
     if attempts >= slot.max_attempts:
-        frame.update(asking="", attempts=0, slots=slots, choices=offered)
+        frame["asking"], frame["attempts"] = "", 0
         return {"stack": replace_top(stack, frame), "replies": [give_up(policy.label)]}
-    frame.update(asking=name, attempts=attempts, slots=slots, choices=offered)
+    frame["asking"], frame["attempts"] = name, attempts
     return {"stack": replace_top(stack, frame), "replies": [question(slot, offered, hint=hint)]}
 
 

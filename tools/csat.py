@@ -32,10 +32,10 @@ async def record(
             session, conversation_id=caller.conversation_id, score=score, comment=comment
         )
         return CsatInfo(row.score, row.comment, created)
-    row = await csat_for_conversation(session, caller.conversation_id)
-    if row is None:
+    rated = await csat_for_conversation(session, caller.conversation_id)
+    if rated is None:
         raise ToolError("a comment needs a rating first")
-    if comment and not row.comment:
-        row.comment = comment
-        session.add(row)
-    return CsatInfo(row.score, row.comment, False)
+    if comment and not rated.comment:
+        rated.comment = comment
+        session.add(rated)
+    return CsatInfo(rated.score, rated.comment, False)
