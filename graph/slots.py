@@ -47,6 +47,8 @@ _POLITE = re.compile(r"^(ok(ay)?|oh|um+|hmm+|no|thanks|thank you|please|actually
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
 NO_COMMENT = "No comment"
+RATINGS = ("1", "2", "3", "4", "5")
+"""The satisfaction question's quick replies."""
 _NO = re.compile(r"^(no|nope|nah|no comment|no thanks|nothing|skip|n/?a|-)$")
 
 

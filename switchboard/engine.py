@@ -468,8 +468,16 @@ class Engine:
 
     # --- delivery --------------------------------------------------------------------
 
-    async def send_staff_reply(self, conversation_id: int, text: str) -> int:
-        """Queue and deliver a staff member's message to the customer's channel."""
+    async def send_staff_reply(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        quick_replies: list[str] | None = None,
+        role: Role = Role.staff,
+    ) -> int:
+        """Queue and deliver a staff member's message (or, with `role=bot`, a message the
+        bot sends because of a staff action) to the customer's channel."""
         async with transaction(self._sessions) as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
@@ -479,7 +487,8 @@ class Engine:
                 conversation_id=conversation_id,
                 channel=conversation.channel,
                 text=text,
-                role=Role.staff,
+                role=role,
+                quick_replies=quick_replies,
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):

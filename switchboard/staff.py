@@ -14,12 +14,14 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlmodel import col, select
 
 from bots.base import EngineHandle
 from bots.slack.blocks import escape
 from bots.slack.cards import MessageRef, NoticeCard, StatusReport, TicketCard
 from bots.slack.channel import SlackChannel
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
+from graph.slots import RATINGS
 from storage import staff
 from storage.db import transaction
 from storage.models import (
@@ -28,6 +30,7 @@ from storage.models import (
     Message,
     Mode,
     OutboundStatus,
+    Role,
     StaffNotification,
     Ticket,
 )
@@ -231,6 +234,8 @@ class StaffDesk:
         await self._engine.send_staff_reply(
             conversation_id, RESOLVED_TEXT if resolved else RETURNED_TEXT
         )
+        if resolved:
+            await self._ask_rating(conversation_id)
         closed = "resolved" if resolved else "returned"
         thread = await self._refresh_card(conversation_id, closed=closed, closed_by=user)
         if thread is not None:
@@ -238,6 +243,25 @@ class StaffDesk:
             await self._poster.note(
                 thread, f"<@{user}> {what}; the customer was told and the bot answers again."
             )
+
+    async def _ask_rating(self, conversation_id: int) -> None:
+        """Resolved by staff: the 1-5 question, once per conversation, where the policy
+        asks it on this channel. The bot reads the answer (graph/nodes/csat.py)."""
+        question = self._policy.csat.question
+        async with self._sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            asked = await session.exec(
+                select(Message.id).where(
+                    Message.conversation_id == conversation_id,
+                    col(Message.text).contains(question),
+                )
+            )
+            already = asked.first() is not None
+        if conversation is None or already or not self._policy.csat.asks_on(conversation.channel):
+            return
+        await self._engine.send_staff_reply(
+            conversation_id, question, quick_replies=list(RATINGS), role=Role.bot
+        )
 
     async def staff_reply(self, thread: MessageRef, user: str, text: str) -> None:
         """A reply in a handoff thread goes to the customer, on their channel, as staff."""

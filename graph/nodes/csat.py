@@ -22,7 +22,7 @@ COMMENT_CHARS = 1000
 async def csat(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     tools = runtime.context.tools
     text = state.get("text", "").strip()
-    if state.get("csat") == "asked":
+    if state.get("csat") in ("asked", "handoff"):
         score = parse_rating(text)
         assert score is not None  # route only sends ratings here
         await tools.call("csat.record", score=score)

@@ -38,4 +38,5 @@ async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         f"I'm connecting you with a person from our team. Your ticket number is {ticket.number}; "
         "they'll reply right here in this chat."
     )
-    return {"replies": [reply(text)]}
+    # Staff resolving it ask for the rating (switchboard/staff.py); route reads the answer.
+    return {"replies": [reply(text)], "csat": state.get("csat") or "handoff"}

@@ -185,6 +185,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return go("cancel", "workflow:cancel")
 
     csat = state.get("csat") or ""
+    if csat == "handoff":  # back from staff: they may have asked for a rating
+        csat = "asked" if slots.parse_rating(text) is not None else "done"
+        update["csat"] = csat
     if csat in ("asked", "comment") and not stack:
         intent = state.get("intent") or ""
         task = _understood(state, policy) and intent in TASKS and not slots.parse_rating(text)

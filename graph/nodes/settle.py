@@ -16,13 +16,12 @@ from langgraph.runtime import Runtime
 from graph.context import TurnContext
 from graph.nodes.route import Step, step_for
 from graph.replies import reply
-from graph.slots import choice_label
+from graph.slots import RATINGS, choice_label
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
 
 MAX_STEPS = 4
 """Workflow steps in one turn (a request, a queued one, and slack): never a loop."""
-RATINGS = ("1", "2", "3", "4", "5")
 ENDS_EVERYTHING = ("handoff", "cancel")
 
 
