@@ -64,7 +64,9 @@ async def redeem_link_code(
     customer = await session.get(Customer, row.customer_id)
     if customer is None:
         return None
-    await link_identity(session, customer=customer, channel=channel, channel_user_id=channel_user_id)
+    await link_identity(
+        session, customer=customer, channel=channel, channel_user_id=channel_user_id
+    )
     row.used_at = utcnow()
     row.used_channel = channel
     row.used_channel_user_id = channel_user_id
