@@ -69,7 +69,11 @@ def serve(
     except PolicyError as exc:
         _fail(str(exc))
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:  # a channel's settings are incomplete: one line, no traceback
+        _fail(str(exc))
+    uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="on")
 
 
 @db_app.command("upgrade")

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,12 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from bots.base import ChannelAdapter
 from bots.webchat.adapter import WebchatAdapter
-from graph.intents import IntentClassifier, train_classifier
+from graph.intents import IntentClassifier
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
 from storage.db import create_engine, is_sqlite, session_factory
+from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
 from switchboard.engine import DeliveryPolicy, Engine
 from switchboard.fanout import Fanout
@@ -40,13 +42,12 @@ class Runtime:
     webchat: WebchatAdapter
 
 
-async def load_classifier(policy: Policy) -> IntentClassifier:
-    """A trained model file from the policy, else train on the policy's examples
-    (in a thread: training is CPU work and must not block the event loop)."""
+async def load_classifier(policy: Policy, cache_dir: Path | None = None) -> IntentClassifier:
+    """A trained model file from the policy, else the policy's examples, trained once and
+    cached (in a thread: training is CPU work and must not block the event loop)."""
     if policy.classifier.model_path is not None:
         return await asyncio.to_thread(IntentClassifier.load, policy.classifier.model_path)
-    texts, labels = policy.training_data()
-    return await asyncio.to_thread(train_classifier, texts, labels)
+    return await asyncio.to_thread(trained_for, policy, cache_dir)
 
 
 def _chat_model(settings: Settings) -> Any:
@@ -73,7 +74,7 @@ async def open_runtime(
     delivery: DeliveryPolicy | None = None,
 ) -> AsyncIterator[Runtime]:
     policy = load_policy(settings.policy_path)
-    classifier = await load_classifier(policy)
+    classifier = await load_classifier(policy, settings.cache_dir)
     db = db or create_engine(settings.database_url)
     sessions = session_factory(db)
     webchat = webchat or WebchatAdapter()

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(4000, ge=1, validation_alias="SWITCHBOARD_MAX_MESSAGE_CHARS")
     log_level: str = Field("INFO", validation_alias="SWITCHBOARD_LOG_LEVEL")
+    cache_dir: Path | None = Field(
+        Path.home() / ".cache" / "switchboard", validation_alias="SWITCHBOARD_CACHE_DIR"
+    )
+    """Where the trained intent model is cached between starts; empty disables it."""
     max_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias="SWITCHBOARD_MAX_BODY_BYTES")
     rate_limit_per_s: float = Field(5.0, gt=0, validation_alias="SWITCHBOARD_RATE_LIMIT_PER_S")
     rate_limit_burst: int = Field(60, ge=1, validation_alias="SWITCHBOARD_RATE_LIMIT_BURST")
@@ -69,6 +73,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "sqlite+", "postgresql")):
             raise ValueError("must be sqlite:///path or postgresql+psycopg://...")
         return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_disables_cache(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("policy_path")
     @classmethod

@@ -1,0 +1,34 @@
+"""The policy's intent model is trained once and reused until the examples change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graph.policy import load_policy
+from switchboard.classifier_cache import cache_key, trained_for
+from switchboard.settings import DEFAULT_POLICY, load_settings
+
+
+def test_trained_once_then_loaded_and_retrained_when_examples_change(tmp_path: Path) -> None:
+    policy = load_policy(DEFAULT_POLICY)
+    first = trained_for(policy, tmp_path)
+    [cached] = list(tmp_path.glob("intents-*.npz"))
+    again = trained_for(policy, tmp_path)
+    assert again.predict("where is my order?").intent == first.predict("where is my order?").intent
+    assert list(tmp_path.glob("intents-*.npz")) == [cached]
+
+    changed = policy.model_copy(deep=True)
+    changed.intents["greeting"].examples.append("howdy partner")
+    assert cache_key(changed) != cache_key(policy)
+    trained_for(changed, tmp_path)
+    assert len(list(tmp_path.glob("intents-*.npz"))) == 2
+
+
+def test_a_damaged_cache_file_is_retrained(tmp_path: Path) -> None:
+    policy = load_policy(DEFAULT_POLICY)
+    (tmp_path / f"intents-{cache_key(policy)}.npz").write_bytes(b"not a model")
+    assert trained_for(policy, tmp_path).predict("hello").intent == "greeting"
+
+
+def test_empty_cache_dir_setting_disables_the_cache() -> None:
+    assert load_settings(SWITCHBOARD_CACHE_DIR="").cache_dir is None
