@@ -271,6 +271,13 @@ class Engine:
 
     async def _process(self, inbound: Message) -> None:
         assert inbound.id is not None
+        with structlog.contextvars.bound_contextvars(
+            conversation_id=inbound.conversation_id, message_id=inbound.id
+        ):
+            await self._process_turn(inbound)
+
+    async def _process_turn(self, inbound: Message) -> None:
+        assert inbound.id is not None
         async with self._sessions() as session:
             conversation = await session.get(Conversation, inbound.conversation_id)
             customer = (
@@ -317,7 +324,11 @@ class Engine:
                 route="error",
                 node_path=["error"],
             )
-        metrics.TURNS.labels(outcome.route or "none").inc()
+        metrics.record_turn(
+            outcome.route or "none", outcome.intent, outcome.node_ms, outcome.llm_calls
+        )
+        if "handoff.request" in outcome.tools:
+            metrics.HANDOFFS.labels(outcome.route or "none").inc()
         return outcome
 
     async def _commit_turn(self, inbound: Message, outcome: TurnOutcome) -> list[int]:

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from storage.migrate import head_revision
+from switchboard import metrics as m
 from switchboard.api.deps import RuntimeDep
 
 router = APIRouter(tags=["operations"])
@@ -35,5 +36,26 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
+    # Backlog gauges are read from the database at scrape time: true across replicas.
+    try:
+        async with runtime.db.connect() as connection:
+            counts = (await connection.execute(text(BACKLOG_SQL))).one()
+        for gauge, value in zip(
+            (m.APPROVALS_WAITING, m.OUTBOX_BACKLOG, m.DEAD_LETTERS, m.OPEN_HANDOFFS),
+            counts,
+            strict=True,
+        ):
+            gauge.set(value or 0)
+    except Exception:  # metrics must still answer while the database is away
+        pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+BACKLOG_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM approvals WHERE status = 'pending'),
+  (SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'pending'),
+  (SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'failed'),
+  (SELECT COUNT(*) FROM conversations WHERE mode = 'human')
+"""
