@@ -183,13 +183,14 @@ class Engine:
                 ),
             )
             message_id, conversation_id = row.id, row.conversation_id
+            mode = str(conversation.mode)
         assert message_id is not None
         if not created:
             metrics.DUPLICATES.labels(message.channel).inc()
             return await self.result(message_id, duplicate=True)
         metrics.INBOUND.labels(message.channel).inc()
         self._kick(conversation_id)
-        return TurnResult(message_id, conversation_id, Mode.bot.value, ())
+        return TurnResult(message_id, conversation_id, mode, ())
 
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
         submitted = await self.submit(message)
