@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bots.base import InboundMessage, TurnResult
@@ -82,6 +82,17 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(_: Request, exc: Exception) -> JSONResponse:
+        return _error(422, "a value in the request is out of range")
+
+    @app.exception_handler(StatementError)
+    async def bad_statement(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return _error(422, "a value in the request is out of range")
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -55,6 +55,17 @@ FALLBACK_REPLY = (
 )
 
 
+def storable_text(text: str) -> str:
+    """What any database can hold: no NUL, lone surrogates replaced (U+FFFD), so odd
+    input from a platform never fails the insert and is never lost."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 @dataclass(frozen=True)
 class ApprovalDecision:
     approval_id: int
@@ -177,7 +188,7 @@ class Engine:
                     role=Role.customer,
                     channel=message.channel,
                     channel_message_id=message.channel_message_id,
-                    text=message.text.replace("\x00", ""),  # PostgreSQL text holds no NUL
+                    text=storable_text(message.text),
                     status=InboundStatus.received,
                     created_at=message.received_at,
                 ),

@@ -14,10 +14,22 @@ from bots.webchat.identity import hash_token, verify_user_hash
 from bots.webchat.live import add_live_route
 
 
+def _well_formed(value: str | None) -> str | None:
+    """Ids and names must be real Unicode: a lone surrogate cannot be signed or stored."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("contains characters that are not valid Unicode") from None
+    return value
+
+
 class SessionCreate(BaseModel):
     user_id: str | None = Field(None, min_length=1, max_length=128)
     user_hash: str | None = Field(None, max_length=128)
     name: str | None = Field(None, max_length=255)
+
+    _check = field_validator("user_id", "user_hash", "name")(_well_formed)
 
 
 class SessionCreated(BaseModel):
@@ -28,6 +40,8 @@ class SessionCreated(BaseModel):
 class MessageCreate(BaseModel):
     text: str = Field(max_length=4000)
     client_message_id: str = Field(min_length=1, max_length=100)
+
+    _check = field_validator("client_message_id")(_well_formed)
 
     @field_validator("text")
     @classmethod

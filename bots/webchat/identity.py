@@ -12,7 +12,8 @@ def sign_user_id(user_id: str, secret: str) -> str:
 
 
 def verify_user_hash(user_id: str, user_hash: str, secret: str) -> bool:
-    return hmac.compare_digest(sign_user_id(user_id, secret), user_hash.strip().lower())
+    given = user_hash.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(sign_user_id(user_id, secret).encode(), given)
 
 
 def hash_token(token: str) -> str:
