@@ -14,7 +14,9 @@ router = APIRouter(prefix="/api/admin/outbox", tags=["admin"], dependencies=[Adm
 
 
 @router.get("")
-async def list_outbox(session: SessionDep, status: str = "failed", limit: int = 100) -> dict[str, Any]:
+async def list_outbox(
+    session: SessionDep, status: str = "failed", limit: int = 100
+) -> dict[str, Any]:
     rows = await session.exec(
         select(Message)
         .where(Message.direction == Direction.outbound, Message.status == status)

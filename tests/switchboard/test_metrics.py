@@ -19,8 +19,16 @@ def _value(text: str, name: str, **labels: str) -> float:
 
 async def test_turns_nodes_handoffs_and_backlogs(http: httpx.AsyncClient) -> None:
     before = (await http.get("/metrics")).text
-    seeded = _value(before, "switchboard_turns_total", intent="billing_issue",
-                    route="workflow:billing_issue") if "billing_issue" in before else 0.0
+    seeded = (
+        _value(
+            before,
+            "switchboard_turns_total",
+            intent="billing_issue",
+            route="workflow:billing_issue",
+        )
+        if "billing_issue" in before
+        else 0.0
+    )
 
     maria = await open_webchat(http, "cus_maria")
     await maria.say("My payment failed twice, but I was still charged. I need this fixed today.")
@@ -29,8 +37,12 @@ async def test_turns_nodes_handoffs_and_backlogs(http: httpx.AsyncClient) -> Non
     await visitor.say("I want to talk to a human")
 
     text = (await http.get("/metrics")).text
-    assert _value(text, "switchboard_turns_total", intent="billing_issue",
-                  route="workflow:billing_issue") == seeded + 1
+    assert (
+        _value(
+            text, "switchboard_turns_total", intent="billing_issue", route="workflow:billing_issue"
+        )
+        == seeded + 1
+    )
     assert _value(text, "switchboard_node_seconds_count", node="classify") >= 3
     assert _value(text, "switchboard_approvals_waiting") == 1
     assert _value(text, "switchboard_open_handoffs") == 1

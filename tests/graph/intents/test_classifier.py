@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -80,10 +79,10 @@ def classifier() -> IntentClassifier:
     return train_classifier(TEXTS, LABELS)
 
 
-def test_trains_on_policy_sized_data_in_well_under_two_seconds() -> None:
-    start = time.perf_counter()
+def test_trains_on_policy_sized_data() -> None:
+    # Training time is measured in bench/intents, not asserted here (the suite shares the
+    # machine with other work; timed assertions would only be flaky).
     trained = train_classifier(TEXTS, LABELS)
-    assert time.perf_counter() - start < 2.0
     assert set(trained.intents) == set(EXAMPLES)
 
 
