@@ -21,7 +21,12 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        case_sensitive=False,
+        # An empty variable (compose passes `${X:-}` through as "") means "not set".
+        env_ignore_empty=True,
     )
 
     database_url: str = Field(

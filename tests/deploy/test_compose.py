@@ -15,7 +15,8 @@ from switchboard.settings import Settings
 def test_compose_file_is_complete(repo_root: Path) -> None:
     compose = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"db", "migrate", "app"} <= set(services)
+    assert {"db", "migrate", "app", "proxy"} <= set(services)
+    assert services["app"]["deploy"]["replicas"] >= 2
     env = services["app"]["environment"]
     assert env["SWITCHBOARD_DATABASE_URL"].startswith("postgresql+psycopg://")
     known = {str(f.validation_alias) for f in Settings.model_fields.values()}
@@ -33,3 +34,22 @@ def test_compose_config_validates(repo_root: Path) -> None:
     if "unknown command" in result.stderr:
         pytest.skip("docker client without the compose plugin")
     assert result.returncode == 0, result.stderr
+
+
+def test_empty_variables_from_compose_mean_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SWITCHBOARD_ADMIN_TOKEN",
+        "SWITCHBOARD_LLM_MODEL",
+        "SWITCHBOARD_WEBCHAT_ALLOWED_ORIGINS",
+    ):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    assert settings.telegram_bot_token is None and settings.slack_bot_token is None
+    assert settings.admin_token is None and not settings.llm_configured
+
+
+def test_image_runs_as_a_non_root_user(repo_root: Path) -> None:
+    dockerfile = (repo_root / "Dockerfile").read_text()
+    assert "USER switchboard" in dockerfile and dockerfile.count("FROM ") == 2
