@@ -1,69 +1,33 @@
 """The analytics page (`/admin/analytics`) and the warehouse export
 (`GET /api/admin/export/conversations`), both behind the admin token.
 
-Access: `Authorization: Bearer <token>` (scripts), or a cookie set by the login form or
-by opening `/admin/analytics?token=<token>` once (the page then redirects to drop the
-token from the address bar and history). The cookie holds an HMAC of the token, never
-the token itself; it is HttpOnly and SameSite=Strict. No token configured → 404.
+Access is the admin pages' shared sign-in (`switchboard/api/admin_auth.py`): bearer
+token, or the cookie from the login form or a one-time `?token=` link. No token → 404.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from switchboard.api import admin_auth
 from switchboard.api.analytics_page import analytics_page, login_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.export import conversation_lines
 from switchboard.report import Window, build_report
 from switchboard.report_days import daily
 
-COOKIE = "switchboard_admin"
+PAGE = "/admin/analytics"
 router = APIRouter(tags=["analytics"])
+router.include_router(admin_auth.router)  # /admin/login and /admin/logout, shared
 
 
-def _cookie_value(token: str) -> str:
-    return hmac.new(token.encode(), b"switchboard admin cookie", hashlib.sha256).hexdigest()
-
-
-def _configured(runtime: Any) -> str:
-    secret = runtime.settings.admin_token
-    if secret is None:
-        raise HTTPException(404, "admin API is off: set SWITCHBOARD_ADMIN_TOKEN to enable it")
-    return str(secret.get_secret_value())
-
-
-def _authorised(runtime: Any, authorization: str | None, cookie: str | None) -> bool:
-    token = _configured(runtime)
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-        return True
-    return cookie is not None and hmac.compare_digest(
-        cookie.encode(), _cookie_value(token).encode()
-    )
-
-
-def _with_cookie(response: Response, request: Request, token: str) -> Response:
-    response.set_cookie(
-        COOKIE,
-        _cookie_value(token),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=12 * 3600,
-        path="/",
-    )
-    return response
-
-
-@router.get("/admin/analytics", include_in_schema=False)
+@router.get(PAGE, include_in_schema=False)
 async def analytics(
     request: Request,
     runtime: RuntimeDep,
@@ -73,15 +37,17 @@ async def analytics(
     authorization: Annotated[str | None, Header()] = None,
     switchboard_admin: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    configured = _configured(runtime)
+    configured = admin_auth.configured_token(runtime)
     if token is not None:  # trade the token in the address for a cookie, then drop it
-        if not hmac.compare_digest(token.encode(), configured.encode()):
-            return HTMLResponse(login_page("That token is not right."), status_code=401)
+        if not admin_auth.token_matches(runtime, token):
+            return HTMLResponse(
+                login_page("That token is not right.", next_path=PAGE), status_code=401
+            )
         query = urlencode({"days": days, **({"channel": channel} if channel else {})})
-        redirect = RedirectResponse(f"/admin/analytics?{query}", status_code=303)
-        return _with_cookie(redirect, request, configured)
-    if not _authorised(runtime, authorization, switchboard_admin):
-        return HTMLResponse(login_page(), status_code=401)
+        redirect = RedirectResponse(f"{PAGE}?{query}", status_code=303)
+        return admin_auth.with_cookie(redirect, request, configured)
+    if not admin_auth.is_authorised(runtime, authorization, switchboard_admin):
+        return HTMLResponse(login_page(next_path=PAGE), status_code=401)
     now = datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     window = Window(
@@ -96,23 +62,6 @@ async def analytics(
     return HTMLResponse(analytics_page(figures, per_day, window_days=days, channel=channel))
 
 
-@router.post("/admin/login", include_in_schema=False)
-async def login(request: Request, runtime: RuntimeDep) -> Response:
-    configured = _configured(runtime)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    given = (form.get("token") or [""])[0]
-    if not hmac.compare_digest(given.encode(), configured.encode()):
-        return HTMLResponse(login_page("That token is not right."), status_code=401)
-    return _with_cookie(RedirectResponse("/admin/analytics", status_code=303), request, configured)
-
-
-@router.post("/admin/logout", include_in_schema=False)
-async def logout() -> Response:
-    response = RedirectResponse("/admin/analytics", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
-
-
 @router.get("/api/admin/export/conversations", tags=["admin"])
 async def export_conversations(
     runtime: RuntimeDep,
@@ -123,7 +72,7 @@ async def export_conversations(
 ) -> StreamingResponse:
     """NDJSON, one conversation a line (transcript, per-turn traces, handoffs, approvals,
     CSAT), streamed page by page: memory stays flat for any number of conversations."""
-    if not _authorised(runtime, authorization, switchboard_admin):
+    if not admin_auth.is_authorised(runtime, authorization, switchboard_admin):
         raise HTTPException(401, "admin token missing or wrong")
     since, until = (_utc(since), _utc(until))
 

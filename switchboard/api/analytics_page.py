@@ -49,13 +49,15 @@ def _document(title: str, body: str) -> str:
     )
 
 
-def login_page(error: str = "") -> str:
+def login_page(error: str = "", *, next_path: str = "/admin") -> str:
+    """The sign-in form; `next_path` (an admin page, checked on post) is where it returns."""
     message = f'<p role="alert" style="color:#b3261e">{escape(error)}</p>' if error else ""
     return _document(
         "Switchboard admin: sign in",
         '<main style="max-width:420px;margin-top:10vh"><div class="panel">'
         "<h1>Switchboard admin</h1><p>Enter the admin token (SWITCHBOARD_ADMIN_TOKEN).</p>"
         f'{message}<form method="post" action="/admin/login" class="window">'
+        f'<input type="hidden" name="next" value="{escape(next_path)}">'
         '<label for="token" hidden>Admin token</label>'
         '<input id="token" name="token" type="password" autocomplete="current-password" '
         'required style="flex:1"><button type="submit">Sign in</button></form></div></main>',
