@@ -1,0 +1,265 @@
+"""The admin console at `/admin`: conversations (filter by mode, channel, intent, date,
+customer), a transcript with each turn's trace, tickets, approvals waiting with
+Approve/Deny, and dead letters with Retry.
+
+Server-rendered HTML behind the shared admin sign-in (`admin_auth`). It reads through the
+console's queries and acts through the engine, exactly as the JSON admin API and the Slack
+buttons do, so a decision taken here is the same, recorded-once decision. Posts are plain
+forms (no script), guarded by the SameSite=Strict cookie, a form token and an origin check.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from switchboard.api import admin_auth, console_data
+from switchboard.api.analytics_page import login_page
+from switchboard.api.console_data import ConversationFilter
+from switchboard.api.console_page import (
+    approvals_page,
+    conversations_page,
+    dead_letters_page,
+    flash_box,
+    tickets_page,
+)
+from switchboard.api.console_transcript import conversation_page
+from switchboard.api.deps import RuntimeDep
+
+router = APIRouter(tags=["admin console"], include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Key = Annotated[int | None, Query(ge=1, le=2**62)]
+Short = Annotated[str | None, Query(max_length=128)]
+Flash = Annotated[str | None, Query(max_length=200)]
+MODES = ("bot", "human", "closed")
+
+
+def _signed_in(request: Request, runtime: Any, token: str | None) -> Response | None:
+    """None when the request may see the page; else the login page or the redirect that
+    trades a one-time `?token=` for the cookie and drops it from the address."""
+    configured = admin_auth.configured_token(runtime)
+    target = request.url.path
+    if token is not None:
+        if not admin_auth.token_matches(runtime, token):
+            return HTMLResponse(
+                login_page("That token is not right.", next_path=target), status_code=401
+            )
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        redirect = RedirectResponse(target + (f"?{rest}" if rest else ""), status_code=303)
+        return admin_auth.with_cookie(redirect, request, configured)
+    if admin_auth.is_authorised(
+        runtime, request.headers.get("authorization"), request.cookies.get(admin_auth.COOKIE)
+    ):
+        return None
+    return HTMLResponse(login_page(next_path=target), status_code=401)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    """Empty form fields mean "no filter"; anything else must be a calendar date."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: expected a date like 2025-01-31") from None
+
+
+def _form_token(runtime: Any) -> str:
+    return admin_auth.form_token(admin_auth.configured_token(runtime))
+
+
+def _flash(done: str | None, failed: str | None) -> str:
+    return flash_box(done) if done else flash_box(failed, ok=False)
+
+
+@router.get("/admin")
+async def conversations(
+    request: Request,
+    runtime: RuntimeDep,
+    mode: Short = None,
+    channel: Short = None,
+    intent: Short = None,
+    since: Short = None,
+    until: Short = None,
+    customer: Short = None,
+    before: Key = None,
+    token: Short = None,
+) -> Response:
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    if mode and mode not in MODES:
+        raise HTTPException(422, f"mode: expected one of {', '.join(MODES)}")
+    where = ConversationFilter(
+        mode=mode or None,
+        channel=channel or None,
+        intent=intent or None,
+        since=_day(since, "since"),
+        until=_day(until, "until"),
+        customer=customer or None,
+    )
+    async with runtime.sessions() as session:
+        page = await console_data.list_conversations(session, where, before=before)
+        known_channels = await console_data.channels(session)
+        counts = await console_data.counts(session)
+    html = conversations_page(
+        page,
+        where,
+        channels=known_channels,
+        intents=sorted(runtime.policy.intents),
+        counts=counts,
+        before=before,
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/admin/conversations/{conversation_id}")
+async def conversation(
+    conversation_id: Annotated[int, Path(ge=1, le=2**62)],
+    request: Request,
+    runtime: RuntimeDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    done: Flash = None,
+    failed: Flash = None,
+    token: Short = None,
+) -> Response:
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    async with runtime.sessions() as session:
+        detail = await console_data.conversation_detail(session, conversation_id, after=after)
+        counts = await console_data.counts(session)
+    if detail is None:
+        raise HTTPException(404, f"conversation {conversation_id} not found")
+    html = conversation_page(
+        detail,
+        form_token=_form_token(runtime),
+        counts=counts,
+        after=after,
+        flash=_flash(done, failed),
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/admin/tickets")
+async def tickets(
+    request: Request,
+    runtime: RuntimeDep,
+    status: Short = None,
+    customer: Short = None,
+    before: Key = None,
+    token: Short = None,
+) -> Response:
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    async with runtime.sessions() as session:
+        page = await console_data.list_tickets(
+            session, status=status or None, customer=customer or None, before=before
+        )
+        counts = await console_data.counts(session)
+    params = {
+        k: v for k, v in {"status": status, "customer": customer, "before": before}.items() if v
+    }
+    return HTMLResponse(
+        tickets_page(
+            page,
+            status=status,
+            customer=customer,
+            counts=counts,
+            params={k: str(v) for k, v in params.items()},
+        )
+    )
+
+
+@router.get("/admin/approvals")
+async def approvals(
+    request: Request,
+    runtime: RuntimeDep,
+    after: Key = None,
+    done: Flash = None,
+    failed: Flash = None,
+    token: Short = None,
+) -> Response:
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    async with runtime.sessions() as session:
+        page = await console_data.pending_approvals(session, after=after)
+        counts = await console_data.counts(session)
+    return HTMLResponse(
+        approvals_page(
+            page,
+            form_token=_form_token(runtime),
+            counts=counts,
+            params={"after": str(after)} if after else {},
+            flash=_flash(done, failed),
+        )
+    )
+
+
+@router.post("/admin/approvals/{approval_id}")
+async def decide(approval_id: Id, request: Request, runtime: RuntimeDep) -> Response:
+    form = await admin_auth.check_form_post(request, runtime)
+    if isinstance(form, Response):
+        return form
+    decision = form.get("decision")
+    if decision not in ("approve", "deny"):
+        raise HTTPException(422, "decision: expected approve or deny")
+    back = admin_auth.safe_next(form.get("back") or "/admin/approvals")
+    try:
+        outcome = await runtime.engine.decide_approval(
+            approval_id, approved=decision == "approve", decided_by="admin-console"
+        )
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    if outcome.applied:
+        result = {"done": f"Approval {approval_id}: {outcome.status}."}
+    else:
+        result = {
+            "failed": f"Approval {approval_id} was already decided "
+            f"({outcome.status} by {outcome.decided_by})."
+        }
+    return RedirectResponse(f"{back}?{urlencode(result)}", status_code=303)
+
+
+@router.get("/admin/dead-letters")
+async def dead_letters(
+    request: Request,
+    runtime: RuntimeDep,
+    before: Key = None,
+    done: Flash = None,
+    failed: Flash = None,
+    token: Short = None,
+) -> Response:
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    async with runtime.sessions() as session:
+        page = await console_data.dead_letters(session, before=before)
+        counts = await console_data.counts(session)
+    return HTMLResponse(
+        dead_letters_page(
+            page,
+            form_token=_form_token(runtime),
+            counts=counts,
+            params={"before": str(before)} if before else {},
+            flash=_flash(done, failed),
+        )
+    )
+
+
+@router.post("/admin/dead-letters/{outbox_id}/retry")
+async def retry(outbox_id: Id, request: Request, runtime: RuntimeDep) -> Response:
+    form = await admin_auth.check_form_post(request, runtime)
+    if isinstance(form, Response):
+        return form
+    try:
+        status = await runtime.engine.retry_delivery(outbox_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    result = (
+        {"done": f"Reply {outbox_id} delivered."}
+        if status == "delivered"
+        else {"failed": f"Reply {outbox_id} is {status} again."}
+    )
+    return RedirectResponse(f"/admin/dead-letters?{urlencode(result)}", status_code=303)

@@ -1,0 +1,191 @@
+"""HTML of one conversation: the transcript with each turn's trace under the customer's
+message (node path with per-node latency, intent and confidence, route, tools, LLM calls
+with tokens and cost), then its tickets, approvals and handoffs."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from storage.models import Direction, Message, Trace
+from switchboard.api.console_page import (
+    arguments_text,
+    decision_buttons,
+    document,
+    table,
+    when,
+)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.1f} ms"
+
+
+def _tool_calls(trace: Trace) -> str:
+    """Tool names with arguments and results where the turn recorded them (traces written
+    before that was recorded carry names only)."""
+    detailed = trace.entities.get("tool_calls") if isinstance(trace.entities, dict) else None
+    if not detailed:
+        return escape(", ".join(trace.tools) or "none")
+    items = []
+    for call in detailed:
+        outcome = (
+            f'<span class="chip closed">error</span> {escape(str(call.get("error")))}'
+            if call.get("error")
+            else escape(str(call.get("result", "")))
+        )
+        items.append(
+            f"<li><code>{escape(str(call.get('name', '?')))}</code> "
+            f'<span class="meta">{_ms(call.get("ms"))}</span>'
+            f'<pre class="args">{escape(arguments_text(call.get("arguments") or {}))}\n'
+            f"→ {outcome}</pre></li>"
+        )
+    return f'<ul style="margin:0;padding-left:16px">{"".join(items)}</ul>'
+
+
+def _llm_calls(trace: Trace) -> str:
+    if not trace.llm:
+        return "none"
+    rows = "".join(
+        f"<li>{escape(str(c.get('purpose', '?')))} · {escape(str(c.get('model', '?')))} · "
+        f"{int(c.get('prompt_tokens') or 0)}+{int(c.get('completion_tokens') or 0)} tokens · "
+        f"{_ms(c.get('latency_ms'))} · ${float(c.get('cost_usd') or 0):.5f}"
+        + (f" · <strong>{escape(str(c['error']))}</strong>" if c.get("error") else "")
+        + "</li>"
+        for c in trace.llm
+    )
+    return f'<ul style="margin:0;padding-left:16px">{rows}</ul>'
+
+
+def trace_block(trace: Trace) -> str:
+    path = " → ".join(
+        f"{escape(node)} <span class='meta'>{_ms(trace.node_ms.get(node))}</span>"
+        for node in trace.node_path
+    )
+    confidence = "–" if trace.confidence is None else f"{trace.confidence:.2f}"
+    dialogue = trace.entities.get("dialogue") or {}
+    entities = trace.entities.get("names") or []
+    rows = [
+        ("Intent", f"{escape(trace.intent or '–')} ({confidence})"),
+        ("Route", escape(trace.route or "–")),
+        ("Path", path or "–"),
+        ("Tools", _tool_calls(trace)),
+        ("LLM", _llm_calls(trace)),
+        ("Tokens · cost", f"{trace.tokens} · ${trace.cost_usd:.5f}"),
+        ("Turn time", _ms(trace.total_ms)),
+    ]
+    if entities:
+        rows.insert(2, ("Entities", escape(", ".join(map(str, entities)))))
+    if dialogue.get("active"):
+        asks = f", asking for {dialogue['asks_for']}" if dialogue.get("asks_for") else ""
+        rows.append(("Workflow", escape(f"{dialogue['active']}{asks}")))
+    cells = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    return f'<div class="trace" data-trace="{trace.message_id}"><dl>{cells}</dl></div>'
+
+
+def _message(message: Message) -> str:
+    role = str(message.role)
+    status = "" if message.direction == Direction.inbound else f" · {escape(message.status)}"
+    error = f" · {escape(message.error)}" if message.error else ""
+    return (
+        f'<div class="msg {escape(role)}" data-message="{message.id}">'
+        f'<div class="meta">{escape(role)} · {escape(when(message.created_at))}{status}{error}</div>'
+        f"{escape(message.text)}</div>"
+    )
+
+
+def conversation_page(
+    detail: dict[str, Any], *, form_token: str, counts: dict[str, int], after: int, flash: str
+) -> str:
+    conversation = detail["conversation"]
+    customer = detail["customer"]
+    who = escape(customer.user_id) if customer else "unverified visitor"
+    if customer and customer.vip:
+        who += ' <span class="chip human">VIP</span>'
+    facts = (
+        f'<p class="meta">{escape(conversation.channel)} · {who} · '
+        f'<span class="chip {escape(str(conversation.mode))}">{escape(str(conversation.mode))}</span>'
+        f"{' · ' + escape(conversation.assignee) if conversation.assignee else ''}"
+        f" · started {escape(when(conversation.created_at))}</p>"
+    )
+    parts = []
+    for message in detail["messages"]:
+        parts.append(_message(message))
+        trace = detail["traces"].get(message.id)
+        if trace is not None:
+            parts.append(trace_block(trace))
+    transcript = "".join(parts) or '<p class="empty">No messages on this page.</p>'
+    path = f"/admin/conversations/{conversation.id}"
+    links = []
+    if after:
+        links.append(f'<a href="{path}">From the start</a>')
+    if detail["next_after"] is not None:
+        links.append(f'<a href="{path}?after={detail["next_after"]}" rel="next">Later messages</a>')
+    pager = f'<div class="pager">{"".join(links)}</div>' if links else ""
+    body = (
+        f'<section class="panel"><h2>Conversation #{conversation.id}</h2>{facts}'
+        f'<div id="transcript">{transcript}</div>{pager}</section>'
+        + _tickets(detail["tickets"])
+        + _approvals(detail["approvals"], form_token, path)
+        + _handoffs(detail["handoffs"])
+    )
+    return document(f"Conversation #{conversation.id}", "conversations", counts, body, flash)
+
+
+def _tickets(tickets: list[Any]) -> str:
+    rows = [
+        [
+            f"<strong>{escape(t.number)}</strong>",
+            escape(t.category),
+            escape(t.priority),
+            escape(t.status),
+            f'<span class="text">{escape(t.summary)}</span>',
+        ]
+        for t in tickets
+    ]
+    headers = ["Ticket", "Category", "Priority", "Status", "Summary"]
+    return (
+        '<section class="panel"><h2>Tickets</h2>'
+        + table("conversation-tickets", headers, rows, "No tickets.")
+        + "</section>"
+    )
+
+
+def _approvals(approvals: list[Any], form_token: str, back: str) -> str:
+    rows = [
+        [
+            str(a.id),
+            f"<code>{escape(a.tool)}</code>",
+            f'<span class="text">{escape(arguments_text(a.arguments))}</span>',
+            escape(a.status) + (f" by {escape(a.decided_by)}" if a.decided_by else ""),
+            decision_buttons(a.id, form_token, back) if a.status == "pending" else "",
+        ]
+        for a in approvals
+    ]
+    headers = ["#", "Tool", "Arguments", "Status", "Decision"]
+    return (
+        '<section class="panel"><h2>Approvals</h2>'
+        + table("conversation-approvals", headers, rows, "No approvals asked.")
+        + "</section>"
+    )
+
+
+def _handoffs(handoffs: list[Any]) -> str:
+    rows = [
+        [
+            escape(when(h.created_at)),
+            escape(h.reason),
+            escape(h.status),
+            escape(h.assignee or "–"),
+            escape(when(h.resolved_at)),
+        ]
+        for h in handoffs
+    ]
+    headers = ["Opened", "Reason", "Status", "Assignee", "Resolved"]
+    return (
+        '<section class="panel"><h2>Handoffs</h2>'
+        + table("conversation-handoffs", headers, rows, "Never handed to a person.")
+        + "</section>"
+    )
