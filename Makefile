@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SWITCHBOARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint bench clean browser
+.PHONY: install run test lint bench soak clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ browser:
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A real server under steady traffic, killed and restarted at random, then every
+# invariant checked (README: "Reliability"). `make soak SOAK_ARGS="--minutes 30"`.
+soak: $(STAMP)
+	$(BIN)/python -m tests.reliability.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) switchboard.db switchboard.db-wal switchboard.db-shm

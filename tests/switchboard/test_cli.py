@@ -70,3 +70,38 @@ def test_bad_policy_fails_at_start_naming_the_key(tmp_path: Path) -> None:
     result = _run(["serve", "--port", "1"], env)
     assert result.returncode == 2
     assert "intents.a.route" in result.stderr
+
+
+def test_intents_train_then_eval_with_the_model(tmp_path: Path) -> None:
+    rows = ["text,category"]
+    for intent, phrases in {
+        "greeting": ["hello", "hi there", "good morning", "hey", "hello again", "hi"],
+        "order_status": [
+            "where is my order",
+            "track my parcel",
+            "has my order shipped",
+            "when does my package arrive",
+            "order status",
+            "my delivery is late",
+        ],
+        "billing_issue": [
+            "charged twice",
+            "double charge on my card",
+            "payment failed",
+            "wrong amount billed",
+            "my card was declined",
+            "billed two times",
+        ],
+    }.items():
+        rows += [f"{p},{intent}" for p in phrases]
+    data = tmp_path / "intents.csv"
+    data.write_text("\n".join(rows) + "\n")
+    env = _env(f"sqlite:///{tmp_path / 'x.db'}")
+    trained = _run(["intents", "train", "--data", str(data), "--out", str(tmp_path / "m.npz")], env)
+    assert trained.returncode == 0, trained.stderr
+    assert "saved to" in trained.stdout
+    report = _run(["intents", "eval", "--data", str(data), "--model", str(tmp_path / "m.npz")], env)
+    assert report.returncode == 0, report.stderr
+    assert "accuracy" in report.stdout and "macro-F1" in report.stdout
+    missing = _run(["intents", "eval", "--data", str(tmp_path / "nope.csv")], env)
+    assert missing.returncode == 2 and "nope.csv" in missing.stderr
