@@ -36,12 +36,11 @@ background:var(--card);overflow-wrap:anywhere;white-space:pre-wrap}
 .trace{max-width:760px;margin:0 0 14px;padding:8px 12px;border-left:3px solid var(--accent);
 background:var(--card);font-size:13px}.trace dl{display:grid;grid-template-columns:max-content 1fr;
 gap:2px 12px;margin:0}.trace dt{color:var(--muted)}.trace dd{margin:0;overflow-wrap:anywhere}
-pre.args{margin:2px 0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;background:var(--bg);
-padding:4px 6px;border-radius:4px}
 @media (max-width:720px){table.list tr:first-child{display:none}
 table.list tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
 table.list td{display:flex;gap:8px;border:0;padding:2px 0}
 table.list td::before{content:attr(data-label);color:var(--muted);min-width:90px}
+table.list td.empty::before{display:none}
 td.text{max-width:none}.msg{max-width:100%}}
 """
 

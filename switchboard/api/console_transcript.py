@@ -23,26 +23,10 @@ def _ms(value: float | None) -> str:
     return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.1f} ms"
 
 
-def _tool_calls(trace: Trace) -> str:
-    """Tool names with arguments and results where the turn recorded them (traces written
-    before that was recorded carry names only)."""
-    detailed = trace.entities.get("tool_calls") if isinstance(trace.entities, dict) else None
-    if not detailed:
-        return escape(", ".join(trace.tools) or "none")
-    items = []
-    for call in detailed:
-        outcome = (
-            f'<span class="chip closed">error</span> {escape(str(call.get("error")))}'
-            if call.get("error")
-            else escape(str(call.get("result", "")))
-        )
-        items.append(
-            f"<li><code>{escape(str(call.get('name', '?')))}</code> "
-            f'<span class="meta">{_ms(call.get("ms"))}</span>'
-            f'<pre class="args">{escape(arguments_text(call.get("arguments") or {}))}\n'
-            f"→ {outcome}</pre></li>"
-        )
-    return f'<ul style="margin:0;padding-left:16px">{"".join(items)}</ul>'
+def _tools(trace: Trace) -> str:
+    """Names only: traces record which tools ran, not their arguments or results (the
+    approval rows below carry a sensitive call's arguments)."""
+    return escape(", ".join(trace.tools) or "none")
 
 
 def _llm_calls(trace: Trace) -> str:
@@ -71,7 +55,7 @@ def trace_block(trace: Trace) -> str:
         ("Intent", f"{escape(trace.intent or '–')} ({confidence})"),
         ("Route", escape(trace.route or "–")),
         ("Path", path or "–"),
-        ("Tools", _tool_calls(trace)),
+        ("Tools", _tools(trace)),
         ("LLM", _llm_calls(trace)),
         ("Tokens · cost", f"{trace.tokens} · ${trace.cost_usd:.5f}"),
         ("Turn time", _ms(trace.total_ms)),
