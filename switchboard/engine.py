@@ -55,6 +55,41 @@ FALLBACK_REPLY = (
 )
 
 
+async def _queue_replies(
+    session: AsyncSession,
+    conversation_id: int,
+    channel: str,
+    outcome: TurnOutcome,
+    *,
+    reply_to: int | None = None,
+) -> list[Message]:
+    """The outbox rows for a turn's replies, in the caller's transaction."""
+    return [
+        await messages.add_outbound(
+            session,
+            conversation_id=conversation_id,
+            channel=channel,
+            text=reply["text"],
+            quick_replies=list(reply.get("quick_replies") or []),
+            reply_to_id=reply_to,
+        )
+        for reply in outcome.replies
+    ]
+
+
+def outbound_message(row: Message, conversation: Conversation) -> OutboundMessage:
+    """An outbox row as a channel adapter receives it."""
+    return OutboundMessage(
+        outbox_id=row.id,  # type: ignore[arg-type]
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        channel_chat_id=conversation.channel_chat_id,
+        text=row.text,
+        quick_replies=tuple(row.quick_replies),
+        role=str(row.role),
+    )
+
+
 def storable_text(text: str) -> str:
     """What any database can hold: no NUL, lone surrogates replaced (U+FFFD), so odd
     input from a platform never fails the insert and is never lost."""
@@ -209,10 +244,17 @@ class Engine:
         return await self.result(submitted.message_id, duplicate=submitted.duplicate)
 
     async def wait_until_processed(
-        self, message_id: int, *, timeout: float = 30.0, poll_s: float = 0.25
+        self,
+        message_id: int,
+        *,
+        timeout: float = 30.0,
+        poll_s: float = 0.25,
+        max_poll_s: float = 1.0,
     ) -> bool:
         """Wait for the turn: woken at once when this process ran it, and polling the
-        database for a turn another replica ran."""
+        database for a turn another replica ran. The poll backs off (0.25 s doubling to
+        1 s): under load every waiting request polled four times a second, and those
+        queries took CPU from the turns they were waiting for."""
         event = self._finished.setdefault(message_id, asyncio.Event())
         deadline = asyncio.get_running_loop().time() + timeout
         try:
@@ -228,6 +270,7 @@ class Engine:
                     await asyncio.wait_for(event.wait(), min(poll_s, left))
                     return True
                 except TimeoutError:
+                    poll_s = min(poll_s * 2, max_poll_s)
                     continue
         finally:
             self._finished.pop(message_id, None)
@@ -347,17 +390,9 @@ class Engine:
         """Replies, the inbound status and the trace: one transaction, all or nothing."""
         assert inbound.id is not None
         async with transaction(self._sessions) as session:
-            outbox = [
-                await messages.add_outbound(
-                    session,
-                    conversation_id=inbound.conversation_id,
-                    channel=inbound.channel,
-                    text=reply["text"],
-                    quick_replies=list(reply.get("quick_replies") or []),
-                    reply_to_id=inbound.id,
-                )
-                for reply in outcome.replies
-            ]
+            outbox = await _queue_replies(
+                session, inbound.conversation_id, inbound.channel, outcome, reply_to=inbound.id
+            )
             await messages.mark_inbound(
                 session,
                 inbound.id,
@@ -474,16 +509,9 @@ class Engine:
                 decided_by=approval.decided_by or "?",
             )
             async with transaction(self._sessions) as session:
-                outbox = [
-                    await messages.add_outbound(
-                        session,
-                        conversation_id=request.conversation_id,
-                        channel=request.channel,
-                        text=reply["text"],
-                        quick_replies=list(reply.get("quick_replies") or []),
-                    )
-                    for reply in outcome.replies
-                ]
+                outbox = await _queue_replies(
+                    session, request.conversation_id, request.channel, outcome
+                )
                 await approvals.mark_carried_out(session, approval_id)
             for row in outbox:
                 await self._deliver_outbox(row.id)  # type: ignore[arg-type]
