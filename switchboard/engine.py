@@ -575,15 +575,7 @@ class Engine:
         if adapter is None:
             await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
             return
-        outbound = OutboundMessage(
-            outbox_id=outbox_id,
-            conversation_id=row.conversation_id,
-            channel=row.channel,
-            channel_chat_id=conversation.channel_chat_id,
-            text=row.text,
-            quick_replies=tuple(row.quick_replies),
-            role=str(row.role),
-        )
+        outbound = outbound_message(row, conversation)
         backoff = self._delivery.first_backoff_s
         for attempt in range(1, self._delivery.attempts + 1):
             try:

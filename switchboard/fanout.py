@@ -24,6 +24,7 @@ from bots.base import ChannelAdapter, ChannelCapabilities, Delivered, OutboundMe
 from bots.webchat.adapter import WebchatAdapter
 from storage.checkpoints import libpq_url
 from storage.models import Conversation, Message
+from switchboard.engine import outbound_message
 
 log = structlog.get_logger(__name__)
 CHANNEL = "switchboard_live"
@@ -91,17 +92,7 @@ class Fanout:
             conversation = await session.get(Conversation, row.conversation_id) if row else None
         if row is None or conversation is None:
             return
-        await self._local.send(
-            OutboundMessage(
-                outbox_id=row.id,  # type: ignore[arg-type]
-                conversation_id=row.conversation_id,
-                channel=row.channel,
-                channel_chat_id=conversation.channel_chat_id,
-                text=row.text,
-                quick_replies=tuple(row.quick_replies),
-                role=str(row.role),
-            )
-        )
+        await self._local.send(outbound_message(row, conversation))
 
     def adapter(self) -> ChannelAdapter:
         return _FannedOutWebchat(self._local, self)

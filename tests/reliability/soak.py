@@ -23,8 +23,9 @@ from storage.db import create_engine, session_factory, transaction
 from storage.demo import load_demo
 from storage.migrate import upgrade
 from tests.conftest import open_webchat
-from tests.reliability.test_crash import TEXTS, _assert_exactly_once, _env, _rows, _traces
+from tests.reliability.test_crash import TEXTS, _assert_exactly_once, _env
 from tests.support.processes import ServeProcess
+from tests.support.rows import all_messages, all_traces
 
 
 async def _prepare(url: str) -> None:
@@ -99,10 +100,10 @@ async def soak(minutes: float, conversations: int, kills: int, database_url: str
                 )
     await asyncio.sleep(2)
     server.kill()
-    rows = await _rows(url)
+    rows = await all_messages(url)
     ok = True
     try:
-        _assert_exactly_once(rows, await _traces(url))
+        _assert_exactly_once(rows, await all_traces(url))
     except AssertionError as exc:
         ok = False
         print(f"INVARIANT BROKEN: {exc}")

@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 from aiohttp import web
-from sqlmodel import col, select
 
-from storage.db import create_engine, session_factory
 from storage.models import Message, Trace
 from tests.conftest import ADMIN_TOKEN, IDENTITY_SECRET, open_webchat
 from tests.support.databases import DatabaseFactory
 from tests.support.fake_telegram import FakeTelegram, message_update
 from tests.support.processes import ServeProcess, clean_env
+from tests.support.rows import all_messages, all_traces
 
 TOKEN = "123456789:CRASH-token_for-the-fake"
 SECRET = "crash-webhook-secret"
@@ -34,24 +33,6 @@ def _env(url: str, **extra: str) -> dict[str, str]:
         SWITCHBOARD_RATE_LIMIT_BURST="1000",
         **extra,
     )
-
-
-async def _rows(url: str) -> list[Message]:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return list((await session.exec(select(Message).order_by(col(Message.id)))).all())
-    finally:
-        await engine.dispose()
-
-
-async def _traces(url: str) -> list[Trace]:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return list((await session.exec(select(Trace))).all())
-    finally:
-        await engine.dispose()
 
 
 def _assert_exactly_once(rows: list[Message], traces: list[Trace]) -> None:
@@ -105,9 +86,9 @@ async def test_sigkill_in_the_middle_of_turns_loses_and_repeats_nothing(
         await asyncio.sleep(1.0)
     finally:
         server.kill()
-    rows = await _rows(url)
+    rows = await all_messages(url)
     assert len([m for m in rows if m.direction == "inbound"]) == len(visitors) * len(TEXTS)
-    _assert_exactly_once(rows, await _traces(url))
+    _assert_exactly_once(rows, await all_traces(url))
 
 
 async def test_sigterm_finishes_in_flight_turns_and_stops_accepting(
@@ -126,7 +107,7 @@ async def test_sigterm_finishes_in_flight_turns_and_stops_accepting(
         # uvicorn finishes the graceful shutdown, then re-raises the signal it caught.
         assert await asyncio.to_thread(server.process.wait, 30) in (0, -signal.SIGTERM)
         assert "Traceback" not in server.log_path.read_text()
-        rows = await _rows(url)
+        rows = await all_messages(url)
         # Whatever was accepted before the stop was answered before the process exited.
         inbound = [m for m in rows if m.direction == "inbound"]
         assert all(m.status == "processed" for m in inbound)
@@ -135,9 +116,9 @@ async def test_sigterm_finishes_in_flight_turns_and_stops_accepting(
         await _send_all(server.url, visitors, TEXTS)
     finally:
         server.kill()
-    rows = await _rows(url)
+    rows = await all_messages(url)
     assert len([m for m in rows if m.direction == "inbound"]) == len(visitors) * len(TEXTS)
-    _assert_exactly_once(rows, await _traces(url))
+    _assert_exactly_once(rows, await all_traces(url))
 
 
 class HoldingTelegram(FakeTelegram):
@@ -204,5 +185,5 @@ async def test_sigkill_while_a_reply_is_being_delivered(
         server.kill()
         await fake.stop()
     assert sorted(fake.delivered) == sorted(str(c) for c in chats)  # each chat exactly once
-    rows = await _rows(url)
-    _assert_exactly_once(rows, await _traces(url))
+    rows = await all_messages(url)
+    _assert_exactly_once(rows, await all_traces(url))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from storage.migrate import downgrade
 from switchboard.settings import Settings
 from tests.conftest import make_settings, open_webchat
-from tests.support.databases import DatabaseFactory, postgres_admin_url
+from tests.support.databases import DatabaseFactory, _pg_execute
 from tests.support.server import run_server
 
 
@@ -98,21 +97,12 @@ async def test_not_ready_while_migrations_are_pending(
 
 
 def _allow_connections(database: str, allowed: bool) -> None:
-    url = make_url(postgres_admin_url())
-    with psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        dbname=url.database,
-        autocommit=True,
-    ) as conn:
-        # ALLOW_CONNECTIONS binds superusers too (CONNECTION LIMIT does not).
-        conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')  # type: ignore[arg-type]
-        if not allowed:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (database,),
-            )
+    # ALLOW_CONNECTIONS binds superusers too (CONNECTION LIMIT does not).
+    _pg_execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+    if not allowed:
+        _pg_execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )
 
 
 @pytest.mark.postgres

@@ -11,17 +11,15 @@ from typing import Any
 
 import httpx
 import yaml
-from sqlmodel import col, select
 
 from graph.intents import train_classifier
 from graph.policy import Policy
-from storage.db import create_engine, session_factory
-from storage.models import Message, Trace
 from switchboard.settings import DEFAULT_POLICY
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
 from tests.support.fake_slack import FakeSlack, event_body, signed_headers
 from tests.support.fake_telegram import FakeTelegram, message_update
+from tests.support.rows import all_messages, all_traces
 from tests.support.server import run_server
 
 TG_TOKEN = "123456789:REPLAY-token_for-the-fake"
@@ -143,7 +141,7 @@ async def test_a_thousand_deliveries_with_retries(
 
             await asyncio.gather(*(conversation_run(k, v) for k, v in plan.items()))
             for _ in range(600):
-                rows = await _messages(url)
+                rows = await all_messages(url)
                 waiting = [m for m in rows if m.status in ("received", "pending")]
                 if not waiting:
                     break
@@ -152,7 +150,7 @@ async def test_a_thousand_deliveries_with_retries(
         await telegram.stop()
         await slack.stop()
 
-    rows = await _messages(url)
+    rows = await all_messages(url)
     inbound = [m for m in rows if m.direction == "inbound"]
     assert len(inbound) == DISTINCT
     for message in inbound:
@@ -173,28 +171,10 @@ async def test_a_thousand_deliveries_with_retries(
             expected[("slack", f"DREPLAY{conversation}")] = distinct
     assert {k: v for k, v in sent.items() if v} == dict(expected)
     # In order per conversation: turns ran in arrival order, one at a time.
-    traces = await _traces(url)
+    traces = await all_traces(url)
     by_conversation: dict[int, list[int]] = defaultdict(list)
     for trace in traces:
         by_conversation[trace.conversation_id].append(trace.message_id)
     for conversation_id, message_ids in by_conversation.items():
         arrived = [m.id for m in inbound if m.conversation_id == conversation_id]
         assert message_ids == arrived
-
-
-async def _messages(url: str) -> list[Message]:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return list((await session.exec(select(Message).order_by(col(Message.id)))).all())
-    finally:
-        await engine.dispose()
-
-
-async def _traces(url: str) -> list[Trace]:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return list((await session.exec(select(Trace).order_by(col(Trace.id)))).all())
-    finally:
-        await engine.dispose()

@@ -1,0 +1,26 @@
+"""Reading back what a server wrote, straight from its database."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from storage.db import create_engine, session_factory
+from storage.models import Message, Trace
+
+
+async def all_messages(url: str) -> list[Message]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return list((await session.exec(select(Message).order_by(col(Message.id)))).all())
+    finally:
+        await engine.dispose()
+
+
+async def all_traces(url: str) -> list[Trace]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return list((await session.exec(select(Trace).order_by(col(Trace.id)))).all())
+    finally:
+        await engine.dispose()
