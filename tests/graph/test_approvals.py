@@ -61,7 +61,9 @@ async def test_refund_waits_for_approval_then_runs_once(
     assert final in ("approved", "denied")
 
     history = (await maria.history())["messages"]
-    outcome = [m["text"] for m in history if "our team" in m["text"] and "approve" in m["text"]]
+    outcome = [
+        m["text"] for m in history if "our team" in m["text"].lower() and "approve" in m["text"]
+    ]
     assert len(outcome) == 2  # the request and exactly one decision
     if final == "approved":
         assert "issued" in outcome[-1]
