@@ -13,7 +13,6 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_openai import ChatOpenAI
 
 from graph.policy import Policy
 
@@ -36,6 +35,10 @@ class LLMSettings:
 
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
+    # Imported here: the OpenAI client costs a second and a half at start, and most
+    # deployments without a model never need it.
+    from langchain_openai import ChatOpenAI
+
     return ChatOpenAI(
         model=settings.model,
         base_url=settings.base_url,

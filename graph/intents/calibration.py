@@ -12,7 +12,6 @@ several intents are likely, they share the mass (we divide by the sum when it ex
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 
 def probabilities(scores: np.ndarray, slope: float, intercept: float) -> np.ndarray:
@@ -29,6 +28,8 @@ def fit_sigmoid(scores: np.ndarray, targets: np.ndarray, n_intents: int) -> tupl
     truth = np.zeros(scores.shape, dtype=bool)
     rows = np.flatnonzero(targets < n_intents)
     truth[rows, targets[rows]] = True
+    from sklearn.linear_model import LogisticRegression  # training only
+
     model = LogisticRegression(C=100.0)
     model.fit(scores.reshape(-1, 1), truth.ravel())
     return float(model.coef_[0, 0]), float(model.intercept_[0])

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from graph.intents.calibration import probabilities
 
@@ -31,6 +29,8 @@ class LinearScorer:
 
 def fit_linear(features: Any, targets: np.ndarray, n_classes: int, c: float) -> tuple[Any, Any]:
     """A one-vs-rest linear SVM: returns (weights (n_features, n_classes), bias)."""
+    from sklearn.svm import LinearSVC  # training only: keeps sklearn out of a server's start
+
     model = LinearSVC(C=c)
     model.fit(features, targets)
     weights = np.zeros((features.shape[1], n_classes), dtype=np.float32)
@@ -59,6 +59,8 @@ def out_of_fold_scores(
     `max_rows` caps the rows used (a random subset) so that calibrating on a large data
     set stays within the training-time budget; two numbers need few thousand rows.
     """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     rows = np.arange(len(targets))
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(np.random.default_rng(0).choice(rows, max_rows, replace=False))
