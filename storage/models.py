@@ -125,6 +125,8 @@ class Message(SQLModel, table=True):
     channel_message_id: str | None = Field(default=None, max_length=191)
     text: str
     quick_replies: list[str] = _json([])
+    attachments: list[str] = _json([])
+    """What came besides text, as `kind:platform id` (photo, sticker, voice, document)."""
     status: str = Field(max_length=16)
     reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
     attempts: int = 0

@@ -224,6 +224,7 @@ class Engine:
                     channel=message.channel,
                     channel_message_id=message.channel_message_id,
                     text=storable_text(message.text),
+                    attachments=[storable_text(a)[:200] for a in message.attachments][:10],
                     status=InboundStatus.received,
                     created_at=message.received_at,
                 ),

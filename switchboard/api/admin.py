@@ -54,6 +54,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "direction": str(m.direction),
                 "role": str(m.role),
                 "text": m.text,
+                "attachments": m.attachments,
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
             }

@@ -104,8 +104,11 @@ async def test_stickers_and_photos_get_a_clear_answer(telegram: Telegram) -> Non
         message_update(user, message_id=2, extra={**photo, "caption": "where is my order?"})
     )
     await telegram.fake.wait_for("sendMessage", 2, chat_id=user)
-    inbound = [m.text for m in await telegram.rows(user) if m.direction == Direction.inbound]
-    assert inbound == ["", "where is my order?"]
+    inbound = [m for m in await telegram.rows(user) if m.direction == Direction.inbound]
+    assert [m.text for m in inbound] == ["", "where is my order?"]
+    # Stored with their kind, so staff can see what the customer sent.
+    assert inbound[0].attachments[0].startswith("sticker")
+    assert inbound[1].attachments[0].startswith("photo")
 
 
 async def test_group_chats_and_edits_are_ignored(telegram: Telegram) -> None:
