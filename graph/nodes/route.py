@@ -230,7 +230,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             return go(target, decided)  # asked again: the workflow asks again
         asked = policy.workflows[frame["name"]].slots[frame["asking"]]
         outcome = _reask(frame, runtime, asked.hint or "Sorry, I didn't catch that.")
-        stack = stack[:-1] if outcome.get("drop") else replace_top(stack, outcome["frame"])
+        # Giving up offers a person; nothing underneath may resume without a question
+        # (it would sit on the stack unasked), so the whole stack goes.
+        stack = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         replies = [*notes, outcome["reply"]]
         return go("respond", f"workflow:{frame['name']}", stack=stack, replies=replies)
 
@@ -273,7 +275,7 @@ def _answer(
     found = found.lstrip("#")
     if not slots.valid_format(slot, found):
         outcome = _reask(frame, runtime, slot.hint or "That doesn't look right.")
-        kept = stack[:-1] if outcome.get("drop") else replace_top(stack, outcome["frame"])
+        kept = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         return {
             "go": "respond",
             "route": f"workflow:{frame['name']}",
