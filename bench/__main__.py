@@ -230,10 +230,11 @@ def main() -> None:
                         )
                 finally:
                     dbs.drop_all()
-        except BaseException:
+        except BaseException as exc:
+            # What was measured is still written, marked incomplete.
+            results["incomplete"] = f"{type(exc).__name__}: {exc}"[:500]
             for log in work.glob("*.log"):
                 print(f"--- {log.name}\n{log.read_text()[-3000:]}", file=sys.stderr)
-            raise
         finally:
             fake.stop()
     results["ratios"] = ratios(results)

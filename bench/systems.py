@@ -85,7 +85,7 @@ class Process:
         assert self.popen is not None
         return self.popen.pid
 
-    def start(self, ready_path: str, timeout: float = 90) -> Process:
+    def start(self, ready_path: str, timeout: float = 180) -> Process:
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
                 [*self.argv, "--port", str(self.port)],
