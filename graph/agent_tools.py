@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any, get_type_hints
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -28,6 +29,7 @@ def model_name(tool_name: str) -> str:
     return tool_name.replace(".", "__")
 
 
+@cache
 def _arguments_model(spec: ToolSpec) -> type[BaseModel]:
     hints = get_type_hints(spec.func)
     fields: dict[str, Any] = {}
@@ -40,6 +42,12 @@ def _arguments_model(spec: ToolSpec) -> type[BaseModel]:
 
 
 def tool_schemas(allowed: list[str]) -> list[dict[str, Any]]:
+    return _schemas(tuple(allowed))
+
+
+@cache
+def _schemas(allowed: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Built once per tool set: pydantic models and OpenAI schemas cost milliseconds."""
     schemas = []
     for name in allowed:
         spec = REGISTRY.get(name)

@@ -3,6 +3,7 @@ one structured LLM call only when the local model is unsure and a model is confi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -31,7 +32,9 @@ class MessageAnalysis(BaseModel):
 async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     context = runtime.context
     text = state.get("text", "")
-    prediction = context.classifier.predict(text)
+    # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
+    # GIL, so other conversations' turns keep running on the event loop meanwhile.
+    prediction = await asyncio.to_thread(context.classifier.predict, text)
     entities = extract_entities(text)
     update: dict[str, Any] = {
         "intent": prediction.intent,
