@@ -35,3 +35,24 @@ def head_revision() -> str | None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+def schema_problem(database_url: str) -> str | None:
+    """Why this database cannot serve this code (schema missing or behind), or None."""
+    from sqlalchemy import create_engine, text
+
+    from storage.db import sync_url
+
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:
+        version = None
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if version == head:
+        return None
+    found = f"at {version}" if version else "not created"
+    return f"database schema {found}, this version needs {head}: run `switchboard db upgrade`"

@@ -68,6 +68,11 @@ def serve(
     except PolicyError as exc:
         _fail(str(exc))
     configure_logging(settings.log_level)
+    from storage.migrate import schema_problem
+
+    problem = schema_problem(settings.database_url)
+    if problem:  # one line at start, not a crash in the middle of resuming turns
+        _fail(problem)
     try:
         application = create_app(settings)
     except ConfigError as exc:  # a channel's settings are incomplete: one line, no traceback

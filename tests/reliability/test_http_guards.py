@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +15,7 @@ from storage.migrate import downgrade
 from switchboard.settings import Settings
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory, _pg_execute
+from tests.support.processes import clean_env
 from tests.support.server import run_server
 
 
@@ -89,11 +93,26 @@ async def test_a_flood_from_one_session_is_rate_limited(database_url: str) -> No
 async def test_not_ready_while_migrations_are_pending(
     settings: Settings, database_url: str
 ) -> None:
-    downgrade(database_url, "0005")
     async with run_server(settings) as live, httpx.AsyncClient(base_url=live.url) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        downgrade(database_url, "0007")  # someone rolls the schema back under a live server
         response = await http.get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "migrations pending"
+
+
+def test_serve_refuses_to_start_on_an_old_schema(database_url: str, tmp_path: Path) -> None:
+    downgrade(database_url, "0005")
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "serve", "--port", "1"],
+        env=clean_env(SWITCHBOARD_DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "at 0005" in line and "switchboard db upgrade" in line
 
 
 def _allow_connections(database: str, allowed: bool) -> None:
