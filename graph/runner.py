@@ -19,12 +19,25 @@ from graph.context import TurnContext
 from graph.entities import entity_names
 from graph.intents import IntentClassifier
 from graph.llm import LLMClient, TokenBudget
+from graph.pii import redact
 from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
 from storage.checkpoints import prune_thread
 from storage.traces import tokens_used
 from tools.base import Caller, ToolBox
+
+
+def traced_tool_calls(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool calls as the trace keeps them: personal data in arguments and results masked."""
+    masked = []
+    for entry in log:
+        row = dict(entry)
+        for key in ("arguments", "result", "error"):
+            if isinstance(row.get(key), str):
+                row[key] = redact(row[key]).text
+        masked.append(row)
+    return masked
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class TurnOutcome:
     total_ms: float = 0.0
     approvals: list[int] = field(default_factory=list)
     llm_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tokens: int = 0
     cost_usd: float = 0.0
     dialogue: dict[str, Any] = field(default_factory=dict)
@@ -152,6 +166,7 @@ class TurnRunner:
             total_ms=round((perf_counter() - started) * 1000, 3),
             approvals=context.trace.approvals,
             llm_calls=[c.as_dict() for c in context.llm.calls] if context.llm else [],
+            tool_calls=traced_tool_calls(context.tools.log),
             tokens=context.llm.tokens if context.llm else 0,
             cost_usd=context.llm.cost_usd if context.llm else 0.0,
             dialogue=view(state),

@@ -199,6 +199,8 @@ class Trace(SQLModel, table=True):
     cost_usd: float = 0.0
     llm: list[dict[str, Any]] = _json([])
     """One entry per LLM call: purpose, model, tokens, latency, cost, error."""
+    tool_calls: list[dict[str, Any]] = _json([])
+    """One entry per tool call: tool, arguments, a short result or error, time (masked)."""
     created_at: datetime = _ts()
 
 

@@ -425,6 +425,7 @@ class Engine:
                     total_ms=outcome.total_ms,
                     llm_calls=len(outcome.llm_calls),
                     llm=outcome.llm_calls,
+                    tool_calls=outcome.tool_calls,
                     tokens=outcome.tokens,
                     cost_usd=outcome.cost_usd,
                 ),

@@ -7,8 +7,11 @@ workflow bug nor a model can act on someone else's account.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -56,6 +59,17 @@ class ToolSpec:
 
 
 REGISTRY: dict[str, ToolSpec] = {}
+BRIEF_CHARS = 300
+
+
+def _brief(value: Any) -> str:
+    """A short, printable account of a value for traces (never the whole payload)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif isinstance(value, list | tuple):
+        value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= BRIEF_CHARS else text[: BRIEF_CHARS - 1] + "…"
 
 
 def tool(name: str, *, risk: Risk, public: bool = False) -> Callable[[Any], Any]:
@@ -75,6 +89,8 @@ class ToolBox:
     sessions: async_sessionmaker[AsyncSession]
     caller: Caller
     calls: list[str] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """Each call with its arguments, a short result and its time, for the turn's trace."""
 
     async def call(self, name: str, **arguments: Any) -> Any:
         """Call a read or write tool. Sensitive tools refuse: they need `call_approved`."""
@@ -97,8 +113,19 @@ class ToolBox:
 
     async def _run(self, spec: ToolSpec, arguments: dict[str, Any]) -> Any:
         self.calls.append(spec.name)
-        async with self.sessions() as session, session.begin():
-            return await spec.func(session, self.caller, **arguments)
+        started = perf_counter()
+        entry: dict[str, Any] = {"tool": spec.name, "arguments": _brief(arguments)}
+        self.log.append(entry)
+        try:
+            async with self.sessions() as session, session.begin():
+                result = await spec.func(session, self.caller, **arguments)
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"[:200]
+            raise
+        finally:
+            entry["ms"] = round((perf_counter() - started) * 1000, 2)
+        entry["result"] = _brief(result)
+        return result
 
     @property
     def verified(self) -> bool:

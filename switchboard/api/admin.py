@@ -72,6 +72,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "tools": t.tools,
                 "total_ms": t.total_ms,
                 "llm": t.llm,
+                "tool_calls": t.tool_calls,
                 "tokens": t.tokens,
                 "cost_usd": t.cost_usd,
                 "dialogue": t.entities.get("dialogue") or {},

@@ -24,9 +24,22 @@ def _ms(value: float | None) -> str:
 
 
 def _tools(trace: Trace) -> str:
-    """Names only: traces record which tools ran, not their arguments or results (the
-    approval rows below carry a sensitive call's arguments)."""
-    return escape(", ".join(trace.tools) or "none")
+    """Each tool call with its arguments, a short result (or error) and its time; personal
+    data was masked before the trace was written."""
+    if not trace.tool_calls:
+        return escape(", ".join(trace.tools) or "none")
+    rows = "".join(
+        f"<li><code>{escape(str(c.get('tool', '?')))}({escape(str(c.get('arguments', '')))})"
+        f"</code> · {_ms(c.get('ms'))} → "
+        + (
+            f"<strong>{escape(str(c['error']))}</strong>"
+            if c.get("error")
+            else f"<code>{escape(str(c.get('result', '')))}</code>"
+        )
+        + "</li>"
+        for c in trace.tool_calls
+    )
+    return f"<ul>{rows}</ul>"
 
 
 def _llm_calls(trace: Trace) -> str:

@@ -38,6 +38,11 @@ async def test_maria_gets_a_high_priority_ticket(
     assert {"failed_payment", "double_charge", "urgent"} <= set(trace["entities"])
     assert trace["tools"] == ["payments.find_duplicates", "tickets.create", "notify.staff"]
     assert trace["node_path"] == ["guard", "classify", "route", "billing_issue", "respond"]
+    # Each tool call is traced with its arguments, a short result and its time.
+    duplicates, ticket, notice = trace["tool_calls"]
+    assert duplicates["tool"] == "payments.find_duplicates" and "ch_maria_4" in duplicates["result"]
+    assert '"priority": "high"' in ticket["arguments"] and ticket["ms"] >= 0
+    assert notice["tool"] == "notify.staff" and "error" not in notice
 
 
 async def test_maria_reporting_again_gets_the_same_ticket(
