@@ -83,7 +83,7 @@ class Listeners:
         if (
             event.get("subtype") not in PERSON_SUBTYPES
             or event.get("bot_id")
-            or not event.get("user")
+            or not _complete(event)
         ):
             return
         channel, ts = str(event["channel"]), str(event["ts"])
@@ -100,6 +100,8 @@ class Listeners:
             await self._submit(event, chat_id(channel))
 
     async def on_mention(self, event: dict[str, Any]) -> None:
+        if not _complete(event):
+            return
         channel = str(event["channel"])
         if channel == self.channel.support_channel or event.get("bot_id"):
             return
@@ -197,3 +199,10 @@ def _text(event: dict[str, Any]) -> str:
 
 def _from(body: dict[str, Any], channel: str) -> bool:
     return str((body.get("channel") or {}).get("id")) == channel
+
+
+def _complete(event: dict[str, Any]) -> bool:
+    """A person's message names its user, channel and timestamp; anything else (a
+    malformed or foreign event) is acknowledged and ignored, never a 500 that Slack
+    would retry."""
+    return all(isinstance(event.get(k), str) and event.get(k) for k in ("user", "channel", "ts"))
