@@ -46,6 +46,7 @@ from storage.models import (
 )
 from switchboard import metrics
 from switchboard.cluster import ConversationLocks
+from switchboard.telemetry import TurnSpans, now_ns
 
 log = structlog.get_logger(__name__)
 
@@ -127,7 +128,9 @@ class Engine:
         delivery: DeliveryPolicy | None = None,
         locks: ConversationLocks | None = None,
         sweep_every_s: float = 2.0,
+        spans: TurnSpans | None = None,
     ) -> None:
+        self._spans = spans
         self._sessions = sessions
         self._runner = runner
         self._pii = runner.policy.pii
@@ -379,6 +382,13 @@ class Engine:
                 replies=[GraphReply(text=FALLBACK_REPLY, quick_replies=[])],
                 route="error",
                 node_path=["error"],
+            )
+        if self._spans is not None:
+            self._spans.record(
+                conversation_id=inbound.conversation_id,
+                message_id=inbound.id,  # type: ignore[arg-type]
+                outcome=outcome,
+                ended_ns=now_ns(),
             )
         metrics.record_turn(
             outcome.route or "none", outcome.intent, outcome.node_ms, outcome.llm_calls

@@ -27,6 +27,7 @@ from switchboard.cluster import conversation_locks
 from switchboard.engine import DeliveryPolicy, Engine
 from switchboard.fanout import Fanout
 from switchboard.settings import Settings
+from switchboard.telemetry import turn_spans
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +88,7 @@ async def open_runtime(
     if fanout is not None:  # replicas: a reply made here reaches sockets open elsewhere
         await fanout.start()
         adapters["webchat"] = fanout.adapter()
+    spans = turn_spans(settings)
     try:
         async with open_checkpointer(settings.database_url) as saver:
             runner = TurnRunner(
@@ -105,6 +107,7 @@ async def open_runtime(
                 adapters=adapters,
                 delivery=delivery,
                 locks=conversation_locks(db),
+                spans=spans,
             )
             # Open widget sockets re-read the conversation's mode (handoff, hand-back).
             engine.on_conversation_changed(webchat.conversation_changed)
@@ -116,6 +119,8 @@ async def open_runtime(
             finally:
                 await engine.stop()
     finally:
+        if spans is not None:  # flushing blocks on the network: not on the event loop
+            await asyncio.to_thread(spans.shutdown)
         if fanout is not None:
             await fanout.stop()
         await db.dispose()

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(4000, ge=1, validation_alias="SWITCHBOARD_MAX_MESSAGE_CHARS")
     log_level: str = Field("INFO", validation_alias="SWITCHBOARD_LOG_LEVEL")
+    otel_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     cache_dir: Path | None = Field(
         Path.home() / ".cache" / "switchboard", validation_alias="SWITCHBOARD_CACHE_DIR"
     )
