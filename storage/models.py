@@ -183,6 +183,8 @@ class Trace(SQLModel, table=True):
     """One row per processed turn: what the graph did and how long each node took."""
 
     __tablename__ = "traces"
+    # The daily token budget sums today's traces before every LLM turn.
+    __table_args__ = (Index("ix_traces_created_at", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversations.id", index=True)
     message_id: int = Field(foreign_key="messages.id", unique=True)
