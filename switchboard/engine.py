@@ -164,12 +164,11 @@ class Engine:
         async with self._sessions() as session:
             pending = await messages.conversations_with_unprocessed_inbound(session)
             undelivered = await messages.undelivered_outbound(session)
+            deciding = await approvals.approvals_with_status(session, *approvals.DECIDING)
         for message in undelivered:
             self._spawn(self._deliver_outbox(message.id))  # type: ignore[arg-type]
         for conversation_id in pending:
             self._kick(conversation_id)
-        async with self._sessions() as session:
-            deciding = await approvals.approvals_with_status(session, *approvals.DECIDING)
         for approval in deciding:  # decided before a crash, not yet carried out
             self._spawn(self._carry_out(approval.id))  # type: ignore[arg-type]
         if pending or undelivered:
@@ -349,9 +348,8 @@ class Engine:
             await self._relay_to_staff(inbound)
         else:
             outcome = await self._run_turn(inbound, conversation, customer)
-            outbox_ids = await self._commit_turn(inbound, outcome)
-            for outbox_id in outbox_ids:
-                await self._deliver_outbox(outbox_id)
+            for row in await self._commit_turn(inbound, outcome):
+                await self._deliver(row, conversation)
             for approval_id in outcome.approvals:
                 await self._start_waiting(approval_id)
         await self._changed(inbound.conversation_id)
@@ -397,7 +395,7 @@ class Engine:
             metrics.HANDOFFS.labels(outcome.route or "none").inc()
         return outcome
 
-    async def _commit_turn(self, inbound: Message, outcome: TurnOutcome) -> list[int]:
+    async def _commit_turn(self, inbound: Message, outcome: TurnOutcome) -> list[Message]:
         """Replies, the inbound status and the trace: one transaction, all or nothing."""
         assert inbound.id is not None
         async with transaction(self._sessions) as session:
@@ -445,7 +443,7 @@ class Engine:
                 conversation.last_intent = outcome.intent or conversation.last_intent
                 conversation.updated_at = utcnow()
                 session.add(conversation)
-        return [row.id for row in outbox if row.id is not None]
+        return outbox
 
     async def _relay_to_staff(self, inbound: Message) -> None:
         """Human mode: the bot stays quiet and every customer message reaches staff."""
@@ -464,14 +462,15 @@ class Engine:
 
     # --- approvals ---------------------------------------------------------------------
 
-    async def _approval_request(self, approval_id: int) -> ApprovalRequest | None:
+    async def _approval_request(self, approval_id: int) -> tuple[ApprovalRequest, Approval] | None:
+        """The waiting action as the graph resumes it, and the approval row it came from."""
         async with self._sessions() as session:
             approval = await session.get(Approval, approval_id)
             if approval is None:
                 return None
             conversation = await session.get(Conversation, approval.conversation_id)
         assert conversation is not None and approval.id is not None
-        return ApprovalRequest(
+        request = ApprovalRequest(
             approval_id=approval.id,
             conversation_id=approval.conversation_id,
             message_id=approval.message_id,
@@ -481,12 +480,13 @@ class Engine:
             summary=approval.summary,
             customer_id=conversation.customer_id,
         )
+        return request, approval
 
     async def _start_waiting(self, approval_id: int) -> None:
-        request = await self._approval_request(approval_id)
-        if request is not None:
+        found = await self._approval_request(approval_id)
+        if found is not None:
             try:
-                await self._runner.start_approval(request)
+                await self._runner.start_approval(found[0])
             except Exception:  # the decision starts it again if this failed
                 log.exception("approval.start_failed", approval_id=approval_id)
 
@@ -509,11 +509,10 @@ class Engine:
 
     async def _carry_out(self, approval_id: int) -> None:
         """Resume the approval graph with the recorded decision, then tell the customer."""
-        request = await self._approval_request(approval_id)
-        async with self._sessions() as session:
-            approval = await session.get(Approval, approval_id)
-        if request is None or approval is None or approval.status not in approvals.DECIDING:
+        found = await self._approval_request(approval_id)
+        if found is None or found[1].status not in approvals.DECIDING:
             return
+        request, approval = found
         async with self._locks.hold(request.conversation_id):
             outcome = await self._runner.resume_approval(
                 request,
@@ -555,7 +554,7 @@ class Engine:
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):
-            await self._deliver_outbox(row.id)
+            await self._deliver(row, conversation)
         return row.id
 
     async def retry_delivery(self, outbox_id: int) -> str:
@@ -578,11 +577,18 @@ class Engine:
         return str(fresh.status) if fresh else "unknown"
 
     async def _deliver_outbox(self, outbox_id: int) -> None:
+        """Deliver a stored reply that may have been delivered already (resume, retry)."""
         async with self._sessions() as session:
             row = await session.get(Message, outbox_id)
             conversation = await session.get(Conversation, row.conversation_id) if row else None
         if row is None or conversation is None or row.status != OutboundStatus.pending:
             return
+        await self._deliver(row, conversation)
+
+    async def _deliver(self, row: Message, conversation: Conversation) -> None:
+        """Send one pending reply with retries and backoff; dead-letter it after the last."""
+        assert row.id is not None
+        outbox_id = row.id
         adapter = self.adapters.get(row.channel)
         if adapter is None:
             await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
