@@ -11,7 +11,7 @@ two requests in one message each get a workflow, the second announced.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langgraph.runtime import Runtime
 
@@ -36,19 +36,7 @@ Step = Literal[
     "csat",
     "respond",
 ]
-STEPS: tuple[Step, ...] = (
-    "billing_issue",
-    "order_status",
-    "refund_request",
-    "faq",
-    "greeting",
-    "clarify",
-    "handoff",
-    "agent",
-    "cancel",
-    "csat",
-    "respond",
-)
+STEPS: tuple[Step, ...] = get_args(Step)
 TASKS = ("billing_issue", "order_status", "refund_request", "human_handoff")
 SPLIT_CONFIDENCE = 0.5
 _QUESTION = re.compile(
