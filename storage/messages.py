@@ -4,45 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.idempotent import insert_once
 from storage.models import Direction, InboundStatus, Message, OutboundStatus, Role, utcnow
 
 
-async def find_by_channel_message_id(
-    session: AsyncSession, *, channel: str, channel_message_id: str
-) -> Message | None:
-    result = await session.exec(
-        select(Message).where(
-            Message.channel == channel, Message.channel_message_id == channel_message_id
-        )
-    )
-    return result.first()
-
-
 async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Message, bool]:
-    """Insert an inbound row; a repeated (channel, channel_message_id) returns the first.
-
-    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
-    """
+    """Insert an inbound row; a repeated (channel, channel_message_id) returns the first."""
     assert message.channel_message_id is not None
-    existing = await find_by_channel_message_id(
-        session, channel=message.channel, channel_message_id=message.channel_message_id
+    return await insert_once(
+        session,
+        message,
+        Message.channel == message.channel,
+        Message.channel_message_id == message.channel_message_id,
     )
-    if existing is not None:
-        return existing, False
-    try:
-        async with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        existing = await find_by_channel_message_id(
-            session, channel=message.channel, channel_message_id=message.channel_message_id
-        )
-        assert existing is not None
-        return existing, False
-    return message, True
 
 
 async def next_unprocessed_inbound(session: AsyncSession, conversation_id: int) -> Message | None:
