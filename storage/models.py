@@ -332,3 +332,20 @@ class CsatResponse(SQLModel, table=True):
     score: int
     comment: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _ts()
+
+
+class IntentCorrection(SQLModel, table=True):
+    """A person's label for one turn's intent (admin API, Slack handoff card): training data
+    for `switchboard intents retrain`. One row per turn; relabelling updates it. `text` is
+    the customer's message as stored (already PII-masked), copied so the examples outlive
+    edits elsewhere; erasure and pruning delete the row with the turn."""
+
+    __tablename__ = "intent_corrections"
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(foreign_key="traces.id", unique=True)
+    text: str
+    intent: str = Field(max_length=64)
+    labelled_by: str = Field(max_length=128)
+    source: str = Field(max_length=16)  # admin | slack
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()

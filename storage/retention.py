@@ -4,6 +4,7 @@ Pruning removes whole conversations that have been quiet for the retention perio
 are not waiting on a person (no open handoff, no pending approval). Tickets outlive
 their conversation (the company's records), detached from it.
 Erasure keeps the rows that other records point at but blanks every personal field.
+Staff's intent corrections hold a copy of a customer's message: they go in both cases.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage.models import (
     Customer,
     Handoff,
     Identity,
+    IntentCorrection,
     LinkCode,
     Message,
     Mode,
@@ -35,6 +37,11 @@ from storage.models import (
 
 ERASED = "[erased]"
 _PER_CONVERSATION = (Trace, StaffNotification, Handoff, StaffThread, CsatResponse, Approval)
+
+
+async def _forget_corrections(session: AsyncSession, conversation_ids: list[int]) -> None:
+    turns = select(Trace.id).where(col(Trace.conversation_id).in_(conversation_ids))
+    await session.exec(delete(IntentCorrection).where(col(IntentCorrection.trace_id).in_(turns)))
 
 
 @dataclass
@@ -65,6 +72,7 @@ async def prune_conversations(session: AsyncSession, conversation_ids: list[int]
         .where(col(Ticket.conversation_id).in_(conversation_ids))
         .values(conversation_id=None)
     )
+    await _forget_corrections(session, conversation_ids)  # before the traces they point at
     for table in _PER_CONVERSATION:
         await session.exec(delete(table).where(col(table.conversation_id).in_(conversation_ids)))
     # Replies point at their inbound message: delete replies first.
@@ -125,6 +133,7 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
         await session.exec(
             delete(CsatResponse).where(col(CsatResponse.conversation_id).in_(conversations))
         )
+        await _forget_corrections(session, conversations)
     await session.exec(
         update(Ticket).where(Ticket.customer_id == customer.id).values(summary=ERASED)
     )

@@ -21,6 +21,7 @@ TABLES = {
     "orders",
     "charges",
     "kb_articles",
+    "intent_corrections",
 }
 
 
