@@ -76,6 +76,18 @@ async def correction_for_trace(session: AsyncSession, trace_id: int) -> IntentCo
     return result.first()
 
 
+async def corrections_for_conversation(
+    session: AsyncSession, conversation_id: int
+) -> dict[int, IntentCorrection]:
+    """The conversation's corrections by trace id (the admin transcript shows them)."""
+    result = await session.exec(
+        select(IntentCorrection)
+        .join(Trace, col(Trace.id) == col(IntentCorrection.trace_id))
+        .where(Trace.conversation_id == conversation_id)
+    )
+    return {c.trace_id: c for c in result.all()}
+
+
 async def list_corrections(
     session: AsyncSession, *, limit: int = 100, before_id: int | None = None
 ) -> list[tuple[IntentCorrection, Trace]]:

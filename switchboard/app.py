@@ -19,7 +19,16 @@ from bots.webchat.adapter import WebchatAdapter
 from bots.webchat.api import create_webchat_router
 from bots.webchat.demo import demo_page_html
 from storage.db import create_engine, session_factory
-from switchboard.api import admin, analytics, approvals, console, health, kb, outbox
+from switchboard.api import (
+    admin,
+    analytics,
+    approvals,
+    console,
+    corrections,
+    health,
+    kb,
+    outbox,
+)
 from switchboard.channels import build_channels
 from switchboard.engine import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
@@ -167,6 +176,7 @@ def create_app(
     )
     app.include_router(admin.router)
     app.include_router(approvals.router)
+    app.include_router(corrections.router)
     app.include_router(outbox.router)
     app.include_router(kb.router)
     app.include_router(analytics.router)

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from storage import customers, link_codes, messages, tickets, traces
+from storage.corrections import corrections_for_conversation
 from storage.csat import csat_for_conversation
-from storage.models import Conversation, Ticket
+from storage.models import Conversation, IntentCorrection, Ticket
 from switchboard.api.deps import AdminDep, SessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
@@ -26,6 +27,16 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _correction(correction: IntentCorrection) -> dict[str, Any]:
+    """A person's label for the turn (the intent it should have been)."""
+    return {
+        "intent": correction.intent,
+        "labelled_by": correction.labelled_by,
+        "source": correction.source,
+        "updated_at": correction.updated_at.isoformat(),
+    }
+
+
 @router.get("/conversations/{conversation_id}")
 async def get_conversation(conversation_id: int, session: SessionDep) -> dict[str, Any]:
     conversation = await session.get(Conversation, conversation_id)
@@ -39,6 +50,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
     rows = await messages.transcript(session, conversation_id)
     turns = await traces.traces_for_conversation(session, conversation_id)
     rating = await csat_for_conversation(session, conversation_id)
+    labels = await corrections_for_conversation(session, conversation_id)
     return {
         "conversation": {
             "id": conversation.id,
@@ -62,6 +74,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
         ],
         "traces": [
             {
+                "id": t.id,
                 "message_id": t.message_id,
                 "intent": t.intent,
                 "confidence": t.confidence,
@@ -76,6 +89,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "tokens": t.tokens,
                 "cost_usd": t.cost_usd,
                 "dialogue": t.entities.get("dialogue") or {},
+                "correction": _correction(labels[t.id]) if t.id in labels else None,
             }
             for t in turns
         ],

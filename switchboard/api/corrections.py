@@ -1,0 +1,78 @@
+"""Admin API for intent corrections: label a turn with the right intent, list the labels.
+
+The same record the Slack handoff card's "Correct intent" menu makes; `switchboard
+intents retrain` folds them into the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from storage.corrections import NothingToLearn, TurnNotFound, list_corrections, record_correction
+from storage.models import IntentCorrection, Trace
+from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
+
+
+class Label(BaseModel):
+    intent: str = Field(min_length=1, max_length=64)
+    labelled_by: str = Field("admin-api", min_length=1, max_length=128)
+
+
+def correction_json(correction: IntentCorrection, trace: Trace) -> dict[str, Any]:
+    return {
+        "id": correction.id,
+        "trace_id": correction.trace_id,
+        "conversation_id": trace.conversation_id,
+        "message_id": trace.message_id,
+        "text": correction.text,
+        "intent": correction.intent,
+        "model": {"intent": trace.intent, "confidence": trace.confidence},
+        "labelled_by": correction.labelled_by,
+        "source": correction.source,
+        "created_at": correction.created_at.isoformat(),
+        "updated_at": correction.updated_at.isoformat(),
+    }
+
+
+@router.post("/turns/{trace_id}/label")
+async def label_turn(
+    trace_id: int, body: Label, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    """Store the right intent for one turn (a trace id, as in the conversation's
+    `traces`). Labelling it again replaces the label; the same label again changes
+    nothing (`changed: false`)."""
+    known = runtime.policy.intents
+    if body.intent not in known:
+        raise HTTPException(
+            422, f"unknown intent {body.intent!r}: the policy has {', '.join(sorted(known))}"
+        )
+    try:
+        labelled = await record_correction(
+            session,
+            trace_id=trace_id,
+            intent=body.intent,
+            labelled_by=body.labelled_by,
+            source="admin",
+        )
+    except TurnNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except NothingToLearn as exc:
+        raise HTTPException(409, str(exc)) from None
+    await session.commit()
+    return {**correction_json(labelled.correction, labelled.trace), "changed": labelled.changed}
+
+
+@router.get("/corrections")
+async def get_corrections(
+    session: SessionDep,
+    limit: int = Query(100, ge=1, le=1000),
+    before: int | None = Query(None, ge=1, description="Only corrections older than this id."),
+) -> dict[str, Any]:
+    """Newest first; page with `before=<the last id you got>`."""
+    rows = await list_corrections(session, limit=limit, before_id=before)
+    return {"corrections": [correction_json(c, t) for c, t in rows]}
