@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,6 +68,14 @@ async def record_correction(
     session.add(row)
     await session.flush()
     return Labelled(row, trace, True)
+
+
+async def remove_correction(session: AsyncSession, trace_id: int) -> bool:
+    """Take a label back (a misclick); False when the turn had none."""
+    result = await session.exec(
+        delete(IntentCorrection).where(col(IntentCorrection.trace_id) == trace_id)
+    )
+    return bool(result.rowcount)
 
 
 async def correction_for_trace(session: AsyncSession, trace_id: int) -> IntentCorrection | None:

@@ -1,8 +1,10 @@
 """Train the policy's intent classifier once, not at every start.
 
-The model trained from the policy's examples is cached on disk under a key made of the
-examples and the classifier's own source code, so a restart (or a second replica) loads
-it in milliseconds, and any change to either trains a fresh one.
+The model is trained from the policy's examples with the staff's stored intent
+corrections folded in, and cached on disk under a key made of that training set and the
+classifier's own source code: a restart (or a second replica) loads it in milliseconds,
+and a change to any of them trains a fresh one. `switchboard intents retrain` writes the
+file for the current corrections, so the next start finds it ready.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
 
 import graph.intents
 from graph.intents import IntentClassifier, train_classifier
+from graph.intents.corrections import fold_in
 from graph.policy import Policy
 
 log = structlog.get_logger(__name__)
+
+Corrections = Sequence[tuple[str, str]]
 
 
 def _code_fingerprint() -> str:
@@ -29,18 +35,48 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def cache_key(policy: Policy) -> str:
+def usable_corrections(policy: Policy, corrections: Corrections) -> list[tuple[str, str]]:
+    """Corrections to intents the policy still has (an intent removed from the policy
+    takes its corrections out of training with it)."""
+    return [(text, intent) for text, intent in corrections if intent in policy.intents]
+
+
+def training_set(policy: Policy, corrections: Corrections = ()) -> tuple[list[str], list[str]]:
     texts, labels = policy.training_data()
+    return fold_in(texts, labels, usable_corrections(policy, corrections))
+
+
+def cache_key(policy: Policy, corrections: Corrections = ()) -> str:
+    texts, labels = training_set(policy, corrections)
     payload = json.dumps([texts, labels, _code_fingerprint()], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def trained_for(policy: Policy, cache_dir: Path | None) -> IntentClassifier:
-    """Load the cached model for this policy, or train it and cache it (atomically)."""
-    texts, labels = policy.training_data()
+def cache_path(cache_dir: Path, policy: Policy, corrections: Corrections = ()) -> Path:
+    return cache_dir / f"intents-{cache_key(policy, corrections)}.npz"
+
+
+def save_atomically(classifier: IntentClassifier, path: Path) -> None:
+    """Write next to the target, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        classifier.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def trained_for(
+    policy: Policy, cache_dir: Path | None, corrections: Corrections = ()
+) -> IntentClassifier:
+    """Load the cached model for this policy and these corrections, or train it and
+    cache it."""
+    texts, labels = training_set(policy, corrections)
     if cache_dir is None:
         return train_classifier(texts, labels)
-    path = cache_dir / f"intents-{cache_key(policy)}.npz"
+    path = cache_path(cache_dir, policy, corrections)
     if path.is_file():
         try:
             return IntentClassifier.load(path)
@@ -48,11 +84,7 @@ def trained_for(policy: Policy, cache_dir: Path | None) -> IntentClassifier:
             log.warning("classifier.cache_unreadable", path=str(path))
     classifier = train_classifier(texts, labels)
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".npz", delete=False) as handle:
-            temporary = Path(handle.name)
-        classifier.save(temporary)
-        os.replace(temporary, path)  # readers never see half a file
+        save_atomically(classifier, path)
     except OSError:
         log.warning("classifier.cache_not_writable", path=str(cache_dir))
     return classifier

@@ -14,6 +14,7 @@ from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
 from switchboard.cli_report import customers_export_command, report_command
 from switchboard.cli_retention import erase_command, prune_command
+from switchboard.cli_retrain import retrain_command
 from switchboard.cli_slack import slack_app
 from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
@@ -198,6 +199,9 @@ def intents_eval(
         _fail(str(exc))
     trained_s = None if model is not None else time.perf_counter() - started
     typer.echo(format_report(evaluate(classifier, texts, labels, train_seconds=trained_s)))
+
+
+intents_app.command("retrain")(retrain_command)
 
 
 @customers_app.command("link")

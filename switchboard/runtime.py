@@ -21,6 +21,7 @@ from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
+from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
 from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
@@ -43,12 +44,21 @@ class Runtime:
     webchat: WebchatAdapter
 
 
-async def load_classifier(policy: Policy, cache_dir: Path | None = None) -> IntentClassifier:
-    """A trained model file from the policy, else the policy's examples, trained once and
-    cached (in a thread: training is CPU work and must not block the event loop)."""
+async def load_classifier(
+    policy: Policy,
+    cache_dir: Path | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> IntentClassifier:
+    """A trained model file from the policy, used as it is; else the policy's examples
+    with the staff's corrections from the database folded in, trained once and cached
+    (in a thread: training is CPU work and must not block the event loop)."""
     if policy.classifier.model_path is not None:
         return await asyncio.to_thread(IntentClassifier.load, policy.classifier.model_path)
-    return await asyncio.to_thread(trained_for, policy, cache_dir)
+    labelled: list[tuple[str, str]] = []
+    if sessions is not None:
+        async with sessions() as session:
+            labelled = await training_pairs(session)
+    return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
 
 
 def _chat_model(settings: Settings) -> Any:
@@ -75,9 +85,13 @@ async def open_runtime(
     delivery: DeliveryPolicy | None = None,
 ) -> AsyncIterator[Runtime]:
     policy = load_policy(settings.policy_path)
-    classifier = await load_classifier(policy, settings.cache_dir)
     db = db or create_engine(settings.database_url)
     sessions = session_factory(db)
+    try:
+        classifier = await load_classifier(policy, settings.cache_dir, sessions)
+    except BaseException:
+        await db.dispose()
+        raise
     webchat = webchat or WebchatAdapter()
     adapters: dict[str, ChannelAdapter] = {"webchat": webchat, **(extra_adapters or {})}
     fanout = (

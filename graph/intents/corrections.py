@@ -26,6 +26,18 @@ class RetrainReport:
     after: EvalReport | None
 
 
+def fold_in(
+    texts: Sequence[str], labels: Sequence[str], corrections: Sequence[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
+    """The base examples with the corrections folded in: a corrected text takes the label
+    of its last correction, in place of any base example with the same text. This is the
+    set the retrained model learns from (and the engine's cached model is keyed by)."""
+    corrected = dict(corrections)
+    pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if t not in corrected]
+    pairs += corrected.items()
+    return [t for t, _ in pairs], [y for _, y in pairs]
+
+
 def retrain_with_corrections(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -51,10 +63,7 @@ def retrain_with_corrections(
         merged = base + learn
         new = train_classifier([t for t, _ in merged], [y for _, y in merged], method=method)
         after = evaluate(new, check_texts, check_labels)
-    everything = base + pairs
-    classifier = train_classifier(
-        [t for t, _ in everything], [y for _, y in everything], method=method
-    )
+    classifier = train_classifier(*fold_in(texts, labels, corrections), method=method)
     return RetrainReport(classifier, len(pairs), before, after)
 
 

@@ -11,7 +11,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from storage.corrections import NothingToLearn, TurnNotFound, list_corrections, record_correction
+from storage.corrections import (
+    NothingToLearn,
+    TurnNotFound,
+    list_corrections,
+    record_correction,
+    remove_correction,
+)
 from storage.models import IntentCorrection, Trace
 from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep
 
@@ -65,6 +71,14 @@ async def label_turn(
         raise HTTPException(409, str(exc)) from None
     await session.commit()
     return {**correction_json(labelled.correction, labelled.trace), "changed": labelled.changed}
+
+
+@router.delete("/turns/{trace_id}/label", status_code=204)
+async def unlabel_turn(trace_id: int, session: SessionDep) -> None:
+    """Take a turn's label back (it leaves the training data at the next retrain/start)."""
+    if not await remove_correction(session, trace_id):
+        raise HTTPException(404, f"turn {trace_id} has no label")
+    await session.commit()
 
 
 @router.get("/corrections")

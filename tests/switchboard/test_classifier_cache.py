@@ -32,3 +32,14 @@ def test_a_damaged_cache_file_is_retrained(tmp_path: Path) -> None:
 
 def test_empty_cache_dir_setting_disables_the_cache() -> None:
     assert load_settings(SWITCHBOARD_CACHE_DIR="").cache_dir is None
+
+
+def test_staff_corrections_are_part_of_the_key() -> None:
+    policy = load_policy(DEFAULT_POLICY)
+    corrected = [("my zorblax is kaput", "refund_request")]
+    assert cache_key(policy, []) == cache_key(policy)  # no corrections: the same model
+    assert cache_key(policy, corrected) != cache_key(policy)
+    # A correction to an intent the policy no longer has is not trained on.
+    assert cache_key(policy, [*corrected, ("sunny today", "weather")]) == cache_key(
+        policy, corrected
+    )

@@ -53,6 +53,13 @@ async def test_label_a_turn_then_relabel_it(
     assert shown["intent"] == "greeting"  # what the model said stays
     assert shown["correction"]["intent"] == "human_handoff"
 
+    assert (await http.delete(url, headers=admin_headers)).status_code == 204
+    gone = await http.delete(url, headers=admin_headers)
+    assert gone.status_code == 404 and gone.json()["error"] == f"turn {trace['id']} has no label"
+    assert (await http.get("/api/admin/corrections", headers=admin_headers)).json() == {
+        "corrections": []
+    }
+
 
 async def test_unknown_turn_unknown_intent_and_no_token_are_refused(
     http: httpx.AsyncClient, admin_headers: dict[str, str]
@@ -78,5 +85,6 @@ async def test_unknown_turn_unknown_intent_and_no_token_are_refused(
     wrong = {"Authorization": "Bearer not-the-token"}
     assert (await http.post(url, json={"intent": "faq"}, headers=wrong)).status_code == 401
     assert (await http.get("/api/admin/corrections", headers=wrong)).status_code == 401
+    assert (await http.delete(url, headers=wrong)).status_code == 401
     listed = await http.get("/api/admin/corrections", headers=admin_headers)
     assert listed.json() == {"corrections": []}
