@@ -39,3 +39,17 @@ async def tokens_used(
     if since is not None:
         query = query.where(col(Trace.created_at) >= since)
     return int((await session.exec(query)).one())
+
+
+async def handoff_turn(session: AsyncSession, conversation_id: int) -> Trace | None:
+    """The turn that handed the conversation to staff (its tools include the handoff),
+    else the latest turn: what a staff member correcting "the intent" means."""
+    result = await session.exec(
+        select(Trace)
+        .where(Trace.conversation_id == conversation_id)
+        .order_by(col(Trace.id).desc())
+        .limit(50)
+    )
+    recent = list(result.all())
+    handed = next((t for t in recent if "handoff.request" in t.tools), None)
+    return handed or (recent[0] if recent else None)

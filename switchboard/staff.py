@@ -23,6 +23,7 @@ from bots.slack.channel import SlackChannel
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
 from graph.slots import RATINGS
 from storage import staff
+from storage.corrections import NothingToLearn, TurnNotFound, record_correction
 from storage.db import transaction
 from storage.models import (
     Approval,
@@ -60,7 +61,7 @@ class StaffDesk:
         self._engine = runtime.engine
         self._policy = runtime.policy
         self._poster = poster
-        self._cards = CardReader(runtime.settings.public_url)
+        self._cards = CardReader(runtime.settings.public_url, tuple(runtime.policy.intents))
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._failures = 0
@@ -328,6 +329,46 @@ class StaffDesk:
                 user,
                 f"Approval #{approval_id} was already {verb} by <@{decision.decided_by}>.",
             )
+
+    # --- learning from staff -----------------------------------------------------------
+
+    async def label_intent(self, trace_id: int, intent: str, user: str, card: MessageRef) -> None:
+        """The "Correct intent" menu on a handoff card: store the right intent of the turn
+        that led to the handoff, for `switchboard intents retrain`; answered in the card's
+        thread."""
+        if not await self.may_use_commands(user, card.channel):
+            await self._poster.whisper(
+                card.channel,
+                user,
+                f"Only staff in <#{self._poster.support_channel}> (or approvers) can "
+                "correct intents.",
+            )
+            return
+        if intent not in self._policy.intents:
+            await self._poster.whisper(
+                card.channel, user, f"The policy has no intent `{escape(intent)}` any more."
+            )
+            return
+        try:
+            async with transaction(self._sessions) as session:
+                labelled = await record_correction(
+                    session, trace_id=trace_id, intent=intent, labelled_by=user, source="slack"
+                )
+        except (TurnNotFound, NothingToLearn) as exc:
+            await self._poster.whisper(card.channel, user, f"Not stored: {exc}.")
+            return
+        if not labelled.changed:
+            await self._poster.whisper(
+                card.channel, user, f"This turn is already labelled `{escape(intent)}`."
+            )
+            return
+        said = escape(labelled.trace.intent or "no intent")
+        thread = await self._thread(labelled.trace.conversation_id)
+        await self._poster.note(
+            thread or card,
+            f"<@{user}> corrected the intent: `{escape(intent)}` (the bot said `{said}`). "
+            "Stored for the next `switchboard intents retrain`.",
+        )
 
     # --- the slash command -------------------------------------------------------------
 

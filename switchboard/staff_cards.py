@@ -14,15 +14,17 @@ from bots.slack.cards import (
     TicketCard,
 )
 from graph.replies import money
-from storage import staff, tickets
+from storage import staff, tickets, traces
+from storage.corrections import correction_for_trace
 from storage.models import Approval, Conversation, Customer, Ticket
 
 TRANSCRIPT_LINES = 10
 
 
 class CardReader:
-    def __init__(self, public_url: str) -> None:
+    def __init__(self, public_url: str, intents: tuple[str, ...] = ()) -> None:
         self._public_url = public_url.rstrip("/")
+        self._intents = intents  # the policy's, offered in "Correct intent"
 
     def admin_url(self, conversation_id: int | None) -> str:
         if conversation_id is None:
@@ -58,11 +60,13 @@ class CardReader:
         notices = await tickets.notifications_for_conversation(session, conversation_id)
         summaries = [n.text for n in notices if n.kind == "handoff"]
         rows = await staff.recent_messages(session, conversation_id, TRANSCRIPT_LINES)
+        turn = await traces.handoff_turn(session, conversation_id)
+        label = await correction_for_trace(session, turn.id) if turn and turn.id else None
         return HandoffCard(
             conversation_id=conversation_id,
             customer=await self.customer_label(session, conversation),
             channel=conversation.channel,
-            intent=conversation.last_intent,
+            intent=turn.intent if turn else conversation.last_intent,
             reason=handoff.reason if handoff else "staff",
             summary=summaries[-1] if summaries else "The conversation is with staff.",
             admin_url=self.admin_url(conversation_id),
@@ -71,6 +75,11 @@ class CardReader:
             assignee=conversation.assignee,
             closed=closed,
             closed_by=closed_by,
+            trace_id=turn.id if turn else None,
+            confidence=turn.confidence if turn else None,
+            intents=self._intents,
+            corrected=label.intent if label else None,
+            corrected_by=label.labelled_by if label else None,
         )
 
     async def ticket(self, session: AsyncSession, ticket: Ticket) -> TicketCard:

@@ -19,6 +19,8 @@ from bots.slack.cards import (
 )
 
 SECTION_LIMIT = 2900
+INTENT_LABEL_ACTION = "intent_label"
+MAX_OPTIONS = 100  # Slack's limit for a static_select
 ROLE_LABEL = {"customer": "Customer", "bot": "Bot", "staff": "Staff"}
 
 Block = dict[str, Any]
@@ -78,6 +80,42 @@ def render(card: Card) -> tuple[str, list[Block]]:
     return _notice(card)
 
 
+def _intent(card: HandoffCard) -> str:
+    said = escape(card.intent or "unknown")
+    if card.confidence is not None:
+        said = f"{said} ({card.confidence:.0%})"
+    if card.corrected:
+        return (
+            f"{escape(card.corrected)} (corrected by <@{card.corrected_by}>; the bot said {said})"
+        )
+    return said
+
+
+def _intent_menu(card: HandoffCard) -> Block | None:
+    """The "Correct intent" menu: each option's value names the turn and the intent, so
+    the click alone says what to store."""
+    if card.trace_id is None or not card.intents:
+        return None
+    options = [
+        {
+            "text": {"type": "plain_text", "text": cut(name, 75)},
+            "value": f"{card.trace_id}:{name}",
+        }
+        for name in card.intents[:MAX_OPTIONS]
+    ]
+    return {
+        "type": "section",
+        "block_id": INTENT_LABEL_ACTION,
+        "text": {"type": "mrkdwn", "text": "Wrong intent? Teach the bot the right one."},
+        "accessory": {
+            "type": "static_select",
+            "action_id": INTENT_LABEL_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Correct intent"},
+            "options": options,
+        },
+    }
+
+
 def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
     fallback = f"Handoff: {card.customer} on {card.channel} needs a person"
     blocks: list[Block] = [
@@ -86,7 +124,7 @@ def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
             [
                 ("Customer", escape(card.customer)),
                 ("Channel", card.channel),
-                ("Intent", card.intent or "unknown"),
+                ("Intent", _intent(card)),
                 ("Ticket", card.ticket_number or "—"),
             ]
         ),
@@ -98,6 +136,9 @@ def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
             for line in card.transcript
         ]
         blocks.append(_section("*Recent transcript*\n" + "\n".join(lines)))
+    menu = _intent_menu(card)
+    if menu is not None:  # also once closed: staff often see the mistake afterwards
+        blocks.append(menu)
     if card.closed:
         verb = "Resolved" if card.closed == "resolved" else "Returned to the bot"
         blocks.append(_context(f":white_check_mark: {verb} by <@{card.closed_by}>"))

@@ -39,6 +39,13 @@ class HandoffCard:
     assignee: str | None = None
     closed: str | None = None  # None while open; "resolved" | "returned"
     closed_by: str | None = None
+    trace_id: int | None = None
+    """The turn that led to the handoff: what "Correct intent" labels."""
+    confidence: float | None = None
+    intents: tuple[str, ...] = ()
+    """What staff may pick as the right intent (the policy's); none → no menu."""
+    corrected: str | None = None
+    corrected_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,10 @@ class StaffDesk(Protocol):
     async def decide(
         self, approval_id: int, user: str, *, approved: bool, card: MessageRef
     ) -> None: ...
+
+    async def label_intent(self, trace_id: int, intent: str, user: str, card: MessageRef) -> None:
+        """Staff say which intent a turn really was (training data for the classifier)."""
+        ...
 
     async def may_use_commands(self, user: str, channel: str) -> bool: ...
 

@@ -18,7 +18,7 @@ from slack_bolt.response import BoltResponse
 
 from bots.base import InboundMessage
 from bots.slack.adapter import QUICK_REPLY_ACTION, chat_id
-from bots.slack.blocks import status_text, ticket_text
+from bots.slack.blocks import INTENT_LABEL_ACTION, status_text, ticket_text
 from bots.slack.cards import MessageRef
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class Listeners:
         app.event("app_mention")(self.on_mention)
         app.action(re.compile(r"^handoff_(take|resolve|return)$"))(self.on_handoff_button)
         app.action(re.compile(r"^approval_(approve|deny)$"))(self.on_approval_button)
+        app.action(INTENT_LABEL_ACTION)(self.on_intent_label)
         app.action(re.compile(rf"^{QUICK_REPLY_ACTION}:\d+$"))(self.on_quick_reply)
         app.action("open_link")(self.on_link)
         app.command("/switchboard")(self.on_command)
@@ -148,6 +149,26 @@ class Listeners:
                 str(body["user"]["id"]),
                 approved=action["action_id"] == "approval_approve",
                 card=card,
+            )
+        )
+
+    async def on_intent_label(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The "Correct intent" menu on a handoff card: the option's value is
+        `<trace id>:<intent>`. Whether this person may teach the bot is the desk's call."""
+        await ack()
+        action = body["actions"][0]
+        value = str((action.get("selected_option") or {}).get("value") or "")
+        trace_id, _, intent = value.partition(":")
+        channel = (body.get("channel") or {}).get("id")
+        message_ts = (body.get("container") or {}).get("message_ts")
+        if not (trace_id.isdigit() and intent and channel and message_ts):
+            return
+        self.channel.spawn(
+            self.channel.desk.label_intent(
+                int(trace_id),
+                intent,
+                str(body["user"]["id"]),
+                MessageRef(str(channel), str(message_ts)),
             )
         )
 

@@ -137,6 +137,24 @@ class SlackSender:
     async def click(
         self, action_id: str, value: str, *, user: str, message_ts: str, channel: str = SUPPORT
     ) -> httpx.Response:
+        action = {"type": "button", "action_id": action_id, "block_id": "b1", "value": value}
+        return await self._act(action, user=user, message_ts=message_ts, channel=channel)
+
+    async def select(
+        self, action_id: str, value: str, *, user: str, message_ts: str, channel: str = SUPPORT
+    ) -> httpx.Response:
+        """Pick the option with `value` in a static_select menu."""
+        action = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": action_id,
+            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+        }
+        return await self._act(action, user=user, message_ts=message_ts, channel=channel)
+
+    async def _act(
+        self, action: dict[str, Any], *, user: str, message_ts: str, channel: str
+    ) -> httpx.Response:
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM},
@@ -148,15 +166,7 @@ class SlackSender:
             "channel": {"id": channel},
             "message": {"ts": message_ts, "user": BOT_USER},
             "response_url": "http://127.0.0.1:9/unused",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "value": value,
-                    "action_ts": next_ts(),
-                }
-            ],
+            "actions": [{**action, "action_ts": next_ts()}],
         }
         return await self.send(interaction_body(payload), "application/x-www-form-urlencoded")
 
