@@ -1,7 +1,7 @@
 """Getting data out: conversations for a data warehouse, a customer's data for the customer.
 
 `conversation_lines` yields NDJSON, one conversation per line (transcript, per-turn
-traces, handoffs, approvals, CSAT), walking conversations by id in batches (keyset
+traces, staff's intent corrections, handoffs, approvals, CSAT), walking conversations by id in batches (keyset
 pagination), so memory stays flat however many there are. `customer_document` is the
 GDPR right of access: everything held about one customer in one JSON document.
 """
@@ -25,6 +25,7 @@ from storage.models import (
     Customer,
     Handoff,
     Identity,
+    IntentCorrection,
     LinkCode,
     Message,
     Order,
@@ -66,6 +67,21 @@ async def _grouped(
     return grouped
 
 
+async def _corrections(conn: AsyncConnection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Staff's intent labels, by the conversation of the turn they label."""
+    labels, traces = _table(IntentCorrection), _table(Trace)
+    rows = await conn.execute(
+        select(labels, traces.c.conversation_id)
+        .join(traces, traces.c.id == labels.c.trace_id)
+        .where(traces.c.conversation_id.in_(ids))
+        .order_by(labels.c.id)
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row.conversation_id].append(_row(row, skip=("conversation_id",)))
+    return grouped
+
+
 async def conversation_records(
     conn: AsyncConnection, conversation_ids: list[int]
 ) -> list[dict[str, Any]]:
@@ -82,6 +98,7 @@ async def conversation_records(
     ).all()
     messages = await _grouped(conn, Message, conversation_ids)
     turns = await _grouped(conn, Trace, conversation_ids)
+    corrections = await _corrections(conn, conversation_ids)
     handoffs = await _grouped(conn, Handoff, conversation_ids, skip=("idempotency_key",))
     approvals = await _grouped(conn, Approval, conversation_ids, skip=("idempotency_key",))
     csat = await _grouped(conn, CsatResponse, conversation_ids, skip=("id",))
@@ -90,6 +107,7 @@ async def conversation_records(
             "conversation": _row(row),
             "messages": messages.get(row.id, []),
             "turns": turns.get(row.id, []),
+            "intent_corrections": corrections.get(row.id, []),
             "handoffs": handoffs.get(row.id, []),
             "approvals": approvals.get(row.id, []),
             "csat": next(iter(csat.get(row.id, [])), None),

@@ -3,6 +3,7 @@ refused with a reason for unknown turns and intents, and only with the admin tok
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -52,6 +53,15 @@ async def test_label_a_turn_then_relabel_it(
     [shown] = await _turns(http, turn["conversation_id"], admin_headers)
     assert shown["intent"] == "greeting"  # what the model said stays
     assert shown["correction"]["intent"] == "human_handoff"
+    async with http.stream("GET", "/api/admin/export/conversations", headers=admin_headers) as r:
+        exported = [json.loads(line) async for line in r.aiter_lines() if line]
+    [record] = [e for e in exported if e["conversation"]["id"] == turn["conversation_id"]]
+    [label] = record["intent_corrections"]
+    assert (label["trace_id"], label["intent"], label["text"]) == (
+        trace["id"],
+        "human_handoff",
+        "hello there",
+    )
 
     assert (await http.delete(url, headers=admin_headers)).status_code == 204
     gone = await http.delete(url, headers=admin_headers)
