@@ -50,7 +50,8 @@ def prune_command(
     dry_run: Annotated[bool, typer.Option(help="Only count what would go.")] = False,
 ) -> None:
     """Delete conversations quiet for longer than the retention period (not waiting on a
-    person), with their messages, traces and checkpoints. Tickets are kept."""
+    person), with their messages, traces, intent corrections and checkpoints. Tickets are
+    kept."""
     settings = _settings()
     quiet_since = utcnow() - parse_duration(older_than)
 
@@ -76,7 +77,8 @@ def erase_command(
     user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
 ) -> None:
     """Erase a customer's personal data (GDPR): messages, names, e-mail, identities,
-    sessions and checkpoints. Ticket and order records stay, anonymised."""
+    sessions, checkpoints and staff's intent corrections of their messages. Ticket and
+    order records stay, anonymised."""
     settings = _settings()
 
     async def run() -> tuple[bool, int, int]:
