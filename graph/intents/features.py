@@ -9,11 +9,10 @@ one code path serves both single messages and batches, so they can never disagre
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -52,12 +51,22 @@ def analyse(text: str) -> Counter[str]:
     return counts
 
 
+#: Words whose character n-grams are remembered; beyond this the memo starts afresh
+#: (a support desk's vocabulary is a few thousand words, so this is rarely reached).
+_WORD_MEMO_LIMIT = 100_000
+
+
 @dataclass
 class TfidfFeaturizer:
     """Vocabulary and inverse document frequencies fitted on the training texts."""
 
     vocabulary: dict[str, int]
     idf: np.ndarray
+    # word -> (columns, counts) of its known character n-grams: words repeat across
+    # messages, so each one is cut into n-grams once, not at every message.
+    _word_memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def fit(cls, texts: Sequence[str], min_df: int = 1) -> TfidfFeaturizer:
@@ -74,30 +83,54 @@ class TfidfFeaturizer:
     def size(self) -> int:
         return len(self.vocabulary)
 
-    def transform_one(self, text: str) -> tuple[list[int], list[float]]:
-        """Column indices and L2-normalised sublinear TF-IDF weights of one text."""
+    def _word_columns(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        memo = self._word_memo.get(word)
+        if memo is None:
+            lookup = self.vocabulary.get
+            counts: Counter[int] = Counter()
+            for gram in char_ngrams((word,)):
+                column = lookup(gram)
+                if column is not None:
+                    counts[column] += 1
+            memo = (
+                np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)),
+                np.fromiter(counts.values(), dtype=np.float32, count=len(counts)),
+            )
+            if len(self._word_memo) >= _WORD_MEMO_LIMIT:
+                self._word_memo.clear()
+            self._word_memo[word] = memo
+        return memo
+
+    def _counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and raw counts of a text's known n-grams (a column may repeat)."""
+        tokens = words(text)
         lookup = self.vocabulary.get
-        idf = self.idf
-        columns: list[int] = []
-        values: list[float] = []
-        for term, count in analyse(text).items():
-            column = lookup(term)
-            if column is not None:
-                columns.append(column)
-                values.append((1.0 + math.log(count)) * float(idf[column]))
-        norm = math.sqrt(sum(v * v for v in values)) or 1.0
-        return columns, [v / norm for v in values]
+        word_columns = [c for c in map(lookup, word_ngrams(tokens)) if c is not None]
+        parts = [self._word_columns(token) for token in tokens]
+        columns = np.concatenate([np.asarray(word_columns, dtype=np.int32)] + [c for c, _ in parts])
+        counts = np.concatenate([np.ones(len(word_columns), np.float32)] + [n for _, n in parts])
+        return columns, counts
+
+    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and L2-normalised sublinear TF-IDF weights of one text."""
+        columns, counts = self._counts(text)
+        unique, where = np.unique(columns, return_inverse=True)
+        values = (1.0 + np.log(np.bincount(where, weights=counts))) * self.idf[unique]
+        norm = float(np.sqrt(values @ values)) or 1.0
+        return unique, (values / norm).astype(np.float32)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for text in texts:
-            columns, values = self.transform_one(text)
-            indices.extend(columns)
-            data.extend(values)
-            indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.asarray(data, dtype=np.float32), indices, indptr),
-            shape=(len(texts), self.size),
-        )
+        """One row per text: sublinear TF (1 + log count) x IDF, L2-normalised."""
+        pieces = [self._counts(text) for text in texts]
+        lengths = [len(columns) for columns, _ in pieces]
+        rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+        columns = np.concatenate([c for c, _ in pieces]) if pieces else np.zeros(0, np.int32)
+        counts = np.concatenate([n for _, n in pieces]) if pieces else np.zeros(0, np.float32)
+        # COO -> CSR sums the counts of a column repeated within a row.
+        matrix = sparse.csr_matrix((counts, (rows, columns)), shape=(len(texts), self.size))
+        matrix.sum_duplicates()
+        matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0.0] = 1.0
+        matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(np.float32)
+        return matrix
