@@ -20,7 +20,8 @@ from bots.slack.cards import (
 
 SECTION_LIMIT = 2900
 INTENT_LABEL_ACTION = "intent_label"
-MAX_OPTIONS = 100  # Slack's limit for a static_select
+MAX_OPTIONS = 100  # Slack's limits for a static_select
+OPTION_VALUE_LIMIT = 150
 ROLE_LABEL = {"customer": "Customer", "bot": "Bot", "staff": "Staff"}
 
 Block = dict[str, Any]
@@ -94,15 +95,16 @@ def _intent(card: HandoffCard) -> str:
 def _intent_menu(card: HandoffCard) -> Block | None:
     """The "Correct intent" menu: each option's value names the turn and the intent, so
     the click alone says what to store."""
-    if card.trace_id is None or not card.intents:
+    if card.trace_id is None:
         return None
+    values = [(name, f"{card.trace_id}:{name}") for name in card.intents]
     options = [
-        {
-            "text": {"type": "plain_text", "text": cut(name, 75)},
-            "value": f"{card.trace_id}:{name}",
-        }
-        for name in card.intents[:MAX_OPTIONS]
-    ]
+        {"text": {"type": "plain_text", "text": cut(name, 75)}, "value": value}
+        for name, value in values
+        if len(value) <= OPTION_VALUE_LIMIT  # one too long would make Slack refuse the card
+    ][:MAX_OPTIONS]
+    if not options:
+        return None
     return {
         "type": "section",
         "block_id": INTENT_LABEL_ACTION,

@@ -3,10 +3,14 @@ requests, the fake Slack Web API; the correction lands in the database for retra
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
+from bots.slack.blocks import render
+from bots.slack.cards import HandoffCard
 from tests.bots.slack.conftest import APPROVER, STAFF, SUPPORT, SlackSender, handoff_card
 from tests.conftest import open_webchat
 from tests.support.fake_slack import FakeSlack
@@ -148,3 +152,32 @@ async def test_only_staff_may_label_and_only_known_turns_and_intents(
     )
     [stored] = await _corrections(http, admin_headers)
     assert (stored["intent"], stored["labelled_by"]) == ("faq", APPROVER)
+
+
+def test_the_menu_on_the_card_keeps_within_slacks_limits() -> None:
+    base = HandoffCard(
+        conversation_id=7,
+        customer="cus_maria",
+        channel="webchat",
+        intent="faq",
+        reason="customer_request",
+        summary="wants a person",
+        admin_url="http://x/api/admin/conversations/7",
+        confidence=0.42,
+        intents=("faq", "billing_issue", "x" * 200),
+    )
+
+    def menu(card: HandoffCard) -> Any:
+        found = [b for b in render(card)[1] if b.get("block_id") == "intent_label"]
+        return found[0]["accessory"] if found else None
+
+    assert menu(base) is None  # no turn to label
+    card = replace(base, trace_id=41)
+    assert [o["value"] for o in menu(card)["options"]] == ["41:faq", "41:billing_issue"]
+    assert menu(replace(card, closed="resolved", closed_by="UALEX")) is not None
+    assert menu(replace(card, intents=())) is None
+    assert "faq (42%)" in json.dumps(render(card)[1])
+    corrected = replace(card, corrected="billing_issue", corrected_by="UALEX")
+    assert "billing_issue (corrected by <@UALEX>; the bot said faq (42%))" in json.dumps(
+        render(corrected)[1]
+    )
