@@ -58,6 +58,8 @@ async def load_classifier(
     if sessions is not None:
         async with sessions() as session:
             labelled = await training_pairs(session)
+        if labelled:
+            log.info("classifier.corrections", stored=len(labelled))
     return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
 
 
