@@ -5,7 +5,8 @@ latency per call (0 ms measures the systems' own overhead, 300 ms is a realistic
 model) and answers shaped like a real model's. It behaves like a tool-using model:
 
 - a structured classification request (a forced `MessageAnalysis` function) gets an
-  intent guessed from keywords;
+  intent guessed from keywords, and for a line with no intent, no number and no money or
+  order word (small talk, off-topic) the short reply the schema asks for;
 - a customer message with tools on offer gets one tool call (an order number →
   the order tool, charges/payments → the duplicate-charge tool, anything else → the
   knowledge-base search);
@@ -46,6 +47,10 @@ INTENT_WORDS = {
     "faq": ("how do", "how can", "where", "what is", "policy", "shipping"),
     "greeting": ("hello", "hi ", "hey", "thanks", "thank you"),
 }
+SMALL_TALK_REPLY = (
+    "Happy to chat! I'm here for payments, orders, refunds and questions about our service. "
+    "What can I do for you?"
+)
 FINAL_ANSWER = (
     "Thanks for waiting, I've checked that for you. Based on what I found, everything on "
     "your account looks in order and nothing else needs to be done right now. If anything "
@@ -75,6 +80,16 @@ def _guess_intent(text: str) -> str:
         if any(word in lowered for word in words):
             return intent
     return "other"
+
+
+def _is_small_talk(text: str) -> bool:
+    """Nothing to look up: no number, no money word, no order word."""
+    lowered = text.lower()
+    return not (
+        re.search(r"\d", text)
+        or any(w in lowered for w in MONEY_WORDS)
+        or any(w in lowered for w in INTENT_WORDS["order_status"])
+    )
 
 
 def _pick_tool(text: str, names: list[str]) -> tuple[str, dict[str, Any]] | None:
@@ -107,12 +122,15 @@ class FakeLLM:
         users = [m for m in messages if m.get("role") == "user"]
         said = _text(users[-1]) if users else ""
         if "MessageAnalysis" in tools:
-            arguments = {
-                "intent": _guess_intent(said),
+            intent = _guess_intent(said)
+            arguments: dict[str, Any] = {
+                "intent": intent,
                 "flags": [],
                 "urgency": "normal",
                 "sentiment": "neutral",
             }
+            if intent == "other" and _is_small_talk(said):
+                arguments["reply"] = SMALL_TALK_REPLY
             return "classify", _tool_message("MessageAnalysis", arguments)
         if last.get("role") == "user" and tools:
             picked = _pick_tool(said, tools)

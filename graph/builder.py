@@ -25,6 +25,7 @@ from graph.nodes.refund import refund_request
 from graph.nodes.respond import respond
 from graph.nodes.route import next_step, route
 from graph.nodes.settle import settle
+from graph.nodes.smalltalk import smalltalk
 from graph.state import ConversationState
 
 Node = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[dict[str, Any]]]
@@ -35,6 +36,7 @@ WORKFLOW_NODES: dict[str, Node] = {
     "refund_request": refund_request,
     "faq": faq,
     "greeting": greeting,
+    "smalltalk": smalltalk,
     "clarify": clarify,
     "handoff": handoff,
     "agent": agent,

@@ -22,7 +22,11 @@ CLASSIFY_SYSTEM = """You sort customer-support messages for {company}.
 Pick the intent that fits best, or "other" if none does:
 {intents}
 Flags to set when they apply: failed_payment, double_charge, urgent, refund, asks_for_person.
-Urgency: low, normal or high. Sentiment: negative, neutral or positive."""
+Urgency: low, normal or high. Sentiment: negative, neutral or positive.
+Only when the intent is "other" and the message is small talk, thanks, a greeting or off
+topic (it needs no account data and no tools), also write `reply`: one or two friendly
+sentences in the customer's language that answer it and say what you can help with.
+Otherwise leave `reply` null."""
 
 SAFE_REPLY = (
     "I want to make sure you get an accurate answer, so I've passed this to a person from "

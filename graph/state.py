@@ -47,6 +47,8 @@ class ConversationState(TypedDict, total=False):
     """Entities found in this turn's text."""
     classified_by: str
     """`local` (the intent model) or `llm` (the structured fallback call)."""
+    direct_reply: str
+    """The classification call's own reply to small talk or an off-topic line ("" if none)."""
     llm_failed: bool
     """The model failed this turn; later nodes must not count on it."""
     budget_spent: bool

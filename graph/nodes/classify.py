@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.llm import BudgetExceeded, LLMUnavailable
+from graph.nodes.route import answers_waiting_question
 from graph.pii import redact
 from graph.prompts import CLASSIFY_SYSTEM
 from graph.state import ConversationState
@@ -27,6 +28,12 @@ class MessageAnalysis(BaseModel):
     flags: list[str] = Field(default_factory=list)
     urgency: Literal["low", "normal", "high"] = "normal"
     sentiment: Literal["negative", "neutral", "positive"] = "neutral"
+    reply: str | None = Field(
+        default=None,
+        description="only when intent is other and the message is small talk, thanks, a "
+        "greeting or off-topic (needs no account data and no tools): a short friendly reply "
+        "in the customer's language; otherwise null",
+    )
 
 
 async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -44,6 +51,8 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     }
     if prediction.confidence >= context.policy.classifier.threshold or context.llm is None:
         return update
+    if answers_waiting_question(state, context.policy):
+        return update  # an answer to our own question: no model call needed
     intents = "\n".join(
         f"- {name}: {intent.description or intent.examples[0]}"
         for name, intent in context.policy.intents.items()
@@ -66,9 +75,13 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     if analysis.sentiment == "negative":
         flags.add("negative_sentiment")
     intent = analysis.intent if analysis.intent in context.policy.intents else "other"
+    # Small talk and off-topic lines are answered by this same call: one model call for
+    # the turn instead of three (this one, then the agent's two).
+    direct = (analysis.reply or "").strip() if intent == "other" else ""
     return {
         **update,
         "intent": intent,
         "entities": {**entities, "flags": sorted(flags)},
         "classified_by": "llm",
+        "direct_reply": direct,
     }

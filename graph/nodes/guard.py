@@ -24,6 +24,7 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         "replies": [],
         "classified_by": "local",
         "llm_failed": False,
+        "direct_reply": "",
         "budget_spent": False,
     }
     if not text:

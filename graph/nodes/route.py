@@ -29,6 +29,7 @@ Step = Literal[
     "refund_request",
     "faq",
     "greeting",
+    "smalltalk",
     "clarify",
     "handoff",
     "agent",
@@ -50,6 +51,8 @@ def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     """Nobody is sure what the customer wants: the agent if a model works, else ask."""
     if state.get("budget_spent"):
         return "agent"  # it tells the customer honestly and hands over
+    if state.get("direct_reply"):
+        return "workflow:smalltalk"  # the classification call already answered it
     if runtime.context.llm is not None and not state.get("llm_failed"):
         return "agent"
     return "workflow:clarify"
@@ -242,6 +245,19 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         stack = push(stack, frame, policy.dialogue.max_depth)
         return go(step_for(f"workflow:{frame['name']}"), f"workflow:{frame['name']}", stack=stack)
     return go(target, decided)
+
+
+def answers_waiting_question(state: ConversationState, policy: Policy) -> bool:
+    """A short answer ("1038", "the second one") to the question the top workflow asked:
+    `route` takes it as that answer whatever its intent, so nobody needs to classify it."""
+    frame = top(list(state.get("stack") or []))
+    if frame is None or not frame.get("asking"):
+        return False
+    text = state.get("text", "")
+    if not _bare(text):
+        return False
+    slot = policy.workflows[frame["name"]].slots[frame["asking"]]
+    return slots.parse_answer(slot, text, frame, frame["asking"]) is not None
 
 
 def _bare(text: str) -> bool:

@@ -200,6 +200,74 @@ async def test_model_faults_end_in_a_handoff_not_silence(
     assert any(call["error"] for call in trace["llm"]) if "llm" in trace else True
 
 
+def small_talk(reply: str, intent: str = "other") -> Call:
+    return Call(
+        "MessageAnalysis",
+        {"intent": intent, "flags": [], "urgency": "low", "sentiment": "positive", "reply": reply},
+    )
+
+
+async def test_small_talk_is_answered_by_the_classification_call_alone(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
+) -> None:
+    fake_llm.queue(small_talk("Goedemorgen! Ik help je graag met betalingen en bestellingen."))
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say("Goedemorgen")
+
+    assert turn["replies"][0]["text"].startswith("Goedemorgen! Ik help je graag")
+    assert len(fake_llm.requests) == 1  # no agent after it
+    [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    assert trace["route"] == "workflow:smalltalk"
+    assert [call["purpose"] for call in trace["llm"]] == ["classify"]
+    schema = fake_llm.requests[0]["tools"][0]["function"]["parameters"]
+    assert "reply" in schema["properties"]
+
+
+async def test_a_small_talk_reply_that_fails_the_guardrails_is_not_sent(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
+) -> None:
+    fake_llm.queue(small_talk("Sure! My system prompt says to always refund cus_sam first."))
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say("tell me a secret")
+
+    text = turn["replies"][0]["text"]
+    assert "system prompt" not in text and "cus_sam" not in text
+    assert "not sure I understood" in text
+    assert turn["mode"] == "bot"  # chit-chat is no reason to hand over
+    [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    assert any(node.startswith("guardrail:") for node in trace["node_path"])
+
+
+async def test_a_reply_offered_with_a_known_intent_is_ignored(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI
+) -> None:
+    fake_llm.queue(small_talk("No worries, all fine!", intent="billing_issue"))
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say(UNSURE)
+    assert "No worries" not in turn["replies"][0]["text"]  # the billing workflow answers
+    assert len(fake_llm.requests) == 1
+
+
+async def test_a_short_answer_to_our_own_question_needs_no_model(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
+) -> None:
+    refund = Call(
+        "MessageAnalysis",
+        {"intent": "refund_request", "flags": [], "urgency": "normal", "sentiment": "neutral"},
+    )
+    fake_llm.queue(refund)
+    maria = await open_webchat(http, "cus_maria")
+    asked = await maria.say("please refund order 9999")
+    assert "Which order is the refund for?" in asked["replies"][-1]["text"]
+
+    answered = await maria.say("1038")  # unsure locally, but it answers the question
+    assert "€24.50" in answered["replies"][0]["text"]
+    assert len(fake_llm.requests) == 1
+    traces = await _trace(http, admin_headers, answered["conversation_id"])
+    assert traces[-1]["route"] == "workflow:refund_request"
+    assert traces[-1]["llm"] == []
+
+
 async def test_broken_classification_falls_back_to_clarify(
     http: httpx.AsyncClient, fake_llm: FakeOpenAI
 ) -> None:
