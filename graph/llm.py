@@ -7,6 +7,7 @@ nodes fall back to a workflow or a person instead of going silent.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -86,8 +87,17 @@ class LLMClient:
     model: BaseChatModel
     model_name: str
     policy: Policy
-    budget: TokenBudget
+    load_budget: Callable[[], Awaitable[TokenBudget]]
+    """Read when the turn first calls the model: most turns never do, and summing the
+    day's tokens for them was a query for nothing."""
     calls: list[LLMCall] = field(default_factory=list)
+    _budget: TokenBudget | None = None
+
+    async def _checked_budget(self) -> TokenBudget:
+        if self._budget is None:
+            self._budget = await self.load_budget()
+        self._budget.check()
+        return self._budget
 
     def _record(
         self, purpose: str, message: AIMessage | None, started: float, error: str | None = None
@@ -111,13 +121,14 @@ class LLMClient:
             error,
         )
         self.calls.append(call)
-        self.budget.spent += prompt + completion
+        if self._budget is not None:
+            self._budget.spent += prompt + completion
         return call
 
     async def invoke(
         self, purpose: str, messages: list[BaseMessage], tools: list[Any] | None = None
     ) -> AIMessage:
-        self.budget.check()
+        await self._checked_budget()
         runnable: Any = self.model.bind_tools(tools) if tools else self.model
         started = perf_counter()
         try:
@@ -130,7 +141,7 @@ class LLMClient:
 
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
         """One structured call (function calling works on every OpenAI-compatible server)."""
-        self.budget.check()
+        await self._checked_budget()
         runnable = self.model.with_structured_output(
             schema, method="function_calling", include_raw=True
         )

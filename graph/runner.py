@@ -110,18 +110,21 @@ class TurnRunner:
         self._sessions = sessions
         self._max_chars = max_chars
 
-    async def _llm(self, conversation_id: int) -> LLMClient | None:
+    def _llm(self, conversation_id: int) -> LLMClient | None:
         """A metered model for one turn, with what is left of both token budgets."""
         if self._chat_model is None:
             return None
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        async with self._sessions() as session:
-            conversation = await tokens_used(session, conversation_id=conversation_id)
-            today = await tokens_used(session, since=midnight)
-        budget = TokenBudget(
-            conversation_left=self.policy.budgets.conversation_tokens - conversation,
-            day_left=self._daily_token_budget - today,
-        )
+
+        async def budget() -> TokenBudget:
+            midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            async with self._sessions() as session:
+                conversation = await tokens_used(session, conversation_id=conversation_id)
+                today = await tokens_used(session, since=midnight)
+            return TokenBudget(
+                conversation_left=self.policy.budgets.conversation_tokens - conversation,
+                day_left=self._daily_token_budget - today,
+            )
+
         return LLMClient(self._chat_model, self._model_name, self.policy, budget)
 
     def _context(self, caller: Caller, request: TurnRequest | None = None) -> TurnContext:
@@ -145,7 +148,7 @@ class TurnRunner:
             customer_id=request.customer_id,
         )
         context = self._context(caller, request)
-        context.llm = await self._llm(request.conversation_id)
+        context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
         state: dict[str, Any] = await self._graph.ainvoke(
             {"message_id": request.message_id, "text": request.text, "channel": request.channel},

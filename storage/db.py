@@ -54,14 +54,27 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Connections kept open. A turn opens several short sessions; when more are in use than
+#: the pool keeps, each extra one is a new connection, closed again at once (on SQLite a
+#: new thread and file open, on PostgreSQL a new server process): under load that churn
+#: cost more CPU than the queries. PostgreSQL's default limit is 100 connections.
+POOL_SIZE = 30
+POOL_OVERFLOW = 20
+
+
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(
-            async_url(url), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            async_url(url),
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(async_url(url), pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        async_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

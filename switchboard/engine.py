@@ -9,7 +9,8 @@ delivered. On start, unprocessed inbound and undelivered outbound rows are resum
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import structlog
@@ -78,6 +79,21 @@ async def _queue_replies(
     ]
 
 
+def _reply(row: Message) -> Reply:
+    return Reply(row.id, row.text, tuple(row.quick_replies), str(row.role))  # type: ignore[arg-type]
+
+
+@dataclass
+class _Waiter:
+    """A request waiting for its turn: woken with the turn's result when this process ran
+    it, or without (then the result is read from the database)."""
+
+    conversation_id: int | None
+    event: asyncio.Event
+    result: TurnResult | None = None
+    users: int = 0
+
+
 def outbound_message(row: Message, conversation: Conversation) -> OutboundMessage:
     """An outbox row as a channel adapter receives it."""
     return OutboundMessage(
@@ -139,7 +155,7 @@ class Engine:
         self._locks = locks or ConversationLocks()
         self._sweep_every_s = sweep_every_s
         self._sweeper: asyncio.Task[None] | None = None
-        self._finished: dict[int, asyncio.Event] = {}
+        self._waiters: dict[int, _Waiter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
         self._listeners: list[Callable[[int], Awaitable[None]]] = []
@@ -242,41 +258,58 @@ class Engine:
         return TurnResult(message_id, conversation_id, mode, ())
 
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
+        """Submit and wait for the turn's replies (a retried message gets the first one's)."""
         submitted = await self.submit(message)
-        await self.wait_until_processed(submitted.message_id, timeout=timeout)
+        if submitted.duplicate and await self._processed(submitted.message_id):
+            return await self.result(submitted.message_id, duplicate=True)
+        with self._waiting(submitted.message_id, submitted.conversation_id) as waiter:
+            await self.wait_until_processed(submitted.message_id, timeout=timeout)
+            if waiter.result is not None and not submitted.duplicate:
+                return waiter.result  # run here: the replies it just committed
         return await self.result(submitted.message_id, duplicate=submitted.duplicate)
+
+    @contextlib.contextmanager
+    def _waiting(self, message_id: int, conversation_id: int | None) -> Iterator[_Waiter]:
+        """The waiter for one message, shared by every request waiting for it."""
+        waiter = self._waiters.setdefault(message_id, _Waiter(conversation_id, asyncio.Event()))
+        waiter.users += 1
+        try:
+            yield waiter
+        finally:
+            waiter.users -= 1
+            if not waiter.users:
+                self._waiters.pop(message_id, None)
 
     async def wait_until_processed(
         self,
         message_id: int,
         *,
         timeout: float = 30.0,
-        poll_s: float = 0.25,
-        max_poll_s: float = 1.0,
+        poll_s: float = 1.0,
+        max_poll_s: float = 5.0,
     ) -> bool:
-        """Wait for the turn: woken at once when this process ran it, and polling the
-        database for a turn another replica ran. The poll backs off (0.25 s doubling to
-        1 s): under load every waiting request polled four times a second, and those
-        queries took CPU from the turns they were waiting for."""
-        event = self._finished.setdefault(message_id, asyncio.Event())
-        deadline = asyncio.get_running_loop().time() + timeout
-        try:
+        """Wait for the turn. Woken at once when this process ran it, or when this
+        process's drain of the conversation found it done (another replica ran it). The
+        database is polled only as a safety net, every 1 s doubling to 5 s: under load a
+        poll four times a second per waiting request took CPU from the turns themselves."""
+        with self._waiting(message_id, None) as waiter:
+            deadline = asyncio.get_running_loop().time() + timeout
             while True:
-                async with self._sessions() as session:
-                    row = await session.get(Message, message_id)
-                    if row is not None and row.status != InboundStatus.received:
-                        return True
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     return False
                 try:
-                    await asyncio.wait_for(event.wait(), min(poll_s, left))
+                    await asyncio.wait_for(waiter.event.wait(), min(poll_s, left))
                     return True
                 except TimeoutError:
                     poll_s = min(poll_s * 2, max_poll_s)
-                    continue
-        finally:
-            self._finished.pop(message_id, None)
+                if await self._processed(message_id):
+                    return True
+
+    async def _processed(self, message_id: int) -> bool:
+        async with self._sessions() as session:
+            row = await session.get(Message, message_id)
+            return row is not None and row.status != InboundStatus.received
 
     async def result(self, message_id: int, *, duplicate: bool = False) -> TurnResult:
         async with self._sessions() as session:
@@ -290,10 +323,7 @@ class Engine:
             message_id=message_id,
             conversation_id=row.conversation_id,
             mode=str(conversation.mode),
-            replies=tuple(
-                Reply(r.id, r.text, tuple(r.quick_replies), str(r.role))  # type: ignore[arg-type]
-                for r in replies
-            ),
+            replies=tuple(_reply(r) for r in replies),
             duplicate=duplicate,
             route=trace.route if trace else None,
         )
@@ -324,6 +354,7 @@ class Engine:
                 async with self._sessions() as session:
                     row = await messages.next_unprocessed_inbound(session, conversation_id)
                 if row is None:
+                    self._wake_finished(conversation_id)
                     return
                 await self._process(row)
 
@@ -344,18 +375,32 @@ class Engine:
                 else None
             )
         assert conversation is not None
+        result = TurnResult(inbound.id, inbound.conversation_id, str(Mode.human), ())
         if conversation.mode == Mode.human:
             await self._relay_to_staff(inbound)
         else:
             outcome = await self._run_turn(inbound, conversation, customer)
-            for row in await self._commit_turn(inbound, outcome):
+            outbox, mode = await self._commit_turn(inbound, outcome)
+            for row in outbox:
                 await self._deliver(row, conversation)
             for approval_id in outcome.approvals:
                 await self._start_waiting(approval_id)
+            replies = tuple(_reply(row) for row in outbox)
+            result = TurnResult(
+                inbound.id, inbound.conversation_id, mode, replies, route=outcome.route
+            )
         await self._changed(inbound.conversation_id)
-        event = self._finished.get(inbound.id)
-        if event is not None:
-            event.set()
+        waiter = self._waiters.get(inbound.id)
+        if waiter is not None:
+            waiter.result = result
+            waiter.event.set()
+
+    def _wake_finished(self, conversation_id: int) -> None:
+        """Nothing left to run in this conversation: whoever waits on one of its messages
+        can read the outcome (run by another replica, or before this process started)."""
+        for waiter in self._waiters.values():
+            if waiter.conversation_id == conversation_id:
+                waiter.event.set()
 
     async def _run_turn(
         self, inbound: Message, conversation: Conversation, customer: Customer | None
@@ -395,8 +440,11 @@ class Engine:
             metrics.HANDOFFS.labels(outcome.route or "none").inc()
         return outcome
 
-    async def _commit_turn(self, inbound: Message, outcome: TurnOutcome) -> list[Message]:
-        """Replies, the inbound status and the trace: one transaction, all or nothing."""
+    async def _commit_turn(
+        self, inbound: Message, outcome: TurnOutcome
+    ) -> tuple[list[Message], str]:
+        """Replies, the inbound status and the trace: one transaction, all or nothing.
+        Returns the queued replies and the conversation's mode after the turn."""
         assert inbound.id is not None
         async with transaction(self._sessions) as session:
             outbox = await _queue_replies(
@@ -439,11 +487,12 @@ class Engine:
                 ),
             )
             conversation = await session.get(Conversation, inbound.conversation_id)
-            if conversation is not None:
-                conversation.last_intent = outcome.intent or conversation.last_intent
-                conversation.updated_at = utcnow()
-                session.add(conversation)
-        return outbox
+            assert conversation is not None
+            conversation.last_intent = outcome.intent or conversation.last_intent
+            conversation.updated_at = utcnow()
+            session.add(conversation)
+            mode = str(conversation.mode)
+        return outbox, mode
 
     async def _relay_to_staff(self, inbound: Message) -> None:
         """Human mode: the bot stays quiet and every customer message reaches staff."""
