@@ -23,7 +23,7 @@ from graph.pii import redact
 from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
-from storage.checkpoints import prune_thread
+from storage.checkpoints import CheckpointPruner
 from storage.traces import tokens_used
 from tools.base import Caller, ToolBox
 
@@ -102,7 +102,7 @@ class TurnRunner:
         self._chat_model = chat_model
         self._model_name = model_name
         self._daily_token_budget = daily_token_budget
-        self._saver = saver
+        self.pruner = CheckpointPruner(saver)
         self._graph = build_graph().compile(checkpointer=saver)
         self._approvals = build_approval_graph().compile(checkpointer=saver)
         self.policy = policy
@@ -156,7 +156,7 @@ class TurnRunner:
             context=context,
             durability="exit",  # one checkpoint per turn, written when the turn ends
         )
-        await prune_thread(self._saver, thread_id)
+        await self.pruner.after_turn(thread_id)
         return TurnOutcome(
             replies=list(state.get("replies") or []),
             intent=state.get("intent"),
