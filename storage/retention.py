@@ -39,9 +39,12 @@ ERASED = "[erased]"
 _PER_CONVERSATION = (Trace, StaffNotification, Handoff, StaffThread, CsatResponse, Approval)
 
 
-async def _forget_corrections(session: AsyncSession, conversation_ids: list[int]) -> None:
+async def _forget_corrections(session: AsyncSession, conversation_ids: list[int]) -> int:
     turns = select(Trace.id).where(col(Trace.conversation_id).in_(conversation_ids))
-    await session.exec(delete(IntentCorrection).where(col(IntentCorrection.trace_id).in_(turns)))
+    result = await session.exec(
+        delete(IntentCorrection).where(col(IntentCorrection.trace_id).in_(turns))
+    )
+    return result.rowcount or 0
 
 
 @dataclass
@@ -96,6 +99,9 @@ class Erased:
     customer_found: bool
     conversations: list[int] = field(default_factory=list)
     messages: int = 0
+    corrections: int = 0
+    """Staff's intent corrections of this customer's messages, deleted: a model trained
+    with them still holds their words."""
 
 
 async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
@@ -133,7 +139,7 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
         await session.exec(
             delete(CsatResponse).where(col(CsatResponse.conversation_id).in_(conversations))
         )
-        await _forget_corrections(session, conversations)
+        erased.corrections = await _forget_corrections(session, conversations)
     await session.exec(
         update(Ticket).where(Ticket.customer_id == customer.id).values(summary=ERASED)
     )

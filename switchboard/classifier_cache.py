@@ -52,6 +52,18 @@ def cache_key(policy: Policy, corrections: Corrections = ()) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
+def forget_cached_models(cache_dir: Path | None) -> int:
+    """Delete every cached model (they retrain at the next start): after an erasure, a
+    model trained with that customer's corrections still holds their words."""
+    if cache_dir is None or not cache_dir.is_dir():
+        return 0
+    removed = 0
+    for path in cache_dir.glob("intents-*.npz"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def cache_path(cache_dir: Path, policy: Policy, corrections: Corrections = ()) -> Path:
     return cache_dir / f"intents-{cache_key(policy, corrections)}.npz"
 

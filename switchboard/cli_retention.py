@@ -12,7 +12,13 @@ import typer
 from storage.checkpoints import open_checkpointer
 from storage.db import create_engine, session_factory, transaction
 from storage.models import utcnow
-from storage.retention import erase_customer, prunable_conversations, prune_conversations
+from storage.retention import (
+    Erased,
+    erase_customer,
+    prunable_conversations,
+    prune_conversations,
+)
+from switchboard.classifier_cache import forget_cached_models
 from switchboard.settings import ConfigError, Settings, get_settings
 
 _DURATION = re.compile(r"^(\d+)([dhm])$")
@@ -81,19 +87,28 @@ def erase_command(
     order records stay, anonymised."""
     settings = _settings()
 
-    async def run() -> tuple[bool, int, int]:
+    async def run() -> Erased:
         engine = create_engine(settings.database_url)
         try:
             async with transaction(session_factory(engine)) as session:
                 erased = await erase_customer(session, user_id)
             if erased.customer_found:
                 await _forget_threads(settings.database_url, [str(i) for i in erased.conversations])
-            return erased.customer_found, len(erased.conversations), erased.messages
+            return erased
         finally:
             await engine.dispose()
 
-    found, conversations, messages = asyncio.run(run())
-    if not found:
+    erased = asyncio.run(run())
+    if not erased.customer_found:
         typer.echo(f"no customer with user id {user_id!r}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"erased {user_id}: {conversations} conversations, {messages} messages")
+    typer.echo(
+        f"erased {user_id}: {len(erased.conversations)} conversations, "
+        f"{erased.messages} messages, {erased.corrections} intent corrections"
+    )
+    if erased.corrections:
+        removed = forget_cached_models(settings.cache_dir)
+        typer.echo(
+            f"deleted {removed} cached intent models trained with them (they retrain at the "
+            "next start); run `switchboard intents retrain` again for any --out file"
+        )

@@ -6,33 +6,23 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from storage.checkpoints import CheckpointPruner, open_checkpointer
-from storage.db import create_engine
 from switchboard.settings import Settings
 from tests.conftest import open_webchat
 from tests.support.databases import DatabaseFactory
+from tests.support.rows import scalar
 from tests.support.server import run_server
 
 LINES = ["hi", "where is my order?", "what is your return policy", "thanks", "hello again"]
 
 
-async def _scalar(database_url: str, sql: str) -> int:
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.execute(text(sql))).scalar() or 0)
-    finally:
-        await engine.dispose()
-
-
 async def _rows(database_url: str, thread: str) -> tuple[int, int]:
-    checkpoints = await _scalar(
+    checkpoints = await scalar(
         database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{thread}'"
     )
     table = "writes" if database_url.startswith("sqlite") else "checkpoint_writes"
-    writes = await _scalar(
+    writes = await scalar(
         database_url, f"SELECT COUNT(*) FROM {table} WHERE thread_id = '{thread}'"
     )
     return checkpoints, writes
@@ -62,12 +52,12 @@ async def test_postgres_checkpoint_tables_are_vacuumed_as_turns_replace_them(
     before = "SELECT COALESCE(SUM(vacuum_count), 0) FROM pg_stat_user_tables WHERE relname LIKE 'checkpoint%'"
     async with open_checkpointer(url) as saver:
         pruner = CheckpointPruner(saver, every=3)
-        start = await _scalar(url, before)
+        start = await scalar(url, before)
         for turn in range(3):
             await pruner.after_turn(f"thread-{turn}")
         for _ in range(100):  # the VACUUM runs in the background; its statistics lag a bit
-            if pruner.vacuums and await _scalar(url, before) > start:
+            if pruner.vacuums and await scalar(url, before) > start:
                 break
             await asyncio.sleep(0.1)
     assert pruner.vacuums == 1
-    assert await _scalar(url, before) >= start + 3  # all three checkpoint tables
+    assert await scalar(url, before) >= start + 3  # all three checkpoint tables

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -14,28 +15,20 @@ from storage.models import Conversation, Customer, Message, Ticket
 from switchboard.settings import Settings
 from tests.conftest import open_webchat
 from tests.support.processes import clean_env
+from tests.support.rows import scalar
 from tests.support.server import run_server
 
 SEED = "My payment failed twice, but I was still charged. I need this fixed today."
 
 
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "switchboard.cli", *args],
-        env=clean_env(SWITCHBOARD_DATABASE_URL=database_url),
+        env=clean_env(SWITCHBOARD_DATABASE_URL=database_url, **env),
         capture_output=True,
         text=True,
         timeout=120,
     )
-
-
-async def _scalar(database_url: str, sql: str) -> int:
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.execute(text(sql))).scalar() or 0)
-    finally:
-        await engine.dispose()
 
 
 async def _age_all_conversations(database_url: str) -> None:
@@ -62,7 +55,7 @@ async def test_prune_removes_quiet_conversations_but_not_handoffs(
         waiting = await open_webchat(http)
         handoff = (await waiting.say("I want to talk to a human"))["conversation_id"]
     await _age_all_conversations(database_url)
-    assert await _scalar(database_url, "SELECT COUNT(*) FROM checkpoints") > 0
+    assert await scalar(database_url, "SELECT COUNT(*) FROM checkpoints") > 0
 
     dry = _cli(database_url, "db", "prune", "--older-than", "90d", "--dry-run")
     assert "would prune 1 conversations" in dry.stdout, dry.stderr
@@ -80,7 +73,7 @@ async def test_prune_removes_quiet_conversations_but_not_handoffs(
     finally:
         await engine.dispose()
     assert (
-        await _scalar(
+        await scalar(
             database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{kept_ticket}'"
         )
         == 0
@@ -120,9 +113,40 @@ async def test_erase_blanks_a_customer_everywhere(settings: Settings, database_u
     finally:
         await engine.dispose()
     assert (
-        await _scalar(
+        await scalar(
             database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{conversation_id}'"
         )
         == 0
     )
-    assert await _scalar(database_url, "SELECT COUNT(*) FROM webchat_sessions") == 1  # Sam's
+    assert await scalar(database_url, "SELECT COUNT(*) FROM webchat_sessions") == 1  # Sam's
+
+
+async def test_erasing_a_customer_whose_turn_staff_labelled_drops_cached_models(
+    settings: Settings, database_url: str, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        maria = await open_webchat(http, "cus_maria")
+        turn = await maria.say("my card thing is weird")
+        detail = await http.get(
+            f"/api/admin/conversations/{turn['conversation_id']}", headers=admin_headers
+        )
+        trace_id = detail.json()["traces"][0]["id"]
+        labelled = await http.post(
+            f"/api/admin/turns/{trace_id}/label",
+            json={"intent": "billing_issue"},
+            headers=admin_headers,
+        )
+        assert labelled.status_code == 200, labelled.text
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "intents-trained-with-maria.npz").write_bytes(b"model")
+    (cache / "unrelated.txt").write_text("kept")
+
+    result = _cli(database_url, "customers", "erase", "cus_maria", SWITCHBOARD_CACHE_DIR=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert "1 intent corrections" in result.stdout
+    assert "deleted 1 cached intent models" in result.stdout
+    assert [p.name for p in cache.iterdir()] == ["unrelated.txt"]
