@@ -16,6 +16,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER switchboard
 WORKDIR /home/switchboard
+# The demo company's help pages, for `switchboard demo load` inside the container.
+COPY --chown=switchboard demo/kb ./demo/kb
 ENV SWITCHBOARD_CACHE_DIR=/home/switchboard/.cache/switchboard
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \

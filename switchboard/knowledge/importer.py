@@ -22,7 +22,14 @@ from switchboard.knowledge.chunking import body_of, chunk_document, content_hash
 from switchboard.knowledge.readers import Document, Unreadable, read_document
 from tools.kb_embedding import PassageEncoder, to_bytes
 
-DEMO_KB = Path(__file__).resolve().parents[2] / "demo" / "kb"
+
+def demo_kb(checkout: Path = Path(__file__).resolve().parents[2]) -> Path:
+    """demo/kb of a source checkout, else ./demo/kb (where the Docker image puts it)."""
+    pages = checkout / "demo" / "kb"
+    return pages if pages.is_dir() else Path("demo", "kb").resolve()
+
+
+DEMO_KB = demo_kb()
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from switchboard.knowledge.importer import demo_kb
 from switchboard.settings import Settings
 
 
@@ -53,3 +54,17 @@ def test_empty_variables_from_compose_mean_not_set(monkeypatch: pytest.MonkeyPat
 def test_image_runs_as_a_non_root_user(repo_root: Path) -> None:
     dockerfile = (repo_root / "Dockerfile").read_text()
     assert "USER switchboard" in dockerfile and dockerfile.count("FROM ") == 2
+
+
+def test_demo_load_in_the_image_finds_the_help_pages(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image installs a wheel (no demo/ beside the package) and copies demo/kb into
+    its working directory, where the importer looks when there is no checkout."""
+    dockerfile = (repo_root / "Dockerfile").read_text()
+    assert "COPY --chown=switchboard demo/kb ./demo/kb" in dockerfile
+    assert dockerfile.index("WORKDIR /home/switchboard") < dockerfile.index("./demo/kb")
+    (tmp_path / "demo" / "kb").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert demo_kb(tmp_path / "site-packages") == tmp_path / "demo" / "kb"
+    assert demo_kb(repo_root) == repo_root / "demo" / "kb"
