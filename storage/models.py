@@ -161,9 +161,11 @@ class StaffNotification(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
     approval_id: int | None = Field(default=None, foreign_key="approvals.id")
     text: str
-    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
     idempotency_key: str | None = Field(default=None, unique=True, max_length=191)
     created_at: datetime = _ts()
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """When a desk took it to post (status `sending`); a stale claim is requeued."""
 
 
 class Handoff(SQLModel, table=True):

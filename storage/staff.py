@@ -7,6 +7,9 @@ Mode changes are conditional updates too, so a double click resolves a handoff o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import or_
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +49,7 @@ async def claim_notification(session: AsyncSession, notification_id: int) -> boo
         .where(
             col(StaffNotification.id) == notification_id, col(StaffNotification.status) == PENDING
         )
-        .values(status=SENDING)
+        .values(status=SENDING, claimed_at=utcnow())
     )
     return bool(result.rowcount)
 
@@ -60,12 +63,22 @@ async def finish_notification(session: AsyncSession, notification_id: int, statu
     )
 
 
-async def requeue_interrupted(session: AsyncSession) -> int:
-    """Rows a crashed process was posting go back to pending (posted again, at least once)."""
+#: A claim older than this was made by a desk that died: no post takes this long (the
+#: Slack client gives up after 15 s a call, and a notification is at most a few calls).
+STALE_CLAIM = timedelta(minutes=2)
+
+
+async def requeue_stale_claims(session: AsyncSession, older_than: timedelta = STALE_CLAIM) -> int:
+    """Rows a crashed process was posting go back to pending (posted again, at least once).
+    A claim younger than `older_than` is left alone: another replica is posting it now."""
+    stale = or_(
+        col(StaffNotification.claimed_at).is_(None),
+        col(StaffNotification.claimed_at) < utcnow() - older_than,
+    )
     result = await session.exec(
         update(StaffNotification)
-        .where(col(StaffNotification.status) == SENDING)
-        .values(status=PENDING)
+        .where(col(StaffNotification.status) == SENDING, stale)
+        .values(status=PENDING, claimed_at=None)
     )
     return int(result.rowcount or 0)
 

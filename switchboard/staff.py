@@ -53,6 +53,7 @@ RETURNED_TEXT = (
     "again, just ask."
 )
 MAX_BACKOFF_S = 60.0
+STALE_CHECK_S = 30.0
 
 
 class StaffDesk:
@@ -66,14 +67,12 @@ class StaffDesk:
         self._worker: asyncio.Task[None] | None = None
         self._failures = 0
         self._stopping = False
+        self._checked_claims_at = 0.0
 
     # --- notifications -----------------------------------------------------------------
 
     async def start(self) -> None:
-        async with transaction(self._sessions) as session:
-            requeued = await staff.requeue_interrupted(session)
-        if requeued:
-            log.info("staff.requeued", notifications=requeued)
+        await self._requeue_stale_claims()
         self._engine.on_conversation_changed(self.conversation_changed)
         self._worker = asyncio.create_task(self._work())
         self._wake.set()  # whatever is pending from before the start
@@ -92,15 +91,28 @@ class StaffDesk:
     async def conversation_changed(self, conversation_id: int) -> None:
         self._wake.set()
 
+    async def _requeue_stale_claims(self) -> None:
+        """Notifications a dead replica was posting go back to the queue: checked at start
+        and every `STALE_CHECK_S` while running, so no restart is needed for them."""
+        async with transaction(self._sessions) as session:
+            requeued = await staff.requeue_stale_claims(session)
+        self._checked_claims_at = asyncio.get_running_loop().time()
+        if requeued:
+            log.info("staff.requeued", notifications=requeued)
+
     async def _work(self) -> None:
         delay: float | None = None
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=STALE_CHECK_S if delay is None else delay
+                )
             self._wake.clear()
             if self._stopping:
                 return
             try:
+                if asyncio.get_running_loop().time() - self._checked_claims_at >= STALE_CHECK_S:
+                    await self._requeue_stale_claims()
                 delay = await self._drain()
             except Exception:
                 log.exception("staff.drain_failed")

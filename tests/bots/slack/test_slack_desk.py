@@ -3,6 +3,8 @@ and a Slack customer handed to staff."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -11,8 +13,9 @@ from sqlmodel import select
 
 from bots.base import InboundMessage
 from storage.db import create_engine, session_factory, transaction
-from storage.models import StaffNotification
-from storage.staff import SENDING
+from storage.models import StaffNotification, utcnow
+from storage.staff import SENDING, STALE_CLAIM
+from switchboard import staff as desk_module
 from switchboard.channels import build_channels
 from switchboard.settings import ConfigError
 from tests.bots.slack.conftest import (
@@ -61,6 +64,50 @@ async def test_notifications_left_by_a_crash_are_posted_on_start(
     texts = [c.args["text"] for c in fake_slack.posted(channel=SUPPORT)]
     assert texts == ["left pending by a crash", "was being posted"]
     assert set(statuses.values()) == {"sent"}
+
+
+async def test_a_dead_replicas_claim_is_posted_without_a_restart_a_live_one_is_not(
+    database_url: str,
+    fake_slack: FakeSlack,
+    approver_policy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two replicas: one claimed a notification and died mid-post, the other is posting
+    one right now. The running desk re-posts the first once its claim is stale (no restart
+    needed), and never the second, so staff see each exactly once."""
+    monkeypatch.setattr(desk_module, "STALE_CHECK_S", 0.2)
+    settings = slack_settings(database_url, fake_slack, approver_policy)
+    engine = create_engine(database_url)
+    async with run_server(settings):
+        async with transaction(session_factory(engine)) as session:
+            session.add(
+                StaffNotification(
+                    kind="error",
+                    text="claimed by a replica that died",
+                    status=SENDING,
+                    claimed_at=utcnow() - STALE_CLAIM - timedelta(seconds=1),
+                )
+            )
+            session.add(
+                StaffNotification(
+                    kind="error",
+                    text="being posted by another replica",
+                    status=SENDING,
+                    claimed_at=utcnow(),
+                )
+            )
+        await fake_slack.wait_for(lambda: len(fake_slack.posted(channel=SUPPORT)) == 1)
+        await asyncio.sleep(1.0)  # several stale checks later
+    async with session_factory(engine)() as session:
+        statuses = {n.text: n.status for n in (await session.exec(select(StaffNotification))).all()}
+    await engine.dispose()
+    assert [c.args["text"] for c in fake_slack.posted(channel=SUPPORT)] == [
+        "claimed by a replica that died"
+    ]
+    assert statuses == {
+        "claimed by a replica that died": "sent",
+        "being posted by another replica": SENDING,
+    }
 
 
 async def test_slash_command_status_and_ticket(
