@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Conversation, Mode, utcnow
@@ -57,3 +57,15 @@ async def set_mode(
     session.add(conversation)
     await session.flush()
     return conversation
+
+
+async def record_turn(session: AsyncSession, conversation_id: int, *, intent: str | None) -> str:
+    """Note a finished turn (its intent, if any, and the time); returns the conversation's
+    mode as it is now (a turn may have handed it to a person). One statement."""
+    result = await session.exec(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation_id)
+        .values(last_intent=intent or Conversation.last_intent, updated_at=utcnow())
+        .returning(Conversation.mode)
+    )
+    return str(Mode(result.scalar_one()))

@@ -8,7 +8,16 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.idempotent import insert_once
-from storage.models import Direction, InboundStatus, Message, OutboundStatus, Role, utcnow
+from storage.models import (
+    Conversation,
+    Customer,
+    Direction,
+    InboundStatus,
+    Message,
+    OutboundStatus,
+    Role,
+    utcnow,
+)
 
 
 async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Message, bool]:
@@ -22,9 +31,15 @@ async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Messa
     )
 
 
-async def next_unprocessed_inbound(session: AsyncSession, conversation_id: int) -> Message | None:
+async def next_turn(
+    session: AsyncSession, conversation_id: int
+) -> tuple[Message, Conversation, Customer | None] | None:
+    """The oldest unprocessed inbound message with its conversation and customer: what a
+    turn starts from, in one query."""
     result = await session.exec(
-        select(Message)
+        select(Message, Conversation, Customer)
+        .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+        .join(Customer, col(Customer.id) == col(Conversation.customer_id), isouter=True)
         .where(
             Message.conversation_id == conversation_id,
             Message.direction == Direction.inbound,
@@ -33,7 +48,8 @@ async def next_unprocessed_inbound(session: AsyncSession, conversation_id: int) 
         .order_by(col(Message.id))
         .limit(1)
     )
-    return result.first()
+    row = result.first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def conversations_with_unprocessed_inbound(

@@ -43,7 +43,6 @@ from storage.models import (
     Role,
     StaffNotification,
     Trace,
-    utcnow,
 )
 from switchboard import metrics
 from switchboard.cluster import ConversationLocks
@@ -352,29 +351,20 @@ class Engine:
         async with self._locks.hold(conversation_id):
             while True:
                 async with self._sessions() as session:
-                    row = await messages.next_unprocessed_inbound(session, conversation_id)
-                if row is None:
+                    turn = await messages.next_turn(session, conversation_id)
+                if turn is None:
                     self._wake_finished(conversation_id)
                     return
-                await self._process(row)
+                inbound = turn[0]
+                with structlog.contextvars.bound_contextvars(
+                    conversation_id=conversation_id, message_id=inbound.id
+                ):
+                    await self._process_turn(*turn)
 
-    async def _process(self, inbound: Message) -> None:
+    async def _process_turn(
+        self, inbound: Message, conversation: Conversation, customer: Customer | None
+    ) -> None:
         assert inbound.id is not None
-        with structlog.contextvars.bound_contextvars(
-            conversation_id=inbound.conversation_id, message_id=inbound.id
-        ):
-            await self._process_turn(inbound)
-
-    async def _process_turn(self, inbound: Message) -> None:
-        assert inbound.id is not None
-        async with self._sessions() as session:
-            conversation = await session.get(Conversation, inbound.conversation_id)
-            customer = (
-                await session.get(Customer, conversation.customer_id)
-                if conversation and conversation.customer_id
-                else None
-            )
-        assert conversation is not None
         result = TurnResult(inbound.id, inbound.conversation_id, str(Mode.human), ())
         if conversation.mode == Mode.human:
             await self._relay_to_staff(inbound)
@@ -486,12 +476,9 @@ class Engine:
                     cost_usd=outcome.cost_usd,
                 ),
             )
-            conversation = await session.get(Conversation, inbound.conversation_id)
-            assert conversation is not None
-            conversation.last_intent = outcome.intent or conversation.last_intent
-            conversation.updated_at = utcnow()
-            session.add(conversation)
-            mode = str(conversation.mode)
+            mode = await conversations.record_turn(
+                session, inbound.conversation_id, intent=outcome.intent
+            )
         return outbox, mode
 
     async def _relay_to_staff(self, inbound: Message) -> None:
