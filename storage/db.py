@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option: this transaction will write (SQLite then begins it IMMEDIATE).
+WRITES = "switchboard_writes"
 
 
 def is_sqlite(url: str) -> bool:
@@ -44,6 +46,12 @@ def sqlite_path(url: str) -> str:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling starts a transaction only before an INSERT or
+    # UPDATE, so when a SAVEPOINT came first (insert_once), SQLite took the savepoint as
+    # the transaction and its RELEASE committed: the rest of the transaction was no
+    # longer atomic with it. We begin every transaction ourselves (`_begin_sqlite`), as
+    # SQLAlchemy documents for pysqlite and aiosqlite.
+    dbapi_connection.isolation_level = None
     # WAL lets readers run beside the one writer; the busy timeout makes writers wait
     # for each other instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -62,6 +70,14 @@ POOL_SIZE = 30
 POOL_OVERFLOW = 20
 
 
+def _begin_sqlite(connection: Any) -> None:
+    # A transaction that will write takes the write lock at once (IMMEDIATE): a deferred
+    # one that read first could not upgrade after another writer committed
+    # (SQLITE_BUSY_SNAPSHOT, no waiting), where IMMEDIATE waits its turn.
+    immediate = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(
@@ -71,6 +87,7 @@ def create_engine(url: str) -> AsyncEngine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
     return create_async_engine(
         async_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
@@ -87,4 +104,11 @@ async def transaction(
 ) -> AsyncIterator[AsyncSession]:
     """A session whose work is committed on success and rolled back on any error."""
     async with sessions() as session, session.begin():
+        await will_write(session)
         yield session
+
+
+async def will_write(session: AsyncSession) -> None:
+    """Declare, before its first statement, that this session's transaction writes: on
+    SQLite it then begins IMMEDIATE (see `_begin_sqlite`); elsewhere it changes nothing."""
+    await session.connection(execution_options={WRITES: True})

@@ -10,7 +10,7 @@ from storage import customers, link_codes, messages, tickets, traces
 from storage.corrections import corrections_for_conversation
 from storage.csat import csat_for_conversation
 from storage.models import Conversation, IntentCorrection, Ticket
-from switchboard.api.deps import AdminDep, SessionDep
+from switchboard.api.deps import AdminDep, SessionDep, WriteSessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -109,7 +109,7 @@ async def list_tickets(session: SessionDep, customer: str) -> dict[str, Any]:
 
 
 @router.post("/customers/{user_id}/link-codes", status_code=201)
-async def issue_link_code(user_id: str, session: SessionDep) -> dict[str, Any]:
+async def issue_link_code(user_id: str, session: WriteSessionDep) -> dict[str, Any]:
     """A one-time code the customer sends to the bot (`/link <code>` on Telegram); your
     site can show it to a signed-in customer. Valid 30 minutes, single use."""
     customer = await customers.get_customer_by_user_id(session, user_id)

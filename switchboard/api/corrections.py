@@ -19,7 +19,7 @@ from storage.corrections import (
     remove_correction,
 )
 from storage.models import IntentCorrection, Trace
-from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep
+from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep, WriteSessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -47,7 +47,7 @@ def correction_json(correction: IntentCorrection, trace: Trace) -> dict[str, Any
 
 @router.post("/turns/{trace_id}/label")
 async def label_turn(
-    trace_id: int, body: Label, runtime: RuntimeDep, session: SessionDep
+    trace_id: int, body: Label, runtime: RuntimeDep, session: WriteSessionDep
 ) -> dict[str, Any]:
     """Store the right intent for one turn (a trace id, as in the conversation's
     `traces`). Labelling it again replaces the label; the same label again changes
@@ -74,7 +74,7 @@ async def label_turn(
 
 
 @router.delete("/turns/{trace_id}/label", status_code=204)
-async def unlabel_turn(trace_id: int, session: SessionDep) -> None:
+async def unlabel_turn(trace_id: int, session: WriteSessionDep) -> None:
     """Take a turn's label back (it leaves the training data at the next retrain/start)."""
     if not await remove_correction(session, trace_id):
         raise HTTPException(404, f"turn {trace_id} has no label")

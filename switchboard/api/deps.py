@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import will_write
 from switchboard.runtime import Runtime
 
 
@@ -25,6 +26,17 @@ async def get_session(runtime: RuntimeDep):  # type: ignore[no-untyped-def]
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_write_session(runtime: RuntimeDep):  # type: ignore[no-untyped-def]
+    """For a route that writes (and commits itself): its transaction is declared a
+    writing one before the first read, so SQLite begins it IMMEDIATE."""
+    async with runtime.sessions() as session:
+        await will_write(session)
+        yield session
+
+
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
 
 
 def require_admin(
