@@ -53,6 +53,8 @@ class InboundStatus(StrEnum):
     received = "received"
     processed = "processed"
     failed = "failed"
+    throttled = "throttled"
+    """Sent faster than the rate limit allows: stored (staff see it), never run."""
 
 
 class OutboundStatus(StrEnum):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -46,6 +48,7 @@ from storage.models import (
 )
 from switchboard import metrics
 from switchboard.cluster import ConversationLocks
+from switchboard.guards import RateLimiter
 from switchboard.telemetry import TurnSpans, now_ns
 
 log = structlog.get_logger(__name__)
@@ -117,6 +120,13 @@ def storable_text(text: str) -> str:
     return text
 
 
+SLOW_DOWN_REPLY = (
+    "You're sending messages faster than I can read them, so I've skipped the last few. "
+    "Please wait a moment, then send your question again in one message."
+)
+SLOW_DOWN_EVERY_S = 60.0
+
+
 @dataclass(frozen=True)
 class ApprovalDecision:
     approval_id: int
@@ -144,8 +154,12 @@ class Engine:
         locks: ConversationLocks | None = None,
         sweep_every_s: float = 2.0,
         spans: TurnSpans | None = None,
+        sender_limits: RateLimiter | None = None,
     ) -> None:
         self._spans = spans
+        self._sender_limits = sender_limits
+        # sender -> when they were last told to slow down (once a minute at most)
+        self._slow_down_told: OrderedDict[str, float] = OrderedDict()
         self._sessions = sessions
         self._runner = runner
         self._pii = runner.policy.pii
@@ -248,7 +262,26 @@ class Engine:
             )
             message_id, conversation_id = row.id, row.conversation_id
             mode = str(conversation.mode)
+            notice = None
+            throttled = created and self._over_limit(message)
+            if throttled:
+                row.status = InboundStatus.throttled
+                session.add(row)
+                if self._time_to_tell(message):
+                    notice = await messages.add_outbound(
+                        session,
+                        conversation_id=conversation_id,
+                        channel=message.channel,
+                        text=SLOW_DOWN_REPLY,
+                        reply_to_id=message_id,
+                    )
         assert message_id is not None
+        if throttled:
+            metrics.THROTTLED.labels(message.channel).inc()
+            if notice is not None:
+                self._spawn(self._deliver_outbox(notice.id))  # type: ignore[arg-type]
+            replies = (_reply(notice),) if notice is not None else ()
+            return TurnResult(message_id, conversation_id, mode, replies, route="throttled")
         if not created:
             metrics.DUPLICATES.labels(message.channel).inc()
             return await self.result(message_id, duplicate=True)
@@ -259,6 +292,8 @@ class Engine:
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
         """Submit and wait for the turn's replies (a retried message gets the first one's)."""
         submitted = await self.submit(message)
+        if submitted.route == "throttled":
+            return submitted  # never runs
         if submitted.duplicate and await self._processed(submitted.message_id):
             return await self.result(submitted.message_id, duplicate=True)
         with self._waiting(submitted.message_id, submitted.conversation_id) as waiter:
@@ -326,6 +361,25 @@ class Engine:
             duplicate=duplicate,
             route=trace.route if trace else None,
         )
+
+    def _over_limit(self, message: InboundMessage) -> bool:
+        """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
+        person flooding the bot slows only themselves, and costs no model calls."""
+        if self._sender_limits is None:
+            return False
+        return self._sender_limits.retry_after(f"{message.channel}:{message.channel_user_id}") > 0
+
+    def _time_to_tell(self, message: InboundMessage) -> bool:
+        key = f"{message.channel}:{message.channel_user_id}"
+        now = time.monotonic()
+        told = self._slow_down_told.pop(key, None)
+        if told is not None and now - told < SLOW_DOWN_EVERY_S:
+            self._slow_down_told[key] = told
+            return False
+        self._slow_down_told[key] = now
+        while len(self._slow_down_told) > 100_000:
+            self._slow_down_told.popitem(last=False)
+        return True
 
     async def _customer_for(
         self, session: AsyncSession, message: InboundMessage

@@ -11,6 +11,11 @@ INBOUND = Counter("switchboard_inbound_messages_total", "Inbound messages accept
 DUPLICATES = Counter(
     "switchboard_duplicate_messages_total", "Webhook retries and replays ignored", ["channel"]
 )
+THROTTLED = Counter(
+    "switchboard_throttled_messages_total",
+    "Messages from a sender over the rate limit: stored, not answered",
+    ["channel"],
+)
 TURNS = Counter("switchboard_turns_total", "Turns processed", ["route", "intent"])
 TURN_ERRORS = Counter("switchboard_turn_errors_total", "Turns that failed and fell back")
 TURN_SECONDS = Histogram(

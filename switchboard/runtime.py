@@ -27,6 +27,7 @@ from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
 from switchboard.engine import DeliveryPolicy, Engine
 from switchboard.fanout import Fanout
+from switchboard.guards import RateLimiter
 from switchboard.settings import Settings
 from switchboard.telemetry import turn_spans
 
@@ -124,6 +125,7 @@ async def open_runtime(
                 delivery=delivery,
                 locks=conversation_locks(db),
                 spans=spans,
+                sender_limits=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
             )
             # Open widget sockets re-read the conversation's mode (handoff, hand-back).
             engine.on_conversation_changed(webchat.conversation_changed)

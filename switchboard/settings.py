@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias="SWITCHBOARD_MAX_BODY_BYTES")
     rate_limit_per_s: float = Field(5.0, gt=0, validation_alias="SWITCHBOARD_RATE_LIMIT_PER_S")
     rate_limit_burst: int = Field(60, ge=1, validation_alias="SWITCHBOARD_RATE_LIMIT_BURST")
+    """Per sender: a web chat session at the HTTP edge, a Telegram or Slack account in the
+    engine (messages over the limit are stored as throttled and not answered)."""
 
     @field_validator("database_url")
     @classmethod

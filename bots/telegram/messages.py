@@ -24,7 +24,7 @@ def create_router() -> Router:
         message: Message, engine: EngineHandle, adapter: TelegramAdapter
     ) -> None:
         submitted = await engine.submit(from_message(message))
-        if not submitted.duplicate:
+        if not submitted.duplicate and submitted.route != "throttled":
             adapter.start_typing(str(message.chat.id))
 
     return router

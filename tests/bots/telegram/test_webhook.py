@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from storage.models import Direction, OutboundStatus
-from tests.bots.telegram.conftest import SECRET, SEED, Telegram, new_user
+from tests.bots.telegram.conftest import SECRET, SEED, Telegram, new_user, telegram_settings
 from tests.conftest import ADMIN_TOKEN
-from tests.support.fake_telegram import message_update
+from tests.support.databases import DatabaseFactory
+from tests.support.fake_telegram import FakeTelegram, message_update
+from tests.support.server import run_server
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -196,3 +200,39 @@ async def test_a_rate_limit_mid_split_does_not_resend_earlier_parts(telegram: Te
     calls = telegram.fake.calls_of("sendMessage", user)[calls_before:]
     assert [c.text[:6] for c in calls] == ["Part 0", "Part 1", "Part 1", "Part 2"]
     assert [c.text for c in calls if c.result] == paragraphs
+
+
+async def test_a_flooding_account_is_throttled_and_told_once(
+    sqlite_databases: DatabaseFactory, fake_telegram: FakeTelegram
+) -> None:
+    """Over the per-sender limit, updates are still acknowledged and stored (no platform
+    retry, nothing lost for staff), but not run; the sender is asked once to slow down,
+    and another account is not slowed by them."""
+    settings = telegram_settings(
+        sqlite_databases.fresh(),
+        fake_telegram,
+        SWITCHBOARD_RATE_LIMIT_PER_S="0.01",
+        SWITCHBOARD_RATE_LIMIT_BURST="2",
+    )
+    flooder, other = new_user(), new_user()
+    async with (
+        run_server(settings) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+    ):
+        telegram = Telegram(server, http, fake_telegram)
+        texts = ["hi", "where is my order", "hello?", "anyone", "HELLO", "hi"]
+        for number, text in enumerate(texts, start=1):
+            response = await telegram.post(message_update(flooder, text, message_id=number))
+            assert response.status_code == 200
+        retried = await telegram.post(message_update(flooder, "HELLO", message_id=5))
+        assert retried.status_code == 200
+        assert (await telegram.post(message_update(other, "hi", message_id=1))).status_code == 200
+        await fake_telegram.wait_for("sendMessage", chat_id=other)
+        await asyncio.sleep(0.5)
+        rows = await telegram.rows(flooder)
+
+    inbound = [m.status for m in rows if m.direction == Direction.inbound]
+    assert inbound == ["processed", "processed", *["throttled"] * 4]
+    sent = [str(c.params["text"]) for c in fake_telegram.calls_of("sendMessage", flooder)]
+    assert sum("faster than I can read" in text for text in sent) == 1
+    assert len(sent) == 3  # two answers and one notice, whatever was retried
