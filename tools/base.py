@@ -17,6 +17,8 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import will_write
+
 Risk = Literal["read", "write", "sensitive"]
 
 
@@ -118,6 +120,8 @@ class ToolBox:
         self.log.append(entry)
         try:
             async with self.sessions() as session, session.begin():
+                if spec.risk != "read":
+                    await will_write(session)
                 result = await spec.func(session, self.caller, **arguments)
         except Exception as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"[:200]
