@@ -126,6 +126,7 @@
     this.seen = {};          // server message ids already rendered
     this.cursor = 0;         // history is complete up to here (advanced only by GET)
     this.mode = null;
+    this.modeAt = 0; /* when the mode we show was current (see setMode) */
     this.pending = 0;        // sends awaiting the bot's answer (typing indicator)
     this.failed = [];        // unsent messages, retried in order
     this.unread = 0;
@@ -332,8 +333,15 @@
     }
   };
 
-  Widget.prototype.setMode = function (mode, live) {
-    if (!mode || mode === this.mode) return;
+  /* `asked`: when the request that brought this mode was sent. A slow answer to an older
+     request (history, a turn) must not undo what the socket said since: staff hand back,
+     the socket says "bot", then a history fetch started earlier answers "human". */
+  Widget.prototype.setMode = function (mode, live, asked) {
+    if (!mode) return;
+    var at = asked || Date.now();
+    if (at < this.modeAt) return;
+    this.modeAt = at;
+    if (mode === this.mode) return;
     var before = this.mode;
     this.mode = mode;
     if (live && before) {
@@ -409,10 +417,11 @@
   Widget.prototype.catchUp = function () {
     var self = this;
     if (!this.session) return Promise.resolve();
+    var asked = Date.now();
     return this.request("GET", "/api/webchat/messages?after=" + this.cursor).then(function (data) {
       var list = data.messages || [];
       list.forEach(function (m) { self.cursor = Math.max(self.cursor, m.id); self.receive(m, true); });
-      self.setMode(data.mode, self.historyLoaded);
+      self.setMode(data.mode, self.historyLoaded, asked);
       self.historyLoaded = true;
       if (list.length >= 500) return self.catchUp();
     });
@@ -465,7 +474,9 @@
     if (state) state.remove();
     job.item.classList.remove("failed");
     job.item.classList.add("sending");
+    var asked;
     this.ensureSession().then(function () {
+      asked = Date.now();
       return self.request("POST", "/api/webchat/messages", { text: job.text, client_message_id: job.clientId }, SEND_TIMEOUT_MS);
     }).then(function (turn) {
       self.pending -= 1;
@@ -474,7 +485,7 @@
       job.item.dataset.id = turn.message_id;
       self.seen[turn.message_id] = true;
       (turn.replies || []).forEach(function (r) { self.receive({ id: r.id, role: r.role || "bot", text: r.text, quick_replies: r.quick_replies }, false); });
-      self.setMode(turn.mode, true);
+      self.setMode(turn.mode, true, asked);
       if (!self.pending) self.setTyping(false);
       if (!self.failed.length) self.clearError();
     }, function (e) {
