@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -132,6 +133,44 @@ async def test_staff_message_arrives_live_and_hand_back_is_announced(
     await page.get_by_role("button", name="Close chat").click()
     await server.runtime.engine.send_staff_reply(turn["conversation_id"], "One more thing.")
     await expect(page.get_by_role("button", name="Open support chat (1 unread)")).to_be_visible()
+
+
+async def test_a_late_answer_to_an_older_request_does_not_undo_a_hand_back(
+    server: LiveServer, page: Any
+) -> None:
+    """The customer writes while with staff; staff hand back before that message's answer
+    (which says "human", as it was when the server answered) reaches the widget. The
+    socket's newer "bot" must stand."""
+    await embed(page, server, user_id="cus_sam")
+    await open_chat(page)
+    turn = await say(page, "I want to talk to a person")
+    await expect(widget(page)).to_have_attribute("data-connection", "live")
+    await expect(widget(page)).to_have_attribute("data-mode", "human")
+
+    answered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_answer(route: Any) -> None:
+        response = await route.fetch()  # the server answers now: mode "human"
+        answered.set()
+        await release.wait()
+        await route.fulfill(response=response)
+
+    await page.route("**/api/webchat/messages", hold_the_answer)
+    box = page.get_by_role("textbox", name="Message")
+    await box.fill("are you still there?")
+    await box.press("Enter")
+    await asyncio.wait_for(answered.wait(), 10)
+
+    async with transaction(server.runtime.sessions) as session:
+        await set_mode(session, turn["conversation_id"], Mode.bot)
+    await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+    await expect(page.get_by_role("note").last).to_contain_text("handed you back")
+
+    release.set()
+    await expect(bubbles(page, "customer").last).to_have_text("are you still there?")
+    await page.wait_for_timeout(300)  # the late answer has been handled
+    await expect(widget(page)).to_have_attribute("data-mode", "bot")
+    await expect(page.get_by_role("note").last).to_contain_text("handed you back")
 
 
 async def test_markup_in_messages_is_shown_as_text(server: LiveServer, page: Any) -> None:
