@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -158,8 +156,8 @@ class Engine:
     ) -> None:
         self._spans = spans
         self._sender_limits = sender_limits
-        # sender -> when they were last told to slow down (once a minute at most)
-        self._slow_down_told: OrderedDict[str, float] = OrderedDict()
+        # A throttled sender is told to slow down at most once a minute.
+        self._slow_down_notices = RateLimiter(1 / SLOW_DOWN_EVERY_S, 1)
         self._sessions = sessions
         self._runner = runner
         self._pii = runner.policy.pii
@@ -263,11 +261,12 @@ class Engine:
             message_id, conversation_id = row.id, row.conversation_id
             mode = str(conversation.mode)
             notice = None
-            throttled = created and self._over_limit(message)
+            sender = f"{message.channel}:{message.channel_user_id}"
+            throttled = created and self._over_limit(sender)
             if throttled:
                 row.status = InboundStatus.throttled
                 session.add(row)
-                if self._time_to_tell(message):
+                if not self._slow_down_notices.retry_after(sender):
                     notice = await messages.add_outbound(
                         session,
                         conversation_id=conversation_id,
@@ -362,24 +361,10 @@ class Engine:
             route=trace.route if trace else None,
         )
 
-    def _over_limit(self, message: InboundMessage) -> bool:
+    def _over_limit(self, sender: str) -> bool:
         """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
         person flooding the bot slows only themselves, and costs no model calls."""
-        if self._sender_limits is None:
-            return False
-        return self._sender_limits.retry_after(f"{message.channel}:{message.channel_user_id}") > 0
-
-    def _time_to_tell(self, message: InboundMessage) -> bool:
-        key = f"{message.channel}:{message.channel_user_id}"
-        now = time.monotonic()
-        told = self._slow_down_told.pop(key, None)
-        if told is not None and now - told < SLOW_DOWN_EVERY_S:
-            self._slow_down_told[key] = told
-            return False
-        self._slow_down_told[key] = now
-        while len(self._slow_down_told) > 100_000:
-            self._slow_down_told.popitem(last=False)
-        return True
+        return self._sender_limits is not None and self._sender_limits.retry_after(sender) > 0
 
     async def _customer_for(
         self, session: AsyncSession, message: InboundMessage
