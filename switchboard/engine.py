@@ -195,7 +195,7 @@ class Engine:
         for message in undelivered:
             self._spawn(self._deliver_outbox(message.id))  # type: ignore[arg-type]
         for conversation_id in pending:
-            self._kick(conversation_id)
+            self._kick(conversation_id, until_empty=True)
         for approval in deciding:  # decided before a crash, not yet carried out
             self._spawn(self._carry_out(approval.id))  # type: ignore[arg-type]
         if pending or undelivered:
@@ -216,7 +216,7 @@ class Engine:
                 log.exception("engine.sweep_failed")
                 continue
             for conversation_id in stale:
-                self._kick(conversation_id)
+                self._kick(conversation_id, until_empty=True)
 
     async def stop(self, timeout: float = 20.0) -> None:
         """Stop accepting, then let in-flight turns finish (they resume on next start)."""
@@ -382,11 +382,16 @@ class Engine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _kick(self, conversation_id: int) -> None:
-        self._spawn(self._drain(conversation_id))
+    def _kick(self, conversation_id: int, *, until_empty: bool = False) -> None:
+        self._spawn(self._drain(conversation_id, until_empty=until_empty))
 
-    async def _drain(self, conversation_id: int) -> None:
-        """Process this conversation's waiting messages oldest first, one at a time."""
+    async def _drain(self, conversation_id: int, *, until_empty: bool = False) -> None:
+        """Run this conversation's oldest waiting message, in order, one at a time.
+
+        Every stored message kicks one drain, so a drain that ran one turn stops: the
+        next message has its own drain waiting for the lock (a second query to find
+        nothing cost a select per turn). Resuming and the sweeper drain `until_empty`,
+        for messages whose drain was lost with a process."""
         async with self._locks.hold(conversation_id):
             while True:
                 async with self._sessions() as session:
@@ -399,6 +404,8 @@ class Engine:
                     conversation_id=conversation_id, message_id=inbound.id
                 ):
                     await self._process_turn(*turn)
+                if not until_empty:
+                    return
 
     async def _process_turn(
         self, inbound: Message, conversation: Conversation, customer: Customer | None
