@@ -46,6 +46,10 @@ class OutboundMessage:
 class ChannelCapabilities:
     max_text_length: int
     quick_replies: bool
+    replies_served_from_store: bool = False
+    """The client reads replies from our message store (the web chat widget fetches its
+    history), so a reply is delivered once it is committed; `send` is only a push to open
+    sockets, best effort. The engine then writes no delivery status per reply."""
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,10 @@ async def add_outbound(
     role: Role = Role.bot,
     quick_replies: list[str] | None = None,
     reply_to_id: int | None = None,
+    delivered: bool = False,
 ) -> Message:
+    """An outbox row: pending until the channel confirms it, or `delivered` at once for a
+    channel that serves replies from this store (web chat)."""
     message = Message(
         conversation_id=conversation_id,
         direction=Direction.outbound,
@@ -91,7 +94,7 @@ async def add_outbound(
         channel=channel,
         text=text,
         quick_replies=quick_replies or [],
-        status=OutboundStatus.pending,
+        status=OutboundStatus.delivered if delivered else OutboundStatus.pending,
         reply_to_id=reply_to_id,
     )
     session.add(message)

@@ -64,6 +64,7 @@ async def _queue_replies(
     outcome: TurnOutcome,
     *,
     reply_to: int | None = None,
+    delivered: bool = False,
 ) -> list[Message]:
     """The outbox rows for a turn's replies, in the caller's transaction."""
     return [
@@ -74,6 +75,7 @@ async def _queue_replies(
             text=reply["text"],
             quick_replies=list(reply.get("quick_replies") or []),
             reply_to_id=reply_to,
+            delivered=delivered,
         )
         for reply in outcome.replies
     ]
@@ -273,6 +275,7 @@ class Engine:
                         channel=message.channel,
                         text=SLOW_DOWN_REPLY,
                         reply_to_id=message_id,
+                        delivered=self._served_from_store(message.channel),
                     )
         assert message_id is not None
         if throttled:
@@ -360,6 +363,10 @@ class Engine:
             duplicate=duplicate,
             route=trace.route if trace else None,
         )
+
+    def _served_from_store(self, channel: str) -> bool:
+        adapter = self.adapters.get(channel)
+        return adapter is not None and adapter.capabilities.replies_served_from_store
 
     def _over_limit(self, sender: str) -> bool:
         """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
@@ -484,7 +491,12 @@ class Engine:
         assert inbound.id is not None
         async with transaction(self._sessions) as session:
             outbox = await _queue_replies(
-                session, inbound.conversation_id, inbound.channel, outcome, reply_to=inbound.id
+                session,
+                inbound.conversation_id,
+                inbound.channel,
+                outcome,
+                reply_to=inbound.id,
+                delivered=self._served_from_store(inbound.channel),
             )
             await messages.mark_inbound(
                 session,
@@ -603,7 +615,11 @@ class Engine:
             )
             async with transaction(self._sessions) as session:
                 outbox = await _queue_replies(
-                    session, request.conversation_id, request.channel, outcome
+                    session,
+                    request.conversation_id,
+                    request.channel,
+                    outcome,
+                    delivered=self._served_from_store(request.channel),
                 )
                 await approvals.mark_carried_out(session, approval_id)
             for row in outbox:
@@ -633,6 +649,7 @@ class Engine:
                 text=text,
                 role=role,
                 quick_replies=quick_replies,
+                delivered=self._served_from_store(conversation.channel),
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):
@@ -676,6 +693,15 @@ class Engine:
             await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
             return
         outbound = outbound_message(row, conversation)
+        if row.status == OutboundStatus.delivered:
+            # Stored is delivered (the widget reads its history): the push to open
+            # sockets is the fast path only, so no retries and no status to write.
+            try:
+                await adapter.send(outbound)
+            except Exception:
+                log.warning("delivery.push_failed", outbox_id=outbox_id, exc_info=True)
+            metrics.DELIVERED.labels(row.channel).inc()
+            return
         backoff = self._delivery.first_backoff_s
         for attempt in range(1, self._delivery.attempts + 1):
             try:

@@ -39,17 +39,11 @@ class SqlWebchatBackend:
 
     async def find_session(self, token_hash: str) -> WebchatSessionInfo | None:
         async with self._sessions() as session:
-            row = await customers.get_webchat_session_by_token_hash(session, token_hash)
-            if row is None:
-                return None
-            customer = (
-                await customers.get_customer(session, row.customer_id) if row.customer_id else None
-            )
-        return WebchatSessionInfo(
-            session_id=row.id,
-            verified_user_id=customer.user_id if customer else None,
-            name=row.name,
-        )
+            found = await customers.get_webchat_session_by_token_hash(session, token_hash)
+        if found is None:
+            return None
+        row, user_id = found
+        return WebchatSessionInfo(session_id=row.id, verified_user_id=user_id, name=row.name)
 
     async def history(self, session_id: str, *, after_id: int) -> list[HistoryItem]:
         async with self._sessions() as session:

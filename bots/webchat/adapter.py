@@ -47,7 +47,9 @@ class LiveListener:
 
 class WebchatAdapter:
     name = "webchat"
-    capabilities = ChannelCapabilities(max_text_length=MAX_TEXT, quick_replies=True)
+    capabilities = ChannelCapabilities(
+        max_text_length=MAX_TEXT, quick_replies=True, replies_served_from_store=True
+    )
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[LiveListener]] = defaultdict(set)

@@ -18,6 +18,7 @@ from storage.db import transaction
 from storage.models import Mode
 from tests.conftest import DB_KINDS, WebchatClient, make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
+from tests.support.rows import scalar
 from tests.support.server import LiveServer, run_server
 
 SEED = "My payment failed twice, but I was still charged. I need this fixed today."
@@ -83,6 +84,24 @@ async def test_reply_is_pushed_with_the_id_the_http_answer_has(
     assert pushed["text"] == reply["text"]
     assert "duplicate charge" in pushed["text"]
     assert pushed["created_at"]
+
+
+async def test_a_reply_is_delivered_by_the_commit_that_stores_it(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    """The widget reads its history from our store, so there is no delivery status to
+    write after the push: the reply row is `delivered` from its first commit, and no
+    second write ever stamped it with a delivery id."""
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say(SEED)
+    ids = ", ".join(str(reply["id"]) for reply in turn["replies"])
+    where = f"FROM messages WHERE id IN ({ids})"
+
+    url = server.runtime.settings.database_url
+    assert await scalar(url, f"SELECT COUNT(*) {where} AND status = 'delivered'") == len(
+        turn["replies"]
+    )
+    assert await scalar(url, f"SELECT COUNT(*) {where} AND channel_message_id IS NOT NULL") == 0
 
 
 async def test_token_in_first_frame_keeps_it_out_of_the_url(
