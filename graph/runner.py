@@ -156,7 +156,7 @@ class TurnRunner:
             context=context,
             durability="exit",  # one checkpoint per turn, written when the turn ends
         )
-        await self.pruner.after_turn(thread_id)
+        self.pruner.after_turn(thread_id)
         return TurnOutcome(
             replies=list(state.get("replies") or []),
             intent=state.get("intent"),

@@ -173,6 +173,10 @@ class Engine:
         self._accepting = False
         self._listeners: list[Callable[[int], Awaitable[None]]] = []
 
+    @property
+    def runner(self) -> TurnRunner:
+        return self._runner
+
     def on_conversation_changed(self, listener: Callable[[int], Awaitable[None]]) -> None:
         """Call `listener(conversation_id)` after every committed turn or relayed message,
         e.g. so the staff desk can post new staff notifications."""

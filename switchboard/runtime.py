@@ -136,6 +136,7 @@ async def open_runtime(
                 yield Runtime(settings, policy, classifier, db, sessions, engine, webchat)
             finally:
                 await engine.stop()
+                await runner.pruner.close()
     finally:
         if spans is not None:  # flushing blocks on the network: not on the event loop
             await asyncio.to_thread(spans.shutdown)
