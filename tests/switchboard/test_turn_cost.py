@@ -1,0 +1,73 @@
+"""What one web chat turn asks of the database, counted.
+
+Performance is measured in `bench/` as ratios, never timed here; but the number of SQL
+statements a turn runs is exact, and each one costs CPU on every turn (0.3-0.6 ms
+through the ORM and driver, measured). These tests fail when a change quietly adds
+queries to the hot path: raise a budget only on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import event
+
+from tests.conftest import open_webchat
+from tests.support.server import LiveServer
+
+#: Statements of one steady-state turn, transaction control (BEGIN, SAVEPOINT) left out:
+#: the visitor's session; the customer, the conversation and the inbound insert; the
+#: drain's next message; the workflow's tools; replies, inbound status, trace and the
+#: conversation's turn in one commit. The checkpoint has its own connection.
+ORDER_STATUS_BUDGET = 12
+GREETING_BUDGET = 9
+#: PostgreSQL adds the conversation's advisory lock and unlock (one turn at a time across
+#: replicas).
+POSTGRES_LOCKS = 2
+
+
+def _is_background(task: asyncio.Task[object] | None) -> bool:
+    """The sweeper's periodic query is not the turn's."""
+    return task is not None and "_sweep" in getattr(task.get_coro(), "__qualname__", "")
+
+
+async def _statements_of_one_turn(
+    server: LiveServer, http: httpx.AsyncClient, text: str
+) -> tuple[dict[str, object], list[str]]:
+    maria = await open_webchat(http, "cus_maria")
+    await maria.say("hi")  # the conversation exists; the next turn is a steady-state one
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if not _is_background(asyncio.current_task()):
+            statements.append(" ".join(statement.split()))
+
+    engine = server.runtime.db.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        turn = await maria.say(text)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    queries = [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    return turn, queries
+
+
+def _budget(server: LiveServer, statements: int) -> int:
+    sqlite = server.runtime.settings.database_url.startswith("sqlite")
+    return statements if sqlite else statements + POSTGRES_LOCKS
+
+
+async def test_an_order_status_turn_runs_a_bounded_number_of_statements(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    turn, queries = await _statements_of_one_turn(server, http, "Where is my order 1042?")
+    assert turn["route"] == "workflow:order_status"
+    assert len(queries) <= _budget(server, ORDER_STATUS_BUDGET), "\n".join(queries)
+
+
+async def test_a_greeting_runs_a_bounded_number_of_statements(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    turn, queries = await _statements_of_one_turn(server, http, "hello there")
+    assert turn["route"] == "workflow:greeting"
+    assert len(queries) <= _budget(server, GREETING_BUDGET), "\n".join(queries)
