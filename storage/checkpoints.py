@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiosqlite
 import structlog
@@ -22,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, sqlite_path
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, sqlite_path, sqlite_write_turn
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,7 @@ async def open_checkpointer(database_url: str) -> AsyncIterator[BaseCheckpointSa
         await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            saver = AsyncSqliteSaver(conn)
+            saver = QueuedSqliteSaver(conn, sqlite_path(database_url))
             await saver.setup()
             yield saver
         finally:
@@ -60,6 +61,27 @@ async def open_checkpointer(database_url: str) -> AsyncIterator[BaseCheckpointSa
         yield saver_pg
     finally:
         await pool.close()
+
+
+class QueuedSqliteSaver(AsyncSqliteSaver):
+    """LangGraph's SQLite saver, its writes queued with the process's other SQLite
+    writers (`storage.db.sqlite_write_turn`) instead of in SQLite's busy handler."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        super().__init__(conn)
+        self.path = path
+
+    async def aput(self, *args: Any, **kwargs: Any) -> Any:
+        async with sqlite_write_turn(self.path):
+            return await super().aput(*args, **kwargs)
+
+    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
+        async with sqlite_write_turn(self.path):
+            await super().aput_writes(*args, **kwargs)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        async with sqlite_write_turn(self.path):
+            await super().adelete_thread(thread_id)
 
 
 #: Turns between two VACUUMs of the checkpoint tables (PostgreSQL's own autovacuum
@@ -131,9 +153,9 @@ async def prune_threads(saver: BaseCheckpointSaver[str], thread_ids: list[str]) 
     if isinstance(saver, AsyncPostgresSaver):
         await saver.aprune(thread_ids, strategy="keep_latest")
         return
-    if isinstance(saver, AsyncSqliteSaver):
+    if isinstance(saver, QueuedSqliteSaver):
         newest = "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')"
-        async with saver.lock:
+        async with sqlite_write_turn(saver.path), saver.lock:
             for thread_id in thread_ids:
                 await saver.conn.execute(
                     f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < {newest}",
