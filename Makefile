@@ -41,7 +41,7 @@ browser:
 	fi
 
 # The side-by-side benchmark against a plain LangGraph agent (bench/README.md); about
-# 15 minutes. `make bench BENCH_ARGS=--quick` for a one-minute check.
+# 9 minutes. `make bench BENCH_ARGS=--quick` for a one-minute check.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
