@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import event
 
 from tests.conftest import open_webchat
@@ -19,7 +20,7 @@ from tests.support.server import LiveServer
 #: the visitor's session; the customer, the conversation and the inbound insert; the
 #: drain's next message; the workflow's tools; replies, inbound status, trace and the
 #: conversation's turn in one commit. The checkpoint has its own connection.
-ORDER_STATUS_BUDGET = 12
+ORDER_STATUS_BUDGET = 11
 GREETING_BUDGET = 9
 #: PostgreSQL adds the conversation's advisory lock and unlock (one turn at a time across
 #: replicas).
@@ -57,17 +58,16 @@ def _budget(server: LiveServer, statements: int) -> int:
     return statements if sqlite else statements + POSTGRES_LOCKS
 
 
-async def test_an_order_status_turn_runs_a_bounded_number_of_statements(
-    server: LiveServer, http: httpx.AsyncClient
+@pytest.mark.parametrize(
+    ("text", "route", "budget"),
+    [
+        ("Where is my order 1042?", "workflow:order_status", ORDER_STATUS_BUDGET),
+        ("hello there", "workflow:greeting", GREETING_BUDGET),
+    ],
+)
+async def test_a_turn_runs_a_bounded_number_of_statements(
+    server: LiveServer, http: httpx.AsyncClient, text: str, route: str, budget: int
 ) -> None:
-    turn, queries = await _statements_of_one_turn(server, http, "Where is my order 1042?")
-    assert turn["route"] == "workflow:order_status"
-    assert len(queries) <= _budget(server, ORDER_STATUS_BUDGET), "\n".join(queries)
-
-
-async def test_a_greeting_runs_a_bounded_number_of_statements(
-    server: LiveServer, http: httpx.AsyncClient
-) -> None:
-    turn, queries = await _statements_of_one_turn(server, http, "hello there")
-    assert turn["route"] == "workflow:greeting"
-    assert len(queries) <= _budget(server, GREETING_BUDGET), "\n".join(queries)
+    turn, queries = await _statements_of_one_turn(server, http, text)
+    assert turn["route"] == route
+    assert len(queries) <= _budget(server, budget), "\n".join(queries)
