@@ -30,7 +30,7 @@ from switchboard.api import (
     outbox,
 )
 from switchboard.channels import build_channels
-from switchboard.engine import DeliveryPolicy
+from switchboard.delivery import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings, get_settings

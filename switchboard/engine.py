@@ -19,10 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.base import (
     ChannelAdapter,
-    DeliveryFailed,
-    DeliveryRefused,
     InboundMessage,
-    OutboundMessage,
     Reply,
     TurnResult,
 )
@@ -39,13 +36,13 @@ from storage.models import (
     InboundStatus,
     Message,
     Mode,
-    OutboundStatus,
     Role,
     StaffNotification,
     Trace,
 )
 from switchboard import metrics
 from switchboard.cluster import ConversationLocks
+from switchboard.delivery import DeliveryPolicy, Outbox
 from switchboard.guards import RateLimiter
 from switchboard.telemetry import TurnSpans, now_ns
 
@@ -96,19 +93,6 @@ class _Waiter:
     users: int = 0
 
 
-def outbound_message(row: Message, conversation: Conversation) -> OutboundMessage:
-    """An outbox row as a channel adapter receives it."""
-    return OutboundMessage(
-        outbox_id=row.id,  # type: ignore[arg-type]
-        conversation_id=row.conversation_id,
-        channel=row.channel,
-        channel_chat_id=conversation.channel_chat_id,
-        text=row.text,
-        quick_replies=tuple(row.quick_replies),
-        role=str(row.role),
-    )
-
-
 def storable_text(text: str) -> str:
     """What any database can hold: no NUL, lone surrogates replaced (U+FFFD), so odd
     input from a platform never fails the insert and is never lost."""
@@ -136,13 +120,6 @@ class ApprovalDecision:
     decided_by: str | None
 
 
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    attempts: int = 5
-    first_backoff_s: float = 0.5
-    max_backoff_s: float = 30.0
-
-
 class Engine:
     def __init__(
         self,
@@ -164,7 +141,7 @@ class Engine:
         self._runner = runner
         self._pii = runner.policy.pii
         self.adapters = dict(adapters)
-        self._delivery = delivery or DeliveryPolicy()
+        self._outbox = Outbox(sessions, self.adapters, delivery or DeliveryPolicy())
         self._locks = locks or ConversationLocks()
         self._sweep_every_s = sweep_every_s
         self._sweeper: asyncio.Task[None] | None = None
@@ -199,7 +176,7 @@ class Engine:
             undelivered = await messages.undelivered_outbound(session)
             deciding = await approvals.approvals_with_status(session, *approvals.DECIDING)
         for message in undelivered:
-            self._spawn(self._deliver_outbox(message.id))  # type: ignore[arg-type]
+            self._spawn(self._outbox.deliver_stored(message.id))  # type: ignore[arg-type]
         for conversation_id in pending:
             self._kick(conversation_id, until_empty=True)
         for approval in deciding:  # decided before a crash, not yet carried out
@@ -279,13 +256,13 @@ class Engine:
                         channel=message.channel,
                         text=SLOW_DOWN_REPLY,
                         reply_to_id=message_id,
-                        delivered=self._served_from_store(message.channel),
+                        delivered=self._outbox.served_from_store(message.channel),
                     )
         assert message_id is not None
         if throttled:
             metrics.THROTTLED.labels(message.channel).inc()
             if notice is not None:
-                self._spawn(self._deliver_outbox(notice.id))  # type: ignore[arg-type]
+                self._spawn(self._outbox.deliver_stored(notice.id))  # type: ignore[arg-type]
             replies = (_reply(notice),) if notice is not None else ()
             return TurnResult(message_id, conversation_id, mode, replies, route="throttled")
         if not created:
@@ -368,10 +345,6 @@ class Engine:
             route=trace.route if trace else None,
         )
 
-    def _served_from_store(self, channel: str) -> bool:
-        adapter = self.adapters.get(channel)
-        return adapter is not None and adapter.capabilities.replies_served_from_store
-
     def _over_limit(self, sender: str) -> bool:
         """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
         person flooding the bot slows only themselves, and costs no model calls."""
@@ -429,7 +402,7 @@ class Engine:
             outcome = await self._run_turn(inbound, conversation, customer)
             outbox, mode = await self._commit_turn(inbound, outcome)
             for row in outbox:
-                await self._deliver(row, conversation)
+                await self._outbox.deliver(row, conversation)
             for approval_id in outcome.approvals:
                 await self._start_waiting(approval_id)
             replies = tuple(_reply(row) for row in outbox)
@@ -500,7 +473,7 @@ class Engine:
                 inbound.channel,
                 outcome,
                 reply_to=inbound.id,
-                delivered=self._served_from_store(inbound.channel),
+                delivered=self._outbox.served_from_store(inbound.channel),
             )
             await messages.mark_inbound(
                 session,
@@ -623,11 +596,11 @@ class Engine:
                     request.conversation_id,
                     request.channel,
                     outcome,
-                    delivered=self._served_from_store(request.channel),
+                    delivered=self._outbox.served_from_store(request.channel),
                 )
                 await approvals.mark_carried_out(session, approval_id)
             for row in outbox:
-                await self._deliver_outbox(row.id)  # type: ignore[arg-type]
+                await self._outbox.deliver_stored(row.id)  # type: ignore[arg-type]
         await self._changed(request.conversation_id)
 
     # --- delivery --------------------------------------------------------------------
@@ -653,101 +626,18 @@ class Engine:
                 text=text,
                 role=role,
                 quick_replies=quick_replies,
-                delivered=self._served_from_store(conversation.channel),
+                delivered=self._outbox.served_from_store(conversation.channel),
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):
-            await self._deliver(row, conversation)
+            await self._outbox.deliver(row, conversation)
         return row.id
 
     async def retry_delivery(self, outbox_id: int) -> str:
         """Staff retry of a dead letter: back to pending, delivered again in order."""
-        async with transaction(self._sessions) as session:
-            row = await session.get(Message, outbox_id, with_for_update=True)
-            if row is None or row.direction != Direction.outbound:
-                raise LookupError(f"no outbound message {outbox_id}")
-            if row.status != OutboundStatus.failed:
-                return str(row.status)
-            row.status = OutboundStatus.pending
-            row.attempts = 0
-            row.error = None
-            session.add(row)
-            conversation_id = row.conversation_id
+        conversation_id, status = await self._outbox.reset_failed(outbox_id)
+        if conversation_id is None:
+            return status
         async with self._locks.hold(conversation_id):
-            await self._deliver_outbox(outbox_id)
-        async with self._sessions() as session:
-            fresh = await session.get(Message, outbox_id)
-        return str(fresh.status) if fresh else "unknown"
-
-    async def _deliver_outbox(self, outbox_id: int) -> None:
-        """Deliver a stored reply that may have been delivered already (resume, retry)."""
-        async with self._sessions() as session:
-            row = await session.get(Message, outbox_id)
-            conversation = await session.get(Conversation, row.conversation_id) if row else None
-        if row is None or conversation is None or row.status != OutboundStatus.pending:
-            return
-        await self._deliver(row, conversation)
-
-    async def _deliver(self, row: Message, conversation: Conversation) -> None:
-        """Send one pending reply with retries and backoff; dead-letter it after the last."""
-        assert row.id is not None
-        outbox_id = row.id
-        adapter = self.adapters.get(row.channel)
-        if adapter is None:
-            await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
-            return
-        outbound = outbound_message(row, conversation)
-        if row.status == OutboundStatus.delivered:
-            # Stored is delivered (the widget reads its history): the push to open
-            # sockets is the fast path only, so no retries and no status to write.
-            try:
-                await adapter.send(outbound)
-            except Exception:
-                log.warning("delivery.push_failed", outbox_id=outbox_id, exc_info=True)
-            metrics.DELIVERED.labels(row.channel).inc()
-            return
-        backoff = self._delivery.first_backoff_s
-        for attempt in range(1, self._delivery.attempts + 1):
-            try:
-                delivered = await adapter.send(outbound)
-            except DeliveryRefused as exc:
-                await self._mark_failed(row, conversation, str(exc))
-                return
-            except Exception as exc:
-                retry_after = exc.retry_after if isinstance(exc, DeliveryFailed) else None
-                log.warning(
-                    "delivery.retry", outbox_id=outbox_id, attempt=attempt, error=str(exc)[:200]
-                )
-                async with transaction(self._sessions) as session:
-                    await messages.count_attempt(session, outbox_id)
-                if attempt == self._delivery.attempts:
-                    await self._mark_failed(row, conversation, str(exc))
-                    return
-                await asyncio.sleep(retry_after if retry_after is not None else backoff)
-                backoff = min(backoff * 2, self._delivery.max_backoff_s)
-                continue
-            async with transaction(self._sessions) as session:
-                ids = delivered.channel_message_ids
-                await messages.mark_outbound(
-                    session,
-                    outbox_id,
-                    OutboundStatus.delivered,
-                    channel_message_id=f"out:{outbox_id}:{ids[0]}" if ids else None,
-                )
-            metrics.DELIVERED.labels(row.channel).inc()
-            return
-
-    async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
-        metrics.DELIVERY_FAILURES.labels(row.channel).inc()
-        log.warning("delivery.failed", outbox_id=row.id, error=error[:200])
-        async with transaction(self._sessions) as session:
-            await messages.mark_outbound(
-                session,
-                row.id,
-                OutboundStatus.failed,
-                error=error[:500],  # type: ignore[arg-type]
-            )
-            fresh = await session.get(Conversation, conversation.id)
-            if fresh is not None:
-                fresh.delivery_error = error[:500]
-                session.add(fresh)
+            await self._outbox.deliver_stored(outbox_id)
+        return await self._outbox.status(outbox_id)

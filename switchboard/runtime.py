@@ -25,7 +25,8 @@ from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
 from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
-from switchboard.engine import DeliveryPolicy, Engine
+from switchboard.delivery import DeliveryPolicy
+from switchboard.engine import Engine
 from switchboard.fanout import Fanout
 from switchboard.guards import RateLimiter
 from switchboard.settings import Settings

@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from switchboard.app import create_app
-from switchboard.engine import DeliveryPolicy
+from switchboard.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime
 from switchboard.settings import Settings
 

@@ -1,0 +1,151 @@
+"""The outbox: stored replies sent through their channel's adapter, with retries and
+backoff, dead-lettered after the last attempt. A channel whose client reads our store
+(web chat) has its replies delivered by the commit that stored them; sending is then
+only the push to open sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.base import ChannelAdapter, DeliveryFailed, DeliveryRefused, OutboundMessage
+from storage import messages
+from storage.db import transaction
+from storage.models import Conversation, Direction, Message, OutboundStatus
+from switchboard import metrics
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    attempts: int = 5
+    first_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+
+
+def outbound_message(row: Message, conversation: Conversation) -> OutboundMessage:
+    """An outbox row as a channel adapter receives it."""
+    return OutboundMessage(
+        outbox_id=row.id,  # type: ignore[arg-type]
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        channel_chat_id=conversation.channel_chat_id,
+        text=row.text,
+        quick_replies=tuple(row.quick_replies),
+        role=str(row.role),
+    )
+
+
+class Outbox:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        adapters: Mapping[str, ChannelAdapter],
+        policy: DeliveryPolicy,
+    ) -> None:
+        self._sessions = sessions
+        self._adapters = adapters  # the engine's own dict: adapters added later count
+        self._policy = policy
+
+    def served_from_store(self, channel: str) -> bool:
+        adapter = self._adapters.get(channel)
+        return adapter is not None and adapter.capabilities.replies_served_from_store
+
+    async def reset_failed(self, outbox_id: int) -> tuple[int | None, str]:
+        """A dead letter back to pending for a staff retry: (its conversation, status);
+        no conversation when it was not failed (nothing to retry)."""
+        async with transaction(self._sessions) as session:
+            row = await session.get(Message, outbox_id, with_for_update=True)
+            if row is None or row.direction != Direction.outbound:
+                raise LookupError(f"no outbound message {outbox_id}")
+            if row.status != OutboundStatus.failed:
+                return None, str(row.status)
+            row.status = OutboundStatus.pending
+            row.attempts = 0
+            row.error = None
+            session.add(row)
+            return row.conversation_id, str(row.status)
+
+    async def status(self, outbox_id: int) -> str:
+        async with self._sessions() as session:
+            row = await session.get(Message, outbox_id)
+        return str(row.status) if row else "unknown"
+
+    async def deliver_stored(self, outbox_id: int) -> None:
+        """Deliver a stored reply that may have been delivered already (resume, retry)."""
+        async with self._sessions() as session:
+            row = await session.get(Message, outbox_id)
+            conversation = await session.get(Conversation, row.conversation_id) if row else None
+        if row is None or conversation is None or row.status != OutboundStatus.pending:
+            return
+        await self.deliver(row, conversation)
+
+    async def deliver(self, row: Message, conversation: Conversation) -> None:
+        """Send one reply with retries and backoff; dead-letter it after the last."""
+        assert row.id is not None
+        outbox_id = row.id
+        adapter = self._adapters.get(row.channel)
+        if adapter is None:
+            await self._mark_failed(row, conversation, f"channel {row.channel} is not configured")
+            return
+        outbound = outbound_message(row, conversation)
+        if row.status == OutboundStatus.delivered:
+            # Stored is delivered (the widget reads its history): the push to open
+            # sockets is the fast path only, so no retries and no status to write.
+            try:
+                await adapter.send(outbound)
+            except Exception:
+                log.warning("delivery.push_failed", outbox_id=outbox_id, exc_info=True)
+            metrics.DELIVERED.labels(row.channel).inc()
+            return
+        backoff = self._policy.first_backoff_s
+        for attempt in range(1, self._policy.attempts + 1):
+            try:
+                delivered = await adapter.send(outbound)
+            except DeliveryRefused as exc:
+                await self._mark_failed(row, conversation, str(exc))
+                return
+            except Exception as exc:
+                retry_after = exc.retry_after if isinstance(exc, DeliveryFailed) else None
+                log.warning(
+                    "delivery.retry", outbox_id=outbox_id, attempt=attempt, error=str(exc)[:200]
+                )
+                async with transaction(self._sessions) as session:
+                    await messages.count_attempt(session, outbox_id)
+                if attempt == self._policy.attempts:
+                    await self._mark_failed(row, conversation, str(exc))
+                    return
+                await asyncio.sleep(retry_after if retry_after is not None else backoff)
+                backoff = min(backoff * 2, self._policy.max_backoff_s)
+                continue
+            async with transaction(self._sessions) as session:
+                ids = delivered.channel_message_ids
+                await messages.mark_outbound(
+                    session,
+                    outbox_id,
+                    OutboundStatus.delivered,
+                    channel_message_id=f"out:{outbox_id}:{ids[0]}" if ids else None,
+                )
+            metrics.DELIVERED.labels(row.channel).inc()
+            return
+
+    async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
+        metrics.DELIVERY_FAILURES.labels(row.channel).inc()
+        log.warning("delivery.failed", outbox_id=row.id, error=error[:200])
+        async with transaction(self._sessions) as session:
+            await messages.mark_outbound(
+                session,
+                row.id,
+                OutboundStatus.failed,
+                error=error[:500],  # type: ignore[arg-type]
+            )
+            fresh = await session.get(Conversation, conversation.id)
+            if fresh is not None:
+                fresh.delivery_error = error[:500]
+                session.add(fresh)
