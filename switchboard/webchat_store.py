@@ -70,14 +70,18 @@ class SqlWebchatBackend:
             ]
 
     async def mode(self, session_id: str) -> str:
+        _, mode = await self.conversation(session_id)
+        return mode
+
+    async def conversation(self, session_id: str) -> tuple[int | None, str]:
         async with self._sessions() as session:
             rows = await session.exec(
-                select(Conversation.mode)
+                select(Conversation.id, Conversation.mode)
                 .where(
                     Conversation.channel == "webchat", Conversation.channel_chat_id == session_id
                 )
                 .order_by(col(Conversation.id).desc())
                 .limit(1)
             )
-            mode = rows.first()
-        return str(mode or Mode.bot)
+            row = rows.first()
+        return (row[0], str(row[1])) if row is not None else (None, str(Mode.bot))

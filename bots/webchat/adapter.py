@@ -82,9 +82,15 @@ class WebchatAdapter:
         for listener in list(self._listeners.get(session_id, ())):
             listener.offer(event)
 
+    def follow(self, conversation_id: int, session_id: str) -> None:
+        """Route the conversation's "changed" signals to the session's open sockets. Learned
+        from each reply sent while a socket listens, and when a socket opens (a reply sent
+        just before it listened taught nothing, and a hand-back sends no reply)."""
+        if session_id in self._listeners:
+            self._session_of[conversation_id] = session_id
+
     async def send(self, message: OutboundMessage) -> Delivered:
-        if message.channel_chat_id in self._listeners:
-            self._session_of[message.conversation_id] = message.channel_chat_id
+        self.follow(message.conversation_id, message.channel_chat_id)
         self._offer(message.channel_chat_id, LiveEvent("message", message))
         return Delivered((str(message.outbox_id),))
 

@@ -71,7 +71,7 @@ def add_live_route(
             return
         listener = adapter.listen(session.session_id)
         try:
-            await _serve(websocket, session, listener, backend, heartbeat_s)
+            await _serve(websocket, session, listener, adapter, backend, heartbeat_s)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
@@ -114,11 +114,16 @@ async def _serve(
     websocket: WebSocket,
     session: WebchatSessionInfo,
     listener: LiveListener,
+    adapter: WebchatAdapter,
     backend: WebchatBackend,
     heartbeat_s: float,
 ) -> None:
     send = _Outgoing(websocket)
-    mode = await backend.mode(session.session_id)
+    # Read after the listener exists: a conversation begun before is found here, one
+    # begun after is learned from its first reply.
+    conversation_id, mode = await backend.conversation(session.session_id)
+    if conversation_id is not None:
+        adapter.follow(conversation_id, session.session_id)
     await send(
         {
             "type": "ready",

@@ -167,6 +167,20 @@ async def test_handoff_and_hand_back_are_pushed_as_mode_changes(
         assert (await next_frame(ws, "mode"))["mode"] == "bot"
 
 
+async def test_a_socket_opened_after_the_last_reply_still_hears_of_a_hand_back(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    """No reply reached this socket (the handoff's was sent before it opened, and a
+    hand-back sends none): it still learns which conversation is its own when it opens."""
+    visitor = await open_webchat(http)
+    turn = await visitor.say("I want to talk to a person")
+    async with await connect(aio, server, visitor) as ws:
+        async with transaction(server.runtime.sessions) as session:
+            await set_mode(session, turn["conversation_id"], Mode.bot)
+        await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+        assert (await next_frame(ws, "mode"))["mode"] == "bot"
+
+
 async def test_a_lagging_listener_is_told_to_catch_up_instead_of_dropping_silently() -> None:
     adapter = WebchatAdapter()
     listener = adapter.listen("ws_1")
