@@ -88,6 +88,7 @@ class QueuedSqliteSaver(AsyncSqliteSaver):
 #: threshold for a small table is 50 dead rows + 20%; a turn leaves about one).
 VACUUM_EVERY_TURNS = 200
 _CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+SQLITE_PRUNE_BATCH = 8
 
 
 class CheckpointPruner:
@@ -155,14 +156,16 @@ async def prune_threads(saver: BaseCheckpointSaver[str], thread_ids: list[str]) 
         return
     if isinstance(saver, QueuedSqliteSaver):
         newest = "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')"
-        async with sqlite_write_turn(saver.path), saver.lock:
-            for thread_id in thread_ids:
-                await saver.conn.execute(
-                    f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < {newest}",
-                    (thread_id, thread_id),
-                )
-                await saver.conn.execute(
-                    f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < {newest}",
-                    (thread_id, thread_id),
-                )
-            await saver.conn.commit()
+        # A few threads per write turn: the turns' own writers wait while one is held.
+        for start in range(0, len(thread_ids), SQLITE_PRUNE_BATCH):
+            async with sqlite_write_turn(saver.path), saver.lock:
+                for thread_id in thread_ids[start : start + SQLITE_PRUNE_BATCH]:
+                    await saver.conn.execute(
+                        f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < {newest}",
+                        (thread_id, thread_id),
+                    )
+                    await saver.conn.execute(
+                        f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < {newest}",
+                        (thread_id, thread_id),
+                    )
+                await saver.conn.commit()

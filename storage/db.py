@@ -122,16 +122,18 @@ async def will_write(session: AsyncSession) -> None:
     SQLite it then waits its turn among this process's writers and begins IMMEDIATE (see
     `_begin_sqlite`); elsewhere it changes nothing."""
     bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
+    if bind.dialect.name != "sqlite" or session.info.get(_HOLDS_WRITE_TURN):
         await session.connection(execution_options={WRITES: True})
         return
     lock = await _wait_to_write(sqlite_path(str(bind.url)))
+    session.info[_HOLDS_WRITE_TURN] = True
     released = False
 
     def release() -> None:
         nonlocal released
         if not released:
             released = True
+            session.info.pop(_HOLDS_WRITE_TURN, None)
             lock.release()
 
     def on_end(_session: Any, transaction: Any) -> None:
@@ -151,6 +153,9 @@ async def will_write(session: AsyncSession) -> None:
 #: sleeps of 1, 2, 5 … 100 ms and favours no one: under load a writer slept long after the
 #: lock was free, and that was the p99. Writers in other processes still meet the busy
 #: timeout.
+_HOLDS_WRITE_TURN = "switchboard_holds_write_turn"
+"""Set in `session.info` while the session holds its write turn: a second `will_write` on
+the same session must not wait for itself."""
 _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )

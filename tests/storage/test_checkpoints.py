@@ -57,7 +57,7 @@ async def test_turns_that_end_during_a_prune_are_pruned_together_next(
     async with open_checkpointer(url) as saver:
         graph = build_graph().compile(checkpointer=saver)
         pruner = CheckpointPruner(saver)
-        threads = [f"thread-{n}" for n in range(5)]
+        threads = [f"thread-{n}" for n in range(12)]  # more than one SQLite prune batch
         for _ in range(3):  # three checkpoints per thread, no pruning yet
             for thread in threads:
                 await graph.aupdate_state({"configurable": {"thread_id": thread}}, {"steps": 1})

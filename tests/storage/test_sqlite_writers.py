@@ -78,3 +78,15 @@ async def test_a_writing_session_closed_without_commit_gives_the_next_writer_its
         await will_write(session)
         await session.execute(WRITE)
     await asyncio.wait_for(_write(sessions), 5)
+
+
+async def test_a_session_that_declares_twice_does_not_wait_for_itself(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async def twice() -> None:
+        async with transaction(sessions) as session:
+            await will_write(session)  # e.g. a helper that declares again
+            await session.execute(WRITE)
+
+    await asyncio.wait_for(twice(), 5)
+    await asyncio.wait_for(_write(sessions), 5)
