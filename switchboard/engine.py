@@ -109,6 +109,8 @@ SLOW_DOWN_REPLY = (
     "Please wait a moment, then send your question again in one message."
 )
 SLOW_DOWN_EVERY_S = 60.0
+#: First database poll of a request waiting for a turn this process runs (`handle`).
+LOCAL_TURN_POLL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,16 @@ class Engine:
         if submitted.duplicate and await self._processed(submitted.message_id):
             return await self.result(submitted.message_id, duplicate=True)
         with self._waiting(submitted.message_id, submitted.conversation_id) as waiter:
-            await self.wait_until_processed(submitted.message_id, timeout=timeout)
+            # A new message's drain was kicked here: it runs the turn (or finds it run
+            # elsewhere) and wakes us, so the poll is a last resort. At 1 s it fired for
+            # every turn queued longer than that under load, and read the result back
+            # from the database when it won the race against the hand-over. A retried
+            # message may be running on another replica: poll sooner.
+            await self.wait_until_processed(
+                submitted.message_id,
+                timeout=timeout,
+                poll_s=1.0 if submitted.duplicate else LOCAL_TURN_POLL_S,
+            )
             if waiter.result is not None and not submitted.duplicate:
                 return waiter.result  # run here: the replies it just committed
         return await self.result(submitted.message_id, duplicate=submitted.duplicate)
