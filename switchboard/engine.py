@@ -264,7 +264,7 @@ class Engine:
         if throttled:
             metrics.THROTTLED.labels(message.channel).inc()
             if notice is not None:
-                self._spawn(self._outbox.deliver_stored(notice.id))  # type: ignore[arg-type]
+                self._spawn(self._outbox.deliver(notice, conversation))
             replies = (_reply(notice),) if notice is not None else ()
             return TurnResult(message_id, conversation_id, mode, replies, route="throttled")
         if not created:
@@ -610,8 +610,10 @@ class Engine:
                     delivered=self._outbox.served_from_store(request.channel),
                 )
                 await approvals.mark_carried_out(session, approval_id)
-            for row in outbox:
-                await self._outbox.deliver_stored(row.id)  # type: ignore[arg-type]
+                conversation = await session.get(Conversation, request.conversation_id)
+            assert conversation is not None
+            for row in outbox:  # pushed to an open widget, or sent to Telegram / Slack
+                await self._outbox.deliver(row, conversation)
         await self._changed(request.conversation_id)
 
     # --- delivery --------------------------------------------------------------------

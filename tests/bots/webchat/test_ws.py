@@ -181,6 +181,23 @@ async def test_a_socket_opened_after_the_last_reply_still_hears_of_a_hand_back(
         assert (await next_frame(ws, "mode"))["mode"] == "bot"
 
 
+async def test_an_approval_outcome_is_pushed_to_the_open_widget(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say("I want a refund please")
+    assert "asked our team to approve" in turn["replies"][0]["text"]
+    approval_id = await scalar(
+        server.runtime.settings.database_url,
+        "SELECT id FROM approvals WHERE status = 'pending' "
+        f"AND conversation_id = {turn['conversation_id']}",
+    )
+    async with await connect(aio, server, maria) as ws:
+        await server.runtime.engine.decide_approval(approval_id, approved=True, decided_by="U_ANA")
+        pushed = (await next_frame(ws, "message"))["message"]
+    assert "issued" in pushed["text"]
+
+
 async def test_a_lagging_listener_is_told_to_catch_up_instead_of_dropping_silently() -> None:
     adapter = WebchatAdapter()
     listener = adapter.listen("ws_1")
