@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bots.base import ChannelAdapter, DeliveryFailed, DeliveryRefused, OutboundMessage
 from storage import messages
 from storage.db import transaction
-from storage.models import Conversation, Direction, Message, OutboundStatus
+from storage.models import Conversation, Direction, Message, OutboundStatus, Role
 from switchboard import metrics
 
 log = structlog.get_logger(__name__)
@@ -53,9 +53,33 @@ class Outbox:
         self._adapters = adapters  # the engine's own dict: adapters added later count
         self._policy = policy
 
-    def served_from_store(self, channel: str) -> bool:
+    def _served_from_store(self, channel: str) -> bool:
         adapter = self._adapters.get(channel)
         return adapter is not None and adapter.capabilities.replies_served_from_store
+
+    async def queue(
+        self,
+        session: AsyncSession,
+        *,
+        conversation_id: int,
+        channel: str,
+        text: str,
+        role: Role = Role.bot,
+        quick_replies: list[str] | None = None,
+        reply_to_id: int | None = None,
+    ) -> Message:
+        """An outbox row in the caller's transaction: pending, or delivered already when
+        the channel's client reads our store (web chat)."""
+        return await messages.add_outbound(
+            session,
+            conversation_id=conversation_id,
+            channel=channel,
+            text=text,
+            role=role,
+            quick_replies=quick_replies,
+            reply_to_id=reply_to_id,
+            delivered=self._served_from_store(channel),
+        )
 
     async def reset_failed(self, outbox_id: int) -> tuple[int | None, str]:
         """A dead letter back to pending for a staff retry: (its conversation, status);

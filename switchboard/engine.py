@@ -54,30 +54,6 @@ FALLBACK_REPLY = (
 )
 
 
-async def _queue_replies(
-    session: AsyncSession,
-    conversation_id: int,
-    channel: str,
-    outcome: TurnOutcome,
-    *,
-    reply_to: int | None = None,
-    delivered: bool = False,
-) -> list[Message]:
-    """The outbox rows for a turn's replies, in the caller's transaction."""
-    return [
-        await messages.add_outbound(
-            session,
-            conversation_id=conversation_id,
-            channel=channel,
-            text=reply["text"],
-            quick_replies=list(reply.get("quick_replies") or []),
-            reply_to_id=reply_to,
-            delivered=delivered,
-        )
-        for reply in outcome.replies
-    ]
-
-
 def _reply(row: Message) -> Reply:
     return Reply(row.id, row.text, tuple(row.quick_replies), str(row.role))  # type: ignore[arg-type]
 
@@ -252,13 +228,12 @@ class Engine:
                 row.status = InboundStatus.throttled
                 session.add(row)
                 if not self._slow_down_notices.retry_after(sender):
-                    notice = await messages.add_outbound(
+                    notice = await self._outbox.queue(
                         session,
                         conversation_id=conversation_id,
                         channel=message.channel,
                         text=SLOW_DOWN_REPLY,
                         reply_to_id=message_id,
-                        delivered=self._outbox.served_from_store(message.channel),
                     )
         assert message_id is not None
         if throttled:
@@ -478,13 +453,8 @@ class Engine:
         Returns the queued replies and the conversation's mode after the turn."""
         assert inbound.id is not None
         async with transaction(self._sessions) as session:
-            outbox = await _queue_replies(
-                session,
-                inbound.conversation_id,
-                inbound.channel,
-                outcome,
-                reply_to=inbound.id,
-                delivered=self._outbox.served_from_store(inbound.channel),
+            outbox = await self._queue_replies(
+                session, inbound.conversation_id, inbound.channel, outcome, reply_to=inbound.id
             )
             await messages.mark_inbound(
                 session,
@@ -602,12 +572,8 @@ class Engine:
                 decided_by=approval.decided_by or "?",
             )
             async with transaction(self._sessions) as session:
-                outbox = await _queue_replies(
-                    session,
-                    request.conversation_id,
-                    request.channel,
-                    outcome,
-                    delivered=self._outbox.served_from_store(request.channel),
+                outbox = await self._queue_replies(
+                    session, request.conversation_id, request.channel, outcome
                 )
                 await approvals.mark_carried_out(session, approval_id)
                 conversation = await session.get(Conversation, request.conversation_id)
@@ -617,6 +583,28 @@ class Engine:
         await self._changed(request.conversation_id)
 
     # --- delivery --------------------------------------------------------------------
+
+    async def _queue_replies(
+        self,
+        session: AsyncSession,
+        conversation_id: int,
+        channel: str,
+        outcome: TurnOutcome,
+        *,
+        reply_to: int | None = None,
+    ) -> list[Message]:
+        """The outbox rows for a turn's replies, in the caller's transaction."""
+        return [
+            await self._outbox.queue(
+                session,
+                conversation_id=conversation_id,
+                channel=channel,
+                text=reply["text"],
+                quick_replies=list(reply.get("quick_replies") or []),
+                reply_to_id=reply_to,
+            )
+            for reply in outcome.replies
+        ]
 
     async def send_staff_reply(
         self,
@@ -632,14 +620,13 @@ class Engine:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise LookupError(f"conversation {conversation_id} not found")
-            row = await messages.add_outbound(
+            row = await self._outbox.queue(
                 session,
                 conversation_id=conversation_id,
                 channel=conversation.channel,
                 text=text,
                 role=role,
                 quick_replies=quick_replies,
-                delivered=self._outbox.served_from_store(conversation.channel),
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):
