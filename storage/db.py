@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -117,35 +118,35 @@ async def transaction(
         yield session
 
 
+_WRITE_TURN = "switchboard_write_turn"
+"""In `session.info`: the writers' lock this session holds until its transaction ends (a
+second `will_write` on the same session must not wait for itself)."""
+
+
 async def will_write(session: AsyncSession) -> None:
     """Declare, before its first statement, that this session's transaction writes: on
     SQLite it then waits its turn among this process's writers and begins IMMEDIATE (see
-    `_begin_sqlite`); elsewhere it changes nothing."""
+    `_begin_sqlite`); elsewhere it changes nothing. The turn ends with the transaction."""
     bind = session.get_bind()
-    if bind.dialect.name != "sqlite" or session.info.get(_HOLDS_WRITE_TURN):
-        await session.connection(execution_options={WRITES: True})
-        return
-    lock = await _wait_to_write(sqlite_path(str(bind.url)))
-    session.info[_HOLDS_WRITE_TURN] = True
-    released = False
-
-    def release() -> None:
-        nonlocal released
-        if not released:
-            released = True
-            session.info.pop(_HOLDS_WRITE_TURN, None)
-            lock.release()
-
-    def on_end(_session: Any, transaction: Any) -> None:
-        if transaction.parent is None:  # the whole transaction, not a savepoint, ended
-            release()
-
-    event.listen(session.sync_session, "after_transaction_end", on_end)
+    if bind.dialect.name == "sqlite" and _WRITE_TURN not in session.info:
+        session.info[_WRITE_TURN] = await _wait_to_write(sqlite_path(str(bind.url)))
     try:
         await session.connection(execution_options={WRITES: True})
     except BaseException:
-        release()
+        _end_write_turn(session.sync_session)
         raise
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint, ended
+        _end_write_turn(session)
+
+
+def _end_write_turn(session: Session) -> None:
+    lock = session.info.pop(_WRITE_TURN, None)
+    if lock is not None:
+        lock.release()
 
 
 #: This process's SQLite writers queue here, one lock a database file (per event loop),
@@ -153,9 +154,6 @@ async def will_write(session: AsyncSession) -> None:
 #: sleeps of 1, 2, 5 … 100 ms and favours no one: under load a writer slept long after the
 #: lock was free, and that was the p99. Writers in other processes still meet the busy
 #: timeout.
-_HOLDS_WRITE_TURN = "switchboard_holds_write_turn"
-"""Set in `session.info` while the session holds its write turn: a second `will_write` on
-the same session must not wait for itself."""
 _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
