@@ -10,9 +10,6 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from storage.conversations import set_mode
-from storage.db import transaction
-from storage.models import Mode
 from tests.browser.conftest import DESKTOP, PHONE, artifact, embed
 from tests.conftest import ADMIN_TOKEN
 from tests.support.server import LiveServer
@@ -123,9 +120,7 @@ async def test_staff_message_arrives_live_and_hand_back_is_announced(
     bot_bg = await bubbles(page, "bot").last.evaluate("e => getComputedStyle(e).backgroundColor")
     assert staff_bg != bot_bg
 
-    async with transaction(server.runtime.sessions) as session:
-        await set_mode(session, turn["conversation_id"], Mode.bot)
-    await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+    await server.hand_back(turn["conversation_id"])
     await expect(page.get_by_role("note").last).to_contain_text("handed you back")
     await page.screenshot(path=artifact("widget-staff.png"))
 
@@ -161,9 +156,7 @@ async def test_a_late_answer_to_an_older_request_does_not_undo_a_hand_back(
     await box.press("Enter")
     await asyncio.wait_for(answered.wait(), 10)
 
-    async with transaction(server.runtime.sessions) as session:
-        await set_mode(session, turn["conversation_id"], Mode.bot)
-    await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+    await server.hand_back(turn["conversation_id"])
     await expect(page.get_by_role("note").last).to_contain_text("handed you back")
 
     release.set()

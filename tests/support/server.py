@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
+from storage.conversations import set_mode
+from storage.db import transaction
+from storage.models import Mode
 from switchboard.app import create_app
 from switchboard.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime
@@ -32,6 +35,13 @@ class LiveServer:
     def runtime(self) -> Runtime:
         runtime: Runtime = self.app.state.runtime
         return runtime
+
+    async def hand_back(self, conversation_id: int) -> None:
+        """Staff hand the conversation back to the bot (the state change the staff desk
+        makes), and the widget's sockets are told."""
+        async with transaction(self.runtime.sessions) as session:
+            await set_mode(session, conversation_id, Mode.bot)
+        await self.runtime.webchat.conversation_changed(conversation_id)
 
 
 @asynccontextmanager

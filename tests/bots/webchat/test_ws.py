@@ -13,9 +13,6 @@ import pytest
 from bots.base import OutboundMessage
 from bots.webchat.adapter import QUEUE_SIZE, WebchatAdapter
 from bots.webchat.live import origin_allowed
-from storage.conversations import set_mode
-from storage.db import transaction
-from storage.models import Mode
 from tests.conftest import DB_KINDS, WebchatClient, make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
 from tests.support.rows import scalar
@@ -161,9 +158,7 @@ async def test_handoff_and_hand_back_are_pushed_as_mode_changes(
         assert (await next_frame(ws, "mode"))["mode"] == "human"
 
         # Staff hand the conversation back (as the staff desk does), and the engine says so.
-        async with transaction(server.runtime.sessions) as session:
-            await set_mode(session, turn["conversation_id"], Mode.bot)
-        await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+        await server.hand_back(turn["conversation_id"])
         assert (await next_frame(ws, "mode"))["mode"] == "bot"
 
 
@@ -175,9 +170,7 @@ async def test_a_socket_opened_after_the_last_reply_still_hears_of_a_hand_back(
     visitor = await open_webchat(http)
     turn = await visitor.say("I want to talk to a person")
     async with await connect(aio, server, visitor) as ws:
-        async with transaction(server.runtime.sessions) as session:
-            await set_mode(session, turn["conversation_id"], Mode.bot)
-        await server.runtime.webchat.conversation_changed(turn["conversation_id"])
+        await server.hand_back(turn["conversation_id"])
         assert (await next_frame(ws, "mode"))["mode"] == "bot"
 
 
