@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,17 +13,33 @@ async def get_conversation(session: AsyncSession, conversation_id: int) -> Conve
     return await session.get(Conversation, conversation_id)
 
 
+#: Statements every turn runs, built once (see storage/messages.py).
+_OPEN_CONVERSATION = (
+    select(Conversation)
+    .where(
+        col(Conversation.channel) == bindparam("channel"),
+        col(Conversation.channel_chat_id) == bindparam("chat_id"),
+        Conversation.mode != Mode.closed,
+    )
+    .order_by(col(Conversation.id).desc())
+)
+_RECORD_TURN = (
+    update(Conversation)
+    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .values(
+        last_intent=func.coalesce(bindparam("intent"), Conversation.last_intent),
+        updated_at=bindparam("now"),
+    )
+    .returning(Conversation.mode)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def find_open_conversation(
     session: AsyncSession, *, channel: str, channel_chat_id: str
 ) -> Conversation | None:
     result = await session.exec(
-        select(Conversation)
-        .where(
-            Conversation.channel == channel,
-            Conversation.channel_chat_id == channel_chat_id,
-            Conversation.mode != Mode.closed,
-        )
-        .order_by(col(Conversation.id).desc())
+        _OPEN_CONVERSATION, params={"channel": channel, "chat_id": channel_chat_id}
     )
     return result.first()
 
@@ -63,9 +80,7 @@ async def record_turn(session: AsyncSession, conversation_id: int, *, intent: st
     """Note a finished turn (its intent, if any, and the time); returns the conversation's
     mode as it is now (a turn may have handed it to a person). One statement."""
     result = await session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation_id)
-        .values(last_intent=intent or Conversation.last_intent, updated_at=utcnow())
-        .returning(Conversation.mode)
+        _RECORD_TURN,
+        params={"conversation_id": conversation_id, "intent": intent or None, "now": utcnow()},
     )
     return str(Mode(result.scalar_one()))

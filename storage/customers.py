@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,15 +61,19 @@ async def create_webchat_session(
     return row
 
 
+#: Built once: it runs before every message a visitor sends (see storage/messages.py).
+_WEBCHAT_SESSION = (
+    select(WebchatSession, Customer.user_id)
+    .outerjoin(Customer, col(Customer.id) == WebchatSession.customer_id)
+    .where(col(WebchatSession.token_hash) == bindparam("token_hash"))
+)
+
+
 async def get_webchat_session_by_token_hash(
     session: AsyncSession, token_hash: str
 ) -> tuple[WebchatSession, str | None] | None:
     """The web chat session with this token and its verified customer's user id, in one
     query (it runs before every message a visitor sends)."""
-    result = await session.exec(
-        select(WebchatSession, Customer.user_id)
-        .outerjoin(Customer, col(Customer.id) == WebchatSession.customer_id)
-        .where(WebchatSession.token_hash == token_hash)
-    )
+    result = await session.exec(_WEBCHAT_SESSION, params={"token_hash": token_hash})
     row = result.first()
     return (row[0], row[1]) if row is not None else None

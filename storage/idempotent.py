@@ -9,6 +9,7 @@ row) costs one statement instead of a look-up, a savepoint, the insert and its r
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
@@ -30,6 +31,14 @@ def _values(row: Any) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _insert_statement(dialect: str, model: type[Any]) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING` for a model, built once and bound per
+    row (building it took longer than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing().returning(model)
+
+
 async def insert_once(
     session: AsyncSession, row: Row, *key: ColumnElement[bool]
 ) -> tuple[Row, bool]:
@@ -44,10 +53,8 @@ async def insert_once(
         async with session.begin_nested():
             session.add(row)
         return row, True
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(_values(row)).on_conflict_do_nothing().returning(model)
-    inserted: Row | None = await session.scalar(statement)
+    statement = _insert_statement(session.get_bind().dialect.name, model)
+    inserted: Row | None = await session.scalar(statement, _values(row))
     if inserted is not None:
         return inserted, True
     found: Row | None = (await session.exec(select(model).where(*key))).first()

