@@ -91,6 +91,10 @@ class LLMClient:
     """Read when the turn first calls the model: most turns never do, and summing the
     day's tokens for them was a query for nothing."""
     calls: list[LLMCall] = field(default_factory=list)
+    runnables: dict[Any, Any] = field(default_factory=dict)
+    """The model bound to a tool set or an output schema, by what it was bound to. The
+    runner shares one dict across turns: binding converts schemas with pydantic, which
+    cost more of a turn's time than the rest of the call on our side."""
     _budget: TokenBudget | None = None
 
     async def _checked_budget(self) -> TokenBudget:
@@ -125,11 +129,19 @@ class LLMClient:
             self._budget.spent += prompt + completion
         return call
 
+    def _bound(self, key: Any, bind: Callable[[], Any]) -> Any:
+        if key not in self.runnables:
+            self.runnables[key] = bind()
+        return self.runnables[key]
+
     async def invoke(
         self, purpose: str, messages: list[BaseMessage], tools: list[Any] | None = None
     ) -> AIMessage:
         await self._checked_budget()
-        runnable: Any = self.model.bind_tools(tools) if tools else self.model
+        runnable: Any = self.model
+        if tools:
+            names = tuple(_tool_name(tool) for tool in tools)
+            runnable = self._bound(("tools", names), lambda: self.model.bind_tools(tools))
         started = perf_counter()
         try:
             message = await runnable.ainvoke(messages)
@@ -142,8 +154,11 @@ class LLMClient:
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
         """One structured call (function calling works on every OpenAI-compatible server)."""
         await self._checked_budget()
-        runnable = self.model.with_structured_output(
-            schema, method="function_calling", include_raw=True
+        runnable = self._bound(
+            schema,
+            lambda: self.model.with_structured_output(
+                schema, method="function_calling", include_raw=True
+            ),
         )
         started = perf_counter()
         try:
@@ -166,3 +181,10 @@ class LLMClient:
     @property
     def cost_usd(self) -> float:
         return round(sum(c.cost_usd for c in self.calls), 6)
+
+
+def _tool_name(tool: Any) -> str:
+    """An OpenAI tool schema's function name, or a LangChain tool's name."""
+    if isinstance(tool, dict):
+        return str(tool.get("function", tool).get("name"))
+    return str(getattr(tool, "name", tool))

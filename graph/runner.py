@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from time import perf_counter
+from datetime import UTC, datetime, time
+from time import monotonic, perf_counter
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -38,6 +38,35 @@ def traced_tool_calls(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[key] = redact(row[key]).text
         masked.append(row)
     return masked
+
+
+#: How stale the day's token total may get in one process (see `DayTokens`).
+DAY_TOKENS_REFRESH_S = 10.0
+
+
+class DayTokens:
+    """Model tokens everyone spent today, for the daily budget.
+
+    Summing the day's traces before every model call cost more the busier the day had
+    been; this reads the sum at most every `refresh_s` and adds this process's own
+    spending in between (another replica's spending counts from the next read)."""
+
+    def __init__(self, refresh_s: float = DAY_TOKENS_REFRESH_S) -> None:
+        self._refresh_s = refresh_s
+        self._day: object = None
+        self._read_at = float("-inf")
+        self._total = 0
+
+    async def spent(self, session: AsyncSession) -> int:
+        today = datetime.now(UTC).date()
+        if today != self._day or monotonic() - self._read_at > self._refresh_s:
+            midnight = datetime.combine(today, time.min, tzinfo=UTC)
+            self._total = await tokens_used(session, since=midnight)
+            self._day, self._read_at = today, monotonic()
+        return self._total
+
+    def add(self, tokens: int) -> None:
+        self._total += tokens
 
 
 @dataclass(frozen=True)
@@ -100,6 +129,8 @@ class TurnRunner:
         daily_token_budget: int = 0,
     ) -> None:
         self._chat_model = chat_model
+        self._runnables: dict[object, object] = {}  # the model bound to tools and schemas
+        self.day_tokens = DayTokens()
         self._model_name = model_name
         self._daily_token_budget = daily_token_budget
         self.pruner = CheckpointPruner(saver)
@@ -116,16 +147,17 @@ class TurnRunner:
             return None
 
         async def budget() -> TokenBudget:
-            midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             async with self._sessions() as session:
                 conversation = await tokens_used(session, conversation_id=conversation_id)
-                today = await tokens_used(session, since=midnight)
+                today = await self.day_tokens.spent(session)
             return TokenBudget(
                 conversation_left=self.policy.budgets.conversation_tokens - conversation,
                 day_left=self._daily_token_budget - today,
             )
 
-        return LLMClient(self._chat_model, self._model_name, self.policy, budget)
+        return LLMClient(
+            self._chat_model, self._model_name, self.policy, budget, runnables=self._runnables
+        )
 
     def _context(self, caller: Caller, request: TurnRequest | None = None) -> TurnContext:
         return TurnContext(
@@ -157,6 +189,8 @@ class TurnRunner:
             durability="exit",  # one checkpoint per turn, written when the turn ends
         )
         self.pruner.after_turn(thread_id)
+        if context.llm is not None:
+            self.day_tokens.add(context.llm.tokens)
         return TurnOutcome(
             replies=list(state.get("replies") or []),
             intent=state.get("intent"),
