@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_driver import OneTripDbapi
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option: this transaction will write (SQLite then begins it IMMEDIATE).
 WRITES = "switchboard_writes"
@@ -96,6 +98,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(
             async_url(url),
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            module=OneTripDbapi(),
             **POOL_OPTIONS,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
