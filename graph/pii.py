@@ -127,13 +127,28 @@ def _national_ids(text: str) -> Iterable[Finding]:
             yield Finding("national_id", match.start(), match.end(), value)
 
 
+#: A run of digits and the separators phone numbers are written with. libphonenumber's
+#: matcher is slow (most of a tool result's redaction time), so it runs only on texts
+#: with a run of at least 7 digits that is not just a date.
+_DIGIT_RUN = re.compile(r"[+(]?\d[\d\s().\-/\u2010-\u2015]*\d")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _may_hold_phone(text: str) -> bool:
+    for match in _DIGIT_RUN.finditer(text):
+        run = match.group()
+        if sum(c.isdigit() for c in run) >= 7 and not _ISO_DATE.fullmatch(run):
+            return True
+    return False
+
+
 def _phones(text: str, regions: Iterable[str]) -> Iterable[Finding]:
     """Numbers libphonenumber accepts, written as phone numbers are: international
     (+ or 00), or national with a word like "call" or "mobile" just before, or in the
     (415) 555-0132 style. A bare digit run (a date, an order, an invoice) is not enough,
     nor digits inside a longer code (tracking 1Z…, an IBAN or card number that failed
     its checksum)."""
-    if sum(c.isdigit() for c in text) < 7:
+    if not _may_hold_phone(text):
         return
     busy = (
         [m.span() for m in _IBAN.finditer(text)]

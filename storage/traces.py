@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,16 +29,25 @@ async def trace_for_message(session: AsyncSession, message_id: int) -> Trace | N
     return result.first()
 
 
+_TOKENS = select(func.coalesce(func.sum(Trace.tokens), 0))
+#: Built once: they run before a turn's first model call (see storage/messages.py).
+_CONVERSATION_TOKENS = _TOKENS.where(col(Trace.conversation_id) == bindparam("conversation_id"))
+_TOKENS_SINCE = _TOKENS.where(col(Trace.created_at) >= bindparam("since"))
+
+
 async def tokens_used(
     session: AsyncSession, *, conversation_id: int | None = None, since: datetime | None = None
 ) -> int:
-    """LLM tokens already spent by one conversation, or by everyone since a moment."""
-    query = select(func.coalesce(func.sum(Trace.tokens), 0))
+    """LLM tokens already spent by one conversation, or by everyone since a moment (or
+    ever)."""
     if conversation_id is not None:
-        query = query.where(Trace.conversation_id == conversation_id)
-    if since is not None:
-        query = query.where(col(Trace.created_at) >= since)
-    return int((await session.exec(query)).one())
+        params = {"conversation_id": conversation_id}
+        result = await session.exec(_CONVERSATION_TOKENS, params=params)
+    elif since is not None:
+        result = await session.exec(_TOKENS_SINCE, params={"since": since})
+    else:
+        result = await session.exec(_TOKENS)
+    return int(result.one())
 
 
 async def handoff_turn(session: AsyncSession, conversation_id: int) -> Trace | None:
