@@ -127,19 +127,19 @@ def _national_ids(text: str) -> Iterable[Finding]:
             yield Finding("national_id", match.start(), match.end(), value)
 
 
-#: A run of digits and the separators phone numbers are written with. libphonenumber's
-#: matcher is slow (most of a tool result's redaction time), so it runs only on texts
-#: with a run of at least 7 digits that is not just a date.
-_DIGIT_RUN = re.compile(r"[+(]?\d[\d\s().\-/\u2010-\u2015]*\d")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A run of digits and the separators phone numbers are written with, not inside a longer
+#: code. libphonenumber's matcher is slow (it was most of the time spent masking tool
+#: results for the trace), so it runs only on texts with such a run of at least 7 digits
+#: once dates and times are left out; what it finds is checked as before.
+_DIGIT_RUN = re.compile(r"(?<!\w)[+(]?\d[\d\s().\-/\u2010-\u2015]*\d")
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 
 
 def _may_hold_phone(text: str) -> bool:
-    for match in _DIGIT_RUN.finditer(text):
-        run = match.group()
-        if sum(c.isdigit() for c in run) >= 7 and not _ISO_DATE.fullmatch(run):
-            return True
-    return False
+    undated = _DATE_TIME.sub(" ", text)
+    return any(sum(c.isdigit() for c in run.group()) >= 7 for run in _DIGIT_RUN.finditer(undated))
 
 
 def _phones(text: str, regions: Iterable[str]) -> Iterable[Finding]:

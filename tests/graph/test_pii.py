@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.pii import Vault, apply_policy, detect, redact, restore
+from graph.pii import Vault, _may_hold_phone, apply_policy, detect, redact, restore
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -21,6 +21,8 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("iban de89370400440532013000", [("iban", "de89370400440532013000")]),
         ("mail me: maria+orders@example.co.uk.", [("email", "maria+orders@example.co.uk")]),
         ("call me on +44 7400 123456", [("phone", "+44 7400 123456")]),
+        ("on 2026-11-28 16:40 call +44 7400 123456", [("phone", "+44 7400 123456")]),
+        ('{"eta": "2026-11-28", "phone": "+31 6 12345678"}', [("phone", "+31 6 12345678")]),
         ("my SSN is 123-45-6789", [("national_id", "123-45-6789")]),
         ("NINO AB 12 34 56 C", [("national_id", "AB 12 34 56 C")]),
         ("DNI 12345678Z", [("national_id", "12345678Z")]),
@@ -46,6 +48,19 @@ def test_recognises(text: str, expected: list[tuple[str, str]]) -> None:
     ],
 )
 def test_leaves_lookalikes_alone(text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tracking": "1Z999AA10123456784", "eta": "2026-11-28 16:40:05.014500"}',
+        '{"created_at": "2026-11-24T14:02:11+00:00", "amount": 59.9, "id": "ch_1042"}',
+    ],
+)
+def test_tool_results_with_dates_and_codes_skip_the_phone_matcher(text: str) -> None:
+    """libphonenumber's matcher was most of the time spent masking tool results."""
+    assert not _may_hold_phone(text)
     assert detect(text) == []
 
 
