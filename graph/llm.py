@@ -14,6 +14,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import ValidationError
 
 from graph.policy import Policy
 
@@ -152,26 +153,29 @@ class LLMClient:
         return message  # type: ignore[no-any-return]
 
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
-        """One structured call (function calling works on every OpenAI-compatible server)."""
+        """One structured call: the schema as the one tool the model must call (function
+        calling works on every OpenAI-compatible server), its arguments validated here.
+        Not `with_structured_output`: that converts the schema again on every call, for
+        tracing metadata we do not use."""
         await self._checked_budget()
         runnable = self._bound(
             schema,
-            lambda: self.model.with_structured_output(
-                schema, method="function_calling", include_raw=True
+            lambda: self.model.bind_tools(
+                [schema], tool_choice=schema.__name__, parallel_tool_calls=False
             ),
         )
         started = perf_counter()
         try:
-            result = await runnable.ainvoke(messages)
+            message = await runnable.ainvoke(messages)
         except Exception as exc:
             self._record(purpose, None, started, error=f"{type(exc).__name__}: {exc}"[:300])
             raise LLMUnavailable(type(exc).__name__) from exc
-        raw = result.get("raw") if isinstance(result, dict) else None
-        error = result.get("parsing_error") if isinstance(result, dict) else None
-        self._record(purpose, raw, started, error=str(error)[:300] if error else None)
-        parsed = result.get("parsed") if isinstance(result, dict) else None
-        if parsed is None:
-            raise LLMUnavailable("unparseable structured output")
+        try:
+            parsed = schema.model_validate(message.tool_calls[0]["args"])
+        except (IndexError, ValidationError) as exc:
+            self._record(purpose, message, started, error=f"unparseable: {exc}"[:300])
+            raise LLMUnavailable("unparseable structured output") from exc
+        self._record(purpose, message, started)
         return parsed
 
     @property

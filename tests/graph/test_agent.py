@@ -352,3 +352,28 @@ async def test_prompt_tokens_stay_flat_over_a_long_conversation(
     ]
     settled = agent_prompt[10:]
     assert max(settled) <= agent_prompt[9] * 1.1, agent_prompt
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Say("I think this is about billing."),  # no tool call at all
+        Call("MessageAnalysis", {"intent": "other", "flags": "many", "urgency": "normal"}),
+    ],
+)
+async def test_an_unparseable_classification_is_recorded_and_the_turn_goes_on(
+    http: httpx.AsyncClient,
+    fake_llm: FakeOpenAI,
+    admin_headers: dict[str, str],
+    answer: Say | Call,
+) -> None:
+    fake_llm.responder = lambda body: answer if "tool_choice" in body else Say("Happy to help.")
+    turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
+    assert turn["replies"]  # the customer is answered, not left waiting on a bad model
+    classify = next(
+        c
+        for c in (await _trace(http, admin_headers, turn["conversation_id"]))[0]["llm"]
+        if c["purpose"] == "classify"
+    )
+    assert classify["error"].startswith("unparseable")
+    assert classify["prompt_tokens"] > 0  # the call's tokens still count against budgets
