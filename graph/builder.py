@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from graph.context import TurnContext
 from graph.nodes.agent import agent
@@ -18,17 +19,18 @@ from graph.nodes.classify import classify
 from graph.nodes.csat import csat
 from graph.nodes.faq import faq
 from graph.nodes.greeting import greeting
-from graph.nodes.guard import after_guard, guard
+from graph.nodes.guard import AFTER_GUARD, after_guard, guard
 from graph.nodes.handoff import handoff
 from graph.nodes.orders import order_status
 from graph.nodes.refund import refund_request
 from graph.nodes.respond import respond
-from graph.nodes.route import next_step, route
+from graph.nodes.route import STEPS, next_step, route
 from graph.nodes.settle import settle
 from graph.nodes.smalltalk import smalltalk
 from graph.state import ConversationState
 
 Node = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[dict[str, Any]]]
+RoutedNode = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[Command[str]]]
 
 WORKFLOW_NODES: dict[str, Node] = {
     "billing_issue": billing_issue,
@@ -79,20 +81,35 @@ def workflow_step(name: str, node: Node) -> Node:
     return run
 
 
+def then(node: Node, choose: Callable[[ConversationState], str]) -> RoutedNode:
+    """The node, followed by `choose` on the state as the node leaves it.
+
+    What a conditional edge does, without its cost: to show a router the state, LangGraph
+    copies every channel of the graph (each state key and each node's trigger), which
+    was 6% of a turn's time on the event loop. The state keys have no reducers, so the
+    node's update laid over the state is the state the router would have read."""
+
+    async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> Command[str]:
+        update = await node(state, runtime)
+        return Command(update=update, goto=choose({**state, **update}))  # type: ignore[typeddict-item]
+
+    run.__name__ = getattr(node, "__name__", "node")
+    return run
+
+
 def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
     builder: StateGraph[ConversationState, TurnContext, Any, Any] = StateGraph(
         ConversationState, context_schema=TurnContext
     )
-    builder.add_node("guard", timed("guard", guard))
+    steps = STEPS  # "respond" ends the turn
+    builder.add_node("guard", then(timed("guard", guard), after_guard), destinations=AFTER_GUARD)
     builder.add_node("classify", timed("classify", classify))
-    builder.add_node("route", timed("route", route))
+    builder.add_node("route", then(timed("route", route), next_step), destinations=steps)
     builder.add_node("respond", timed("respond", respond))
     for name, node in WORKFLOW_NODES.items():
-        builder.add_node(name, timed(name, workflow_step(name, node)))
-        builder.add_conditional_edges(name, next_step)
+        routed = then(timed(name, workflow_step(name, node)), next_step)
+        builder.add_node(name, routed, destinations=steps)
     builder.add_edge(START, "guard")
-    builder.add_conditional_edges("guard", after_guard)
     builder.add_edge("classify", "route")
-    builder.add_conditional_edges("route", next_step)
     builder.add_edge("respond", END)
     return builder

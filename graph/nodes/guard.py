@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langgraph.runtime import Runtime
 
@@ -38,7 +38,11 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return fresh
 
 
-def after_guard(state: ConversationState) -> Literal["classify", "respond", "__end__"]:
+AfterGuard = Literal["classify", "respond", "__end__"]
+AFTER_GUARD: tuple[AfterGuard, ...] = get_args(AfterGuard)
+
+
+def after_guard(state: ConversationState) -> AfterGuard:
     if state.get("handled_message_id") == state.get("message_id"):
         return "__end__"
     return "respond" if state.get("route", "").startswith("guard:") else "classify"
