@@ -10,6 +10,7 @@ fusion, which needs no score calibration between them. Retired articles are neve
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -83,8 +84,15 @@ def coverage(terms: list[str], passage: str) -> float:
     """Share of `terms` that occur in `passage` (by crude stem): how fully it answers."""
     if not terms:
         return 0.0
-    words = {_stem(w) for w in _WORD.findall(passage.lower())}
+    words = _stemmed_words(passage)
     return sum(_stem(t) in words for t in terms) / len(terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stemmed_words(passage: str) -> frozenset[str]:
+    """Kept per passage text: the same few passages come back for question after question,
+    and stemming each one's words again was most of a search's time in Python."""
+    return frozenset(_stem(w) for w in _WORD.findall(passage.lower()))
 
 
 async def lexical_ranking(
