@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.sqlite_driver import OneTripDbapi
+from storage.sqlite_driver import OneTripConnection, OneTripDbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option: this transaction will write (SQLite then begins it IMMEDIATE).
@@ -90,7 +90,12 @@ def _begin_sqlite(connection: Any) -> None:
     # one that read first could not upgrade after another writer committed
     # (SQLITE_BUSY_SNAPSHOT, no waiting), where IMMEDIATE waits its turn.
     immediate = connection.get_execution_options().get(WRITES, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    driver = connection.connection.dbapi_connection
+    if isinstance(driver, OneTripConnection):
+        driver.defer_begin(begin)  # sent with the first statement, one trip fewer
+    else:
+        connection.exec_driver_sql(begin)
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -4,8 +4,12 @@ aiosqlite runs every sqlite3 call on its own thread and hands each result back t
 the event loop. SQLAlchemy's adapter makes four such trips per statement (open a cursor,
 execute, fetch, close); each costs the event loop a future, a wake-up and a callback,
 which under load was a larger share of a turn than SQLite's own work. Here a statement
-is executed, fetched and closed in one function on the driver thread. Everything else
-(connections, transactions, errors, server-side cursors) is SQLAlchemy's own adapter.
+is executed, fetched and closed in one function on the driver thread, and a
+transaction's BEGIN travels with its first statement (`defer_begin`). A writer holds
+SQLite's write lock from its BEGIN to its COMMIT, and every trip in between waits for the
+event loop to come round again, so fewer trips mean shorter turns at the lock, too.
+Everything else (connections, transactions, errors, server-side cursors) is SQLAlchemy's
+own adapter.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 
 class _Finished:
@@ -39,9 +44,12 @@ class _Finished:
 
 
 def _run(
-    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
 ) -> tuple[_Finished, list[Any] | None]:
-    """On the driver thread: execute, fetch every row, close."""
+    """On the driver thread: begin (if the transaction has not yet), execute, fetch every
+    row, close."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if many:
@@ -68,10 +76,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque()
 
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapted = self._adapt_connection
+        async with adapted._execute_mutex:
+            begin, adapted.begin_with = adapted.begin_with, None  # type: ignore[attr-defined]
             connection = self._connection
             finished, rows = await connection._execute(  # type: ignore[attr-defined]
-                _run, connection._conn, operation, parameters, many
+                _run, connection._conn, operation, parameters, many, begin
             )
         self._cursor = finished  # type: ignore[assignment]
         self._rows = collections.deque(rows or ())
@@ -86,9 +96,28 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         await self._run(operation, seq_of_parameters, many=True)
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("begin_with",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self.begin_with: str | None = None
+
+    def defer_begin(self, statement: str) -> None:
+        """Begin the transaction with `statement` (BEGIN or BEGIN IMMEDIATE) just before
+        its first statement, in the same trip."""
+        self.begin_with = statement
+
+    def commit(self) -> None:
+        if self.begin_with is None:
+            super().commit()
+        self.begin_with = None  # no statement ran: nothing began, nothing to commit
+
+    def rollback(self) -> None:
+        if self.begin_with is None:
+            super().rollback()
+        self.begin_with = None
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
@@ -97,7 +126,7 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
 
-    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        connection = super().connect(*arg, **kw)
-        connection.__class__ = _OneTripConnection  # same slots: only the cursor differs
-        return connection
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        connection = aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's adapter does: exit never waits
+        return OneTripConnection(self, await_(connection))

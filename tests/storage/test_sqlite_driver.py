@@ -47,12 +47,19 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_statement_is_one_trip_to_the_driver_thread(
     sessions: async_sessionmaker[AsyncSession], trips: list[str]
 ) -> None:
+    async with sessions() as session:  # a warm connection in the pool
+        await session.exec(select(Customer.id).limit(1))
+    trips.clear()
     async with transaction(sessions) as session:
-        trips.clear()
         found = (await session.exec(select(Customer).where(Customer.user_id == "x"))).all()
         await session.exec(select(Customer.id).limit(1))
         assert found == []
-        assert len(trips) == 2  # the stock adapter: 8 (open, execute, fetch, close × 2)
+        assert len(trips) == 2  # BEGIN IMMEDIATE went with the first statement
+    assert len(trips) == 3  # and the COMMIT; the stock adapter made 12
+    trips.clear()
+    async with transaction(sessions):
+        pass  # nothing ran: nothing began, nothing to commit
+    assert trips == []
 
 
 async def test_rows_ids_counts_and_errors_are_the_drivers(
