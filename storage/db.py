@@ -170,7 +170,9 @@ _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio
 async def _wait_to_write(path: str) -> asyncio.Lock:
     lock = _WRITERS.setdefault(asyncio.get_running_loop(), {}).setdefault(path, asyncio.Lock())
     try:
-        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        # asyncio.timeout, not wait_for: no task of its own for every write transaction.
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            await lock.acquire()
     except TimeoutError:
         raise OperationalError(
             "BEGIN IMMEDIATE", None, TimeoutError("database is locked")

@@ -302,7 +302,8 @@ class Engine:
                 if left <= 0:
                     return False
                 try:
-                    await asyncio.wait_for(waiter.event.wait(), min(poll_s, left))
+                    async with asyncio.timeout(min(poll_s, left)):
+                        await waiter.event.wait()
                     return True
                 except TimeoutError:
                     poll_s = min(poll_s * 2, max_poll_s)
