@@ -8,35 +8,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from graph.runner import DayTokens
 from storage.db import create_engine, session_factory, transaction
-from storage.models import Conversation, Direction, Message, Role, Trace, utcnow
+from storage.models import utcnow
+from tests.support.rows import add_traced_turns
 
 
-async def _add_traces(sessions, tokens: list[int], *, days_ago: int = 0) -> None:  # type: ignore[no-untyped-def]
+async def _add_traces(
+    sessions: async_sessionmaker[AsyncSession], tokens: list[int], *, days_ago: int = 0
+) -> None:
+    created_at = utcnow() - timedelta(days=days_ago)
     async with transaction(sessions) as session:
-        conversation = Conversation(channel="webchat", channel_chat_id="day-tokens")
-        session.add(conversation)
-        await session.flush()
         for amount in tokens:
-            message = Message(
-                conversation_id=conversation.id,
-                direction=Direction.inbound,
-                role=Role.customer,
-                channel="webchat",
-                text="hello",
-                status="processed",
-            )
-            session.add(message)
-            await session.flush()
-            session.add(
-                Trace(
-                    conversation_id=conversation.id,
-                    message_id=message.id,
-                    tokens=amount,
-                    created_at=utcnow() - timedelta(days=days_ago),
-                )
-            )
+            await add_traced_turns(session, ["hello"], tokens=amount, created_at=created_at)
 
 
 async def test_the_day_total_is_read_once_then_kept_up_to_date_locally(database_url: str) -> None:

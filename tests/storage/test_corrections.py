@@ -21,15 +21,11 @@ from storage.corrections import (
 from storage.customers import get_customer_by_user_id
 from storage.db import create_engine, session_factory, transaction
 from storage.models import (
-    Conversation,
-    Direction,
-    InboundStatus,
     IntentCorrection,
-    Message,
-    Role,
     Trace,
 )
 from storage.retention import erase_customer, prune_conversations
+from tests.support.rows import add_traced_turns
 
 
 @pytest.fixture
@@ -51,33 +47,16 @@ async def _turn(
 ) -> Trace:
     """One processed customer message with its trace, as the engine leaves it."""
     async with transaction(sessions) as session:
-        if conversation_id is None:
-            owner = await get_customer_by_user_id(session, customer) if customer else None
-            conversation = Conversation(
-                channel="webchat",
-                channel_chat_id=f"chat-{text[:10]}",
-                customer_id=owner.id if owner else None,
-            )
-            session.add(conversation)
-            await session.flush()
-            assert conversation.id is not None
-            conversation_id = conversation.id
-        message = Message(
+        owner = await get_customer_by_user_id(session, customer) if customer else None
+        (trace,) = await add_traced_turns(
+            session,
+            [text],
+            chat_id=f"chat-{text[:10]}",
             conversation_id=conversation_id,
-            direction=Direction.inbound,
-            role=Role.customer,
-            channel="webchat",
-            text=text,
-            status=InboundStatus.processed,
+            customer_id=owner.id if owner else None,
+            intent=intent,
+            confidence=0.41,
         )
-        session.add(message)
-        await session.flush()
-        assert message.id is not None
-        trace = Trace(
-            conversation_id=conversation_id, message_id=message.id, intent=intent, confidence=0.41
-        )
-        session.add(trace)
-        await session.flush()
         return trace
 
 

@@ -3,7 +3,6 @@ SQLAlchemy the same results, row counts, ids and errors as the stock adapter."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosqlite
@@ -14,20 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import create_engine, session_factory, transaction
+from storage.db import transaction
 from storage.models import Customer
-from tests.support.databases import DatabaseFactory
-
-
-@pytest.fixture
-async def sessions(
-    sqlite_databases: DatabaseFactory,
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(sqlite_databases.fresh())
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -4,28 +4,15 @@ SQLite's busy handler; every way a writing transaction ends gives the turn to th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import create_engine, session_factory, transaction, will_write
-from tests.support.databases import DatabaseFactory
+from storage.db import transaction, will_write
 
 WRITE = text("UPDATE customers SET name = name WHERE id = -1")
-
-
-@pytest.fixture
-async def sessions(
-    sqlite_databases: DatabaseFactory,
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(sqlite_databases.fresh())
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _write(sessions: async_sessionmaker[AsyncSession]) -> None:

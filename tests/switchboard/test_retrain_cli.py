@@ -16,11 +16,11 @@ from graph.intents import IntentClassifier
 from graph.policy import load_policy
 from storage.corrections import record_correction, training_pairs
 from storage.db import create_engine, session_factory, transaction
-from storage.models import Conversation, Direction, InboundStatus, Message, Role, Trace
 from switchboard.classifier_cache import cache_path
 from switchboard.runtime import load_classifier
 from tests.support.databases import DatabaseFactory
 from tests.support.processes import clean_env
+from tests.support.rows import add_traced_turns
 
 POLICY = {
     "intents": {
@@ -91,25 +91,7 @@ async def _store_corrections(database_url: str, texts: list[str], intent: str) -
     engine = create_engine(database_url)
     try:
         async with transaction(session_factory(engine)) as session:
-            conversation = Conversation(channel="webchat", channel_chat_id="retrain")
-            session.add(conversation)
-            await session.flush()
-            assert conversation.id is not None
-            for text in texts:
-                message = Message(
-                    conversation_id=conversation.id,
-                    direction=Direction.inbound,
-                    role=Role.customer,
-                    channel="webchat",
-                    text=text,
-                    status=InboundStatus.processed,
-                )
-                session.add(message)
-                await session.flush()
-                assert message.id is not None
-                trace = Trace(conversation_id=conversation.id, message_id=message.id)
-                session.add(trace)
-                await session.flush()
+            for trace in await add_traced_turns(session, texts, chat_id="retrain"):
                 assert trace.id is not None
                 await record_correction(
                     session, trace_id=trace.id, intent=intent, labelled_by="UALEX", source="slack"
