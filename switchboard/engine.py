@@ -396,11 +396,11 @@ class Engine:
             result = TurnResult(
                 inbound.id, inbound.conversation_id, mode, replies, route=outcome.route
             )
-        await self._changed(inbound.conversation_id)
         waiter = self._waiters.get(inbound.id)
-        if waiter is not None:
+        if waiter is not None:  # the reply first; live pushes to other sockets after it
             waiter.result = result
             waiter.event.set()
+        await self._changed(inbound.conversation_id)
 
     def _wake_finished(self, conversation_id: int) -> None:
         """Nothing left to run in this conversation: whoever waits on one of its messages
