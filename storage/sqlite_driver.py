@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
@@ -96,9 +97,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         await self._run(operation, seq_of_parameters, many=True)
 
 
+class _StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's server-side cursor (`stream()`), sending a deferred BEGIN first."""
+
+    __slots__ = ()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        adapted = self._adapt_connection
+        begin, adapted.begin_with = adapted.begin_with, None  # type: ignore[attr-defined]
+        if begin is not None:
+            await self._connection.execute(begin)  # type: ignore[attr-defined]
+        return await super()._execute_async(operation, parameters)
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("begin_with",)
     _cursor_cls = OneTripCursor
+    _ss_cursor_cls = _StreamingCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
         super().__init__(dbapi, connection)

@@ -80,3 +80,14 @@ async def test_rows_ids_counts_and_errors_are_the_drivers(
     async with sessions() as session:  # the failed transaction left nothing behind
         count = len((await session.exec(select(Customer).where(Customer.name == "Twice"))).all())
         assert count == 0
+
+
+async def test_a_streamed_first_query_begins_the_transaction_too(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        rows = await session.stream(select(Customer.id))
+        assert [row async for row in rows]
+        driver = (await session.connection()).sync_connection.connection.dbapi_connection
+        sqlite = driver._connection  # type: ignore[union-attr]
+        assert await sqlite._execute(lambda c: c.in_transaction, sqlite._conn)
