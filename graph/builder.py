@@ -101,14 +101,14 @@ def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
     builder: StateGraph[ConversationState, TurnContext, Any, Any] = StateGraph(
         ConversationState, context_schema=TurnContext
     )
-    steps = STEPS  # "respond" ends the turn
     builder.add_node("guard", then(timed("guard", guard), after_guard), destinations=AFTER_GUARD)
     builder.add_node("classify", timed("classify", classify))
-    builder.add_node("route", then(timed("route", route), next_step), destinations=steps)
+    # Destinations (for drawing the graph): every step, and "respond" ends the turn.
+    builder.add_node("route", then(timed("route", route), next_step), destinations=STEPS)
     builder.add_node("respond", timed("respond", respond))
     for name, node in WORKFLOW_NODES.items():
         routed = then(timed(name, workflow_step(name, node)), next_step)
-        builder.add_node(name, routed, destinations=steps)
+        builder.add_node(name, routed, destinations=STEPS)
     builder.add_edge(START, "guard")
     builder.add_edge("classify", "route")
     builder.add_edge("respond", END)

@@ -94,8 +94,8 @@ class LLMClient:
     calls: list[LLMCall] = field(default_factory=list)
     runnables: dict[Any, Any] = field(default_factory=dict)
     """The model bound to a tool set or an output schema, by what it was bound to. The
-    runner shares one dict across turns: binding converts schemas with pydantic, which
-    cost more of a turn's time than the rest of the call on our side."""
+    runner shares one dict across turns: binding converts the schemas with pydantic,
+    1-2 ms of the event loop a call when done for every call."""
     _budget: TokenBudget | None = None
 
     async def _checked_budget(self) -> TokenBudget:
