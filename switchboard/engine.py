@@ -184,10 +184,17 @@ class Engine:
         self._accepting = False
         if self._sweeper is not None:
             self._sweeper.cancel()
-        if self._tasks:
-            _, still_running = await asyncio.wait(list(self._tasks), timeout=timeout)
-            for task in still_running:
-                task.cancel()
+        for task in await self.settle(timeout):
+            task.cancel()
+
+    async def settle(self, timeout: float = 20.0) -> set[asyncio.Task[None]]:
+        """Wait for what this process has started (turns, deliveries) to finish; returns
+        what still runs after `timeout`. A reply reaches its request before its turn has
+        let go of the conversation: this is the way to know everything after it is done."""
+        if not self._tasks:
+            return set()
+        _, still_running = await asyncio.wait(list(self._tasks), timeout=timeout)
+        return still_running
 
     # --- ingest ----------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ async def _statements_of_one_turn(
 ) -> tuple[dict[str, object], list[str]]:
     maria = await open_webchat(http, "cus_maria")
     await maria.say("hi")  # the conversation exists; the next turn is a steady-state one
+    await server.runtime.engine.settle()  # its lock released, its pushes sent
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
