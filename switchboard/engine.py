@@ -137,6 +137,11 @@ class Engine:
         e.g. so the staff desk can post new staff notifications."""
         self._listeners.append(listener)
 
+    async def conversation_changed(self, conversation_id: int) -> None:
+        """Tell the listeners (open widgets on every replica, the staff desk) that a
+        conversation changed outside a turn: staff handed it back, for one."""
+        await self._changed(conversation_id)
+
     async def _changed(self, conversation_id: int) -> None:
         for listener in self._listeners:
             try:

@@ -244,6 +244,7 @@ class StaffDesk:
                 f"Conversation #{conversation_id} is already back with the bot.",
             )
             return
+        await self._engine.conversation_changed(conversation_id)  # the widget shows "bot"
         await self._engine.send_staff_reply(
             conversation_id, RESOLVED_TEXT if resolved else RETURNED_TEXT
         )

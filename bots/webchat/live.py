@@ -154,7 +154,8 @@ async def _serve(
                 return
             if event.kind == "message" and event.message is not None:
                 await send({"type": "message", "message": _message_json(event)})
-            mode = await _push_mode(send, backend, session, mode)
+            elif event.kind == "changed":  # a turn or a staff action: the mode may differ
+                mode = await _push_mode(send, backend, session, mode)
     finally:
         receiver.cancel()
 

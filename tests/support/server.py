@@ -41,7 +41,7 @@ class LiveServer:
         makes), and the widget's sockets are told."""
         async with transaction(self.runtime.sessions) as session:
             await set_mode(session, conversation_id, Mode.bot)
-        await self.runtime.webchat.conversation_changed(conversation_id)
+        await self.runtime.engine.conversation_changed(conversation_id)
 
 
 @asynccontextmanager

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import aiohttp
 import httpx
 
 from switchboard.staff import RESOLVED_TEXT, RETURNED_TEXT
@@ -122,3 +124,24 @@ async def test_the_seed_ticket_is_posted_for_staff(
     assert "cus_maria" in text
     assert "€59.90" in text
     assert f"/api/admin/conversations/{turn['conversation_id']}" in text
+
+
+async def test_an_open_widget_hears_the_hand_back_from_slack(
+    http: httpx.AsyncClient, slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    """The mode change reaches the widget as its own event, before the staff desk's
+    "back with the bot" message (the socket no longer re-reads the mode after every
+    message)."""
+    sam = await open_webchat(http, "cus_sam")
+    cid = (await sam.say("can I speak to a real person"))["conversation_id"]
+    ts = await handoff_card(fake_slack)
+    url = str(http.base_url).replace("http://", "ws://") + f"/api/webchat/ws?token={sam.token}"
+    async with aiohttp.ClientSession() as aio, aio.ws_connect(url) as ws:
+        frames = [json.loads((await ws.receive(timeout=10)).data)]
+        assert frames[0] == {**frames[0], "type": "ready", "mode": "human"}
+        await slack.click("handoff_return", str(cid), user="UALEX", message_ts=ts)
+        while not any(f.get("message", {}).get("text") == RETURNED_TEXT for f in frames):
+            frames.append(json.loads((await ws.receive(timeout=10)).data))
+    kinds = [f["type"] for f in frames if f["type"] in ("mode", "message")]
+    assert kinds == ["mode", "message"]
+    assert [f["mode"] for f in frames if f["type"] == "mode"] == ["bot"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+from sqlalchemy import event
 
 from bots.base import OutboundMessage
 from bots.webchat.adapter import QUEUE_SIZE, WebchatAdapter
@@ -221,3 +223,31 @@ def test_websocket_origin_policy(
     origin: str | None, host: str, allowed: list[str] | None, ok: bool
 ) -> None:
     assert origin_allowed(origin, host, allowed) is ok
+
+
+async def test_an_open_widget_reads_the_mode_once_a_turn_not_once_a_message(
+    server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
+) -> None:
+    """Replies are pushed as they are; only the turn's "changed" event makes the socket
+    look the mode up again (it used to after every message too: a query per reply per
+    open widget)."""
+    maria = await open_webchat(http, "cus_maria")
+    await maria.say("hi")
+    lookups: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if " ".join(statement.split()).startswith("SELECT conversations.id, conversations.mode "):
+            lookups.append(statement)  # the widget's mode look-up
+
+    engine = server.runtime.db.sync_engine
+    async with await connect(aio, server, maria) as ws:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            turn = await maria.say("Where is my order 1042?")
+            assert turn["replies"]
+            await next_frame(ws, "message")
+            await server.runtime.engine.settle()
+            await asyncio.sleep(0.2)  # the socket's own task handles the events
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(lookups) == 1, lookups
