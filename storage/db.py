@@ -109,7 +109,16 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
-    return create_async_engine(async_url(url), pool_pre_ping=True, **POOL_OPTIONS)
+    # No server-side prepared statements: psycopg's bookkeeping for them (12% of the
+    # event loop's samples on PostgreSQL) cost more than planning our short queries
+    # saves (interleaved runs, 50 conversations: faster in 3 of 4 pairs, by 3-7%), and
+    # PgBouncer in transaction mode cannot carry them anyway.
+    return create_async_engine(
+        async_url(url),
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+        **POOL_OPTIONS,
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
