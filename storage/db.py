@@ -90,12 +90,8 @@ def _begin_sqlite(connection: Any) -> None:
     # one that read first could not upgrade after another writer committed
     # (SQLITE_BUSY_SNAPSHOT, no waiting), where IMMEDIATE waits its turn.
     immediate = connection.get_execution_options().get(WRITES, False)
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-    driver = connection.connection.dbapi_connection
-    if isinstance(driver, OneTripConnection):
-        driver.defer_begin(begin)  # sent with the first statement, one trip fewer
-    else:
-        connection.exec_driver_sql(begin)
+    driver: OneTripConnection = connection.connection.dbapi_connection
+    driver.defer_begin("BEGIN IMMEDIATE" if immediate else "BEGIN")  # with the 1st statement
 
 
 def create_engine(url: str) -> AsyncEngine:

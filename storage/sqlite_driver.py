@@ -79,7 +79,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         adapted = self._adapt_connection
         async with adapted._execute_mutex:
-            begin, adapted.begin_with = adapted.begin_with, None  # type: ignore[attr-defined]
+            begin = adapted.take_begin()  # type: ignore[attr-defined]
             connection = self._connection
             finished, rows = await connection._execute(  # type: ignore[attr-defined]
                 _run, connection._conn, operation, parameters, many, begin
@@ -103,8 +103,7 @@ class _StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
     __slots__ = ()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        adapted = self._adapt_connection
-        begin, adapted.begin_with = adapted.begin_with, None  # type: ignore[attr-defined]
+        begin = self._adapt_connection.take_begin()  # type: ignore[attr-defined]
         if begin is not None:
             await self._connection.execute(begin)  # type: ignore[attr-defined]
         return await super()._execute_async(operation, parameters)
@@ -123,6 +122,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """Begin the transaction with `statement` (BEGIN or BEGIN IMMEDIATE) just before
         its first statement, in the same trip."""
         self.begin_with = statement
+
+    def take_begin(self) -> str | None:
+        """The deferred BEGIN, for the statement about to run; it is sent only once."""
+        begin, self.begin_with = self.begin_with, None
+        return begin
 
     def commit(self) -> None:
         if self.begin_with is None:

@@ -139,10 +139,7 @@ class Engine:
 
     async def conversation_changed(self, conversation_id: int) -> None:
         """Tell the listeners (open widgets on every replica, the staff desk) that a
-        conversation changed outside a turn: staff handed it back, for one."""
-        await self._changed(conversation_id)
-
-    async def _changed(self, conversation_id: int) -> None:
+        conversation changed: a turn or an approval ran, or staff handed it back."""
         for listener in self._listeners:
             try:
                 await listener(conversation_id)
@@ -412,7 +409,7 @@ class Engine:
         if waiter is not None:  # the reply first; live pushes to other sockets after it
             waiter.result = result
             waiter.event.set()
-        await self._changed(inbound.conversation_id)
+        await self.conversation_changed(inbound.conversation_id)
 
     def _wake_finished(self, conversation_id: int) -> None:
         """Nothing left to run in this conversation: whoever waits on one of its messages
@@ -593,7 +590,7 @@ class Engine:
             assert conversation is not None
             for row in outbox:  # pushed to an open widget, or sent to Telegram / Slack
                 await self._outbox.deliver(row, conversation)
-        await self._changed(request.conversation_id)
+        await self.conversation_changed(request.conversation_id)
 
     # --- delivery --------------------------------------------------------------------
 
