@@ -3,7 +3,9 @@
 For each database (SQLite, PostgreSQL) and each system, a fresh demo database and a real
 server process; load at each concurrency (turns/s, latency percentiles, server CPU per
 turn, model calls and tokens per turn); then growth with conversation length; then a
-shorter run with a 300 ms model. Writes bench/results/<date>.json, <date>.md (the
+shorter run with a 300 ms model. The floor (bench/floor: the least a durable LangGraph
+server does per turn) runs the 0 ms loads too, so every target can be read against what
+is possible on the machine. Writes bench/results/<date>.json, <date>.md (the
 table) and PNG plots. `--quick`: SQLite, 10 conversations × 5 turns, lengths 10 only.
 """
 
@@ -48,6 +50,8 @@ def _start(system: str, url: str, fake: systems.Process, policy: Path, work: Pat
     llm = fake.url + "/v1"
     if system == "switchboard":
         return systems.start_switchboard(url, llm, policy, work)
+    if system == "floor":
+        return systems.start_floor(url, work)
     return systems.start_reference(url, llm, work)
 
 
@@ -66,10 +70,11 @@ def run_loads(
     concurrencies: list[int],
     turns: int,
     time_limit_s: float,
+    compared: tuple[str, ...] = ("switchboard", "reference", "floor"),
 ) -> list[dict[str, Any]]:
     mix = load_mix()
     rows: list[dict[str, Any]] = []
-    for system in ("switchboard", "reference"):
+    for system in compared:
         url = dbs.fresh(system[:3])
         server = _start(system, url, fake, policy, work)
         try:
@@ -227,6 +232,7 @@ def main() -> None:
                             concurrencies=[50],
                             turns=10,
                             time_limit_s=time_limit,
+                            compared=("switchboard", "reference"),  # the floor calls no model
                         )
                 finally:
                     dbs.drop_all()

@@ -2,7 +2,10 @@
 
 Every ratio compares Switchboard with the reference measured in the same run, on the
 same database, model latency and concurrency: absolute numbers move with the machine and
-with whatever else it is doing; ratios move much less.
+with whatever else it is doing; ratios move much less. Where the floor ran too (a
+durable LangGraph server doing nothing else, bench/floor), two more ratios say what the
+machine allows: the floor's turns/s over the reference's (the most any such server could
+show against it) and Switchboard's over the floor's.
 """
 
 from __future__ import annotations
@@ -18,16 +21,13 @@ TARGETS = {
 }
 
 
-def _pairs(results: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _runs(results: dict[str, Any]) -> list[dict[str, dict[str, Any]]]:
+    """The systems' rows of each (database, model latency, concurrency), by system."""
     by_key: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
     for row in results["load"]:
         key = (row["database"], row["model_latency_ms"], row["concurrency"])
         by_key.setdefault(key, {})[row["system"]] = row
-    return [
-        (pair["switchboard"], pair["reference"])
-        for pair in by_key.values()
-        if "switchboard" in pair and "reference" in pair
-    ]
+    return [run for run in by_key.values() if "switchboard" in run and "reference" in run]
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -36,7 +36,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for ours, ref in _pairs(results):
+    for run in _runs(results):
+        ours, ref, floor = run["switchboard"], run["reference"], run.get("floor", {})
         out.append(
             {
                 "database": ours["database"],
@@ -53,6 +54,9 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "stored_bytes_fraction": _ratio(
                     ours["stored_bytes_per_turn"], ref["stored_bytes_per_turn"]
                 ),
+                "floor_throughput_x": _ratio(floor.get("turns_per_s"), ref["turns_per_s"]),
+                "floor_p99_fraction": _ratio(floor.get("p99_ms"), ref["p99_ms"]),
+                "throughput_of_floor": _ratio(ours["turns_per_s"], floor.get("turns_per_s")),
             }
         )
     return out
@@ -101,6 +105,20 @@ def table(results: dict[str, Any]) -> str:
             f"| {_fmt(r['llm_calls_fraction'], 3)} | {_fmt(r['prompt_tokens_fraction'], 3)} "
             f"| {_fmt(r['stored_bytes_fraction'], 3)} |"
         )
+    lines += [
+        "",
+        "What the machine allows: the floor (a durable five-node LangGraph server doing "
+        "nothing else) ÷ the reference, and Switchboard ÷ the floor (same run):",
+        "",
+        "| db | conv. | floor turns/s × ref | floor p99 × ref | Switchboard turns/s × floor |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results.get("ratios", []):
+        if r.get("floor_throughput_x") is not None:
+            lines.append(
+                f"| {r['database']} | {r['concurrency']} | {_fmt(r['floor_throughput_x'], 2)} "
+                f"| {_fmt(r['floor_p99_fraction'], 3)} | {_fmt(r['throughput_of_floor'], 2)} |"
+            )
     lines += [
         "",
         "Growth with conversation length (turns (L-10, L] of one conversation):",

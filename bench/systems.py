@@ -241,3 +241,9 @@ def start_reference(database_url: str, llm_url: str, workdir: Path) -> Process:
         IDENTITY_SECRET,
     ]
     return Process("reference", argv, _clean_env(), workdir / "reference.log").start("/readyz")
+
+
+def start_floor(database_url: str, workdir: Path) -> Process:
+    argv = [sys.executable, "-m", "bench.floor", "--database-url", database_url]
+    argv += ["--identity-secret", IDENTITY_SECRET]
+    return Process("floor", argv, _clean_env(), workdir / "floor.log").start("/readyz")

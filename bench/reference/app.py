@@ -58,7 +58,7 @@ class Session:
     customer_id: int | None
 
 
-async def _checkpointer(url: str, stack: AsyncExitStack) -> Any:
+async def checkpointer(url: str, stack: AsyncExitStack) -> Any:
     """The checkpointer as the LangGraph docs set it up."""
     if is_sqlite(url):
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -83,6 +83,17 @@ async def _checkpointer(url: str, stack: AsyncExitStack) -> Any:
     return saver
 
 
+async def verified_customer(db: Any, body: SessionCreate, identity_secret: str) -> int | None:
+    """The signed-in customer's id, None for an anonymous visitor; 401 on a bad signature."""
+    if not body.user_id:
+        return None
+    expected = hmac.new(identity_secret.encode(), body.user_id.encode(), hashlib.sha256)
+    if not hmac.compare_digest(expected.hexdigest(), body.user_hash or ""):
+        raise HTTPException(401, "user_hash does not match user_id")
+    found = await db.exec(select(Customer.id).where(Customer.user_id == body.user_id))
+    return found.first()  # type: ignore[no-any-return]
+
+
 def create_reference_app(config: ReferenceConfig) -> FastAPI:
     sessions_by_token: dict[str, Session] = {}
     turn_ids = itertools.count(1)
@@ -105,7 +116,7 @@ def create_reference_app(config: ReferenceConfig) -> FastAPI:
                 model,
                 build_tools(holder["sessions"]),
                 prompt=SYSTEM_PROMPT,
-                checkpointer=await _checkpointer(config.database_url, stack),
+                checkpointer=await checkpointer(config.database_url, stack),
             )
             yield
 
@@ -117,17 +128,10 @@ def create_reference_app(config: ReferenceConfig) -> FastAPI:
 
     @app.post("/api/webchat/sessions", status_code=201)
     async def create_session(body: SessionCreate | None = None) -> dict[str, str]:
-        body = body or SessionCreate()
-        customer_id = None
-        if body.user_id:
-            expected = hmac.new(
-                config.identity_secret.encode(), body.user_id.encode(), hashlib.sha256
-            ).hexdigest()
-            if not hmac.compare_digest(expected, body.user_hash or ""):
-                raise HTTPException(401, "user_hash does not match user_id")
-            async with holder["sessions"]() as db:
-                found = await db.exec(select(Customer.id).where(Customer.user_id == body.user_id))
-                customer_id = found.first()
+        async with holder["sessions"]() as db:
+            customer_id = await verified_customer(
+                db, body or SessionCreate(), config.identity_secret
+            )
         session = Session(f"ws_{secrets.token_hex(12)}", customer_id)
         token = secrets.token_urlsafe(32)
         sessions_by_token[token] = session

@@ -53,14 +53,18 @@ def test_ratios_compare_systems_of_the_same_run() -> None:
     }
     ours = {**row, "system": "switchboard", "turns_per_s": 200.0}
     ref = {**row, "system": "reference", "turns_per_s": 20.0, "p99_ms": 300.0}
+    floor = {**row, "system": "floor", "turns_per_s": 100.0, "p99_ms": 150.0}
     results = {
         "date": "d",
         "command": "python -m bench",
         "machine": {"cpu": "x", "cores": 2, "python": "3.11"},
-        "load": [ours, ref],
+        "load": [ours, ref, floor],
         "growth": [],
     }
     [ratio] = ratios(results)
     assert ratio["throughput_x"] == 10.0 and ratio["p99_fraction"] == 0.1
+    assert ratio["floor_throughput_x"] == 5.0 and ratio["floor_p99_fraction"] == 0.5
+    assert ratio["throughput_of_floor"] == 2.0
     results["ratios"] = [ratio]
     assert "| sqlite | 0 ms | 50 | 10.00 |" in table(results)
+    assert "| sqlite | 50 | 5.00 | 0.500 | 2.00 |" in table(results)
