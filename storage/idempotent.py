@@ -18,17 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.rows import column_values
+
 Row = TypeVar("Row", bound=Any)
-
-
-def _values(row: Any) -> dict[str, Any]:
-    """The row's column values, leaving out an id the database assigns."""
-    table = type(row).__table__
-    return {
-        column.name: getattr(row, column.name)
-        for column in table.columns
-        if not (column.primary_key and getattr(row, column.name) is None)
-    }
 
 
 @functools.cache
@@ -54,7 +46,7 @@ async def insert_once(
             session.add(row)
         return row, True
     statement = _insert_statement(session.get_bind().dialect.name, model)
-    inserted: Row | None = await session.scalar(statement, _values(row))
+    inserted: Row | None = await session.scalar(statement, column_values(row))
     if inserted is not None:
         return inserted, True
     found: Row | None = (await session.exec(select(model).where(*key))).first()

@@ -19,6 +19,7 @@ from storage.models import (
     Role,
     utcnow,
 )
+from storage.rows import insert_row
 
 
 async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Message, bool]:
@@ -115,9 +116,7 @@ async def add_outbound(
         status=OutboundStatus.delivered if delivered else OutboundStatus.pending,
         reply_to_id=reply_to_id,
     )
-    session.add(message)
-    await session.flush()
-    return message
+    return await insert_row(session, message)
 
 
 async def replies_to(session: AsyncSession, inbound_id: int) -> list[Message]:

@@ -9,12 +9,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Trace
+from storage.rows import insert_row
 
 
 async def add_trace(session: AsyncSession, trace: Trace) -> Trace:
-    session.add(trace)
-    await session.flush()
-    return trace
+    return await insert_row(session, trace)
 
 
 async def traces_for_conversation(session: AsyncSession, conversation_id: int) -> list[Trace]:
