@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func
-from sqlmodel import col, select, update
+from sqlalchemy import bindparam, func, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Conversation, Mode, utcnow
@@ -23,15 +23,16 @@ _OPEN_CONVERSATION = (
     )
     .order_by(col(Conversation.id).desc())
 )
+_CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
+#: Core, not an ORM bulk update: nothing in the session to synchronise (see messages.py).
 _RECORD_TURN = (
-    update(Conversation)
-    .where(col(Conversation.id) == bindparam("conversation_id"))
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(
-        last_intent=func.coalesce(bindparam("intent"), Conversation.last_intent),
+        last_intent=func.coalesce(bindparam("intent"), _CONVERSATIONS.c.last_intent),
         updated_at=bindparam("now"),
     )
-    .returning(Conversation.mode)
-    .execution_options(synchronize_session=False)
+    .returning(_CONVERSATIONS.c.mode)
 )
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Customer, Identity, WebchatSession
+
+_SESSIONS = WebchatSession.__table__  # type: ignore[attr-defined]
+_CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
+_IDENTITIES = Identity.__table__  # type: ignore[attr-defined]
 
 
 async def get_customer(session: AsyncSession, customer_id: int) -> Customer | None:
@@ -23,6 +30,30 @@ _BY_IDENTITY = (
         col(Identity.channel_user_id) == bindparam("channel_user_id"),
     )
 )
+
+
+#: Every inbound message needs only its customer's id: Core, no entity to load.
+_ID_BY_USER_ID = sa_select(_CUSTOMERS.c.id).where(_CUSTOMERS.c.user_id == bindparam("user_id"))
+_ID_BY_IDENTITY = sa_select(_IDENTITIES.c.customer_id).where(
+    _IDENTITIES.c.channel == bindparam("channel"),
+    _IDENTITIES.c.channel_user_id == bindparam("channel_user_id"),
+)
+
+
+async def customer_id_for(
+    session: AsyncSession,
+    *,
+    user_id: str | None = None,
+    channel: str = "",
+    channel_user_id: str = "",
+) -> int | None:
+    """The customer's id: by the user id the channel verified, else by a linked identity."""
+    if user_id:
+        found = await session.exec(_ID_BY_USER_ID, params={"user_id": user_id})
+    else:
+        params = {"channel": channel, "channel_user_id": channel_user_id}
+        found = await session.exec(_ID_BY_IDENTITY, params=params)
+    return found.scalar()
 
 
 async def get_customer_by_user_id(session: AsyncSession, user_id: str) -> Customer | None:
@@ -70,19 +101,27 @@ async def create_webchat_session(
     return row
 
 
-#: Built once: it runs before every message a visitor sends (see storage/messages.py).
+class WebchatSessionRow(NamedTuple):
+    id: str
+    name: str | None
+    user_id: str | None
+    """The verified customer's user id; None for an anonymous visitor."""
+
+
+#: Built once, and Core rather than ORM (no entities to load): it runs before every
+#: message a visitor sends (see storage/messages.py).
 _WEBCHAT_SESSION = (
-    select(WebchatSession, Customer.user_id)
-    .outerjoin(Customer, col(Customer.id) == WebchatSession.customer_id)
-    .where(col(WebchatSession.token_hash) == bindparam("token_hash"))
+    sa_select(_SESSIONS.c.id, _SESSIONS.c.name, _CUSTOMERS.c.user_id)
+    .select_from(_SESSIONS.outerjoin(_CUSTOMERS, _CUSTOMERS.c.id == _SESSIONS.c.customer_id))
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
 )
 
 
 async def get_webchat_session_by_token_hash(
     session: AsyncSession, token_hash: str
-) -> tuple[WebchatSession, str | None] | None:
+) -> WebchatSessionRow | None:
     """The web chat session with this token and its verified customer's user id, in one
-    query (it runs before every message a visitor sends)."""
+    query."""
     result = await session.exec(_WEBCHAT_SESSION, params={"token_hash": token_hash})
     row = result.first()
-    return (row[0], row[1]) if row is not None else None
+    return WebchatSessionRow(*row) if row is not None else None

@@ -37,6 +37,6 @@ def _insert_returning_id(model: type[Any]) -> Any:
 
 async def insert_row(session: AsyncSession, row: Row) -> Row:
     """INSERT `row` in the session's transaction and give it the id the database chose."""
-    result = await session.execute(_insert_returning_id(type(row)), column_values(row))
+    result = await session.exec(_insert_returning_id(type(row)), params=column_values(row))
     row.id = result.scalar_one()
     return row

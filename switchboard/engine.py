@@ -207,12 +207,16 @@ class Engine:
         # transcript, relay or turn ever holds a card number the workflows never need.
         message = replace(message, text=mask_for_transcript(message.text, self._pii))
         async with transaction(self._sessions) as session:
-            customer = await self._customer_for(session, message)
             conversation = await conversations.open_conversation(
                 session,
                 channel=message.channel,
                 channel_chat_id=message.channel_chat_id,
-                customer_id=customer.id if customer else None,
+                customer_id=await customers.customer_id_for(
+                    session,
+                    user_id=message.verified_user_id,
+                    channel=message.channel,
+                    channel_user_id=message.channel_user_id,
+                ),
             )
             row, created = await messages.insert_inbound(
                 session,
@@ -345,15 +349,6 @@ class Engine:
         """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
         person flooding the bot slows only themselves, and costs no model calls."""
         return self._sender_limits is not None and self._sender_limits.retry_after(sender) > 0
-
-    async def _customer_for(
-        self, session: AsyncSession, message: InboundMessage
-    ) -> Customer | None:
-        if message.verified_user_id:
-            return await customers.get_customer_by_user_id(session, message.verified_user_id)
-        return await customers.find_customer_for_identity(
-            session, channel=message.channel, channel_user_id=message.channel_user_id
-        )
 
     # --- turns -----------------------------------------------------------------------
 

@@ -42,8 +42,9 @@ class SqlWebchatBackend:
             found = await customers.get_webchat_session_by_token_hash(session, token_hash)
         if found is None:
             return None
-        row, user_id = found
-        return WebchatSessionInfo(session_id=row.id, verified_user_id=user_id, name=row.name)
+        return WebchatSessionInfo(
+            session_id=found.id, verified_user_id=found.user_id, name=found.name
+        )
 
     async def history(self, session_id: str, *, after_id: int) -> list[HistoryItem]:
         async with self._sessions() as session:
