@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,10 +26,12 @@ Row = TypeVar("Row", bound=Any)
 
 @functools.cache
 def _insert_statement(dialect: str, model: type[Any]) -> Any:
-    """`INSERT … ON CONFLICT DO NOTHING RETURNING` for a model, built once and bound per
-    row (building it took longer than running it)."""
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id` for a model's table, built once and
+    bound per row (building it took longer than running it). Core, returning the id only:
+    loading the whole row back as an entity cost more than the insert."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing().returning(model)
+    table = model.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 async def insert_once(
@@ -46,9 +49,15 @@ async def insert_once(
             session.add(row)
         return row, True
     statement = _insert_statement(session.get_bind().dialect.name, model)
-    inserted: Row | None = await session.scalar(statement, column_values(row))
-    if inserted is not None:
-        return inserted, True
+    inserted = await session.exec(statement, params=column_values(row))
+    row_id = inserted.scalar()
+    if row_id is not None:
+        # Stored as it stands: the session holds it as if loaded, so later changes to it
+        # flush as UPDATEs.
+        row.id = row_id
+        make_transient_to_detached(row)
+        session.add(row)
+        return row, True
     found: Row | None = (await session.exec(select(model).where(*key))).first()
     if found is None:  # the conflict was on another unique column, not the key
         raise IntegrityError(str(statement), None, ValueError(f"{model.__name__} conflicts"))
