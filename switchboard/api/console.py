@@ -10,6 +10,7 @@ forms (no script), guarded by the SameSite=Strict cookie, a form token and an or
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -74,6 +75,31 @@ def _form_token(runtime: Any) -> str:
 
 def _flash(done: str | None, failed: str | None) -> str:
     return flash_box(done) if done else flash_box(failed, ok=False)
+
+
+async def _waiting_page(
+    runtime: Any,
+    load: Callable[..., Awaitable[Any]],
+    render: Callable[..., str],
+    cursor_name: str,
+    cursor: int | None,
+    done: str | None,
+    failed: str | None,
+) -> Response:
+    """A page of what waits for staff (approvals, dead letters), paged by `cursor_name`,
+    with the outcome of the last action."""
+    async with runtime.sessions() as session:
+        page = await load(session, **{cursor_name: cursor})
+        counts = await console_data.counts(session)
+    return HTMLResponse(
+        render(
+            page,
+            form_token=_form_token(runtime),
+            counts=counts,
+            params={cursor_name: str(cursor)} if cursor else {},
+            flash=_flash(done, failed),
+        )
+    )
 
 
 @router.get("/admin")
@@ -184,18 +210,8 @@ async def approvals(
 ) -> Response:
     if (denied := _signed_in(request, runtime, token)) is not None:
         return denied
-    async with runtime.sessions() as session:
-        page = await console_data.pending_approvals(session, after=after)
-        counts = await console_data.counts(session)
-    return HTMLResponse(
-        approvals_page(
-            page,
-            form_token=_form_token(runtime),
-            counts=counts,
-            params={"after": str(after)} if after else {},
-            flash=_flash(done, failed),
-        )
-    )
+    load = console_data.pending_approvals
+    return await _waiting_page(runtime, load, approvals_page, "after", after, done, failed)
 
 
 @router.post("/admin/approvals/{approval_id}")
@@ -234,18 +250,8 @@ async def dead_letters(
 ) -> Response:
     if (denied := _signed_in(request, runtime, token)) is not None:
         return denied
-    async with runtime.sessions() as session:
-        page = await console_data.dead_letters(session, before=before)
-        counts = await console_data.counts(session)
-    return HTMLResponse(
-        dead_letters_page(
-            page,
-            form_token=_form_token(runtime),
-            counts=counts,
-            params={"before": str(before)} if before else {},
-            flash=_flash(done, failed),
-        )
-    )
+    load = console_data.dead_letters
+    return await _waiting_page(runtime, load, dead_letters_page, "before", before, done, failed)
 
 
 @router.post("/admin/dead-letters/{outbox_id}/retry")
