@@ -40,10 +40,21 @@ def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
         _add_telegram(settings, engine, setup)
     # Slack (bots/slack + the staff desk): SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
     if settings.slack_bot_token or settings.slack_signing_secret:
-        from switchboard.staff import add_slack
-
-        add_slack(setup, settings, engine)
+        _add_slack(settings, engine, setup)
     return setup
+
+
+def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
+    from switchboard.staff import slack_with_desk
+
+    slack = slack_with_desk(settings, engine)
+    if slack is None:
+        return
+    setup.adapters["slack"] = slack.channel.adapter
+    setup.routers.append(slack.channel.router)
+    setup.on_runtime.append(slack.attach)
+    setup.on_start.append(slack.channel.start)
+    setup.on_stop.append(slack.stop)
 
 
 def _add_telegram(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:

@@ -39,7 +39,6 @@ from switchboard.settings import ConfigError, Settings
 from switchboard.staff_cards import CardReader
 
 if TYPE_CHECKING:
-    from switchboard.channels import ChannelSetup
     from switchboard.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -398,11 +397,30 @@ class StaffDesk:
             return await self._cards.ticket(session, found) if found else None
 
 
-def add_slack(setup: ChannelSetup, settings: Settings, engine: EngineHandle) -> None:
-    """The Slack entry of the channel table: customers in Slack and the staff desk."""
+class SlackWithDesk:
+    """Slack's customers and the staff desk on it: what the channel table runs for Slack."""
+
+    def __init__(self, channel: SlackChannel) -> None:
+        self.channel = channel
+        self._desks: list[StaffDesk] = []
+
+    async def attach(self, runtime: Runtime) -> None:
+        desk = StaffDesk(runtime, self.channel.poster)
+        self.channel.attach(desk)
+        self._desks.append(desk)
+        await desk.start()
+
+    async def stop(self) -> None:
+        await self.channel.stop()
+        for desk in self._desks:
+            await desk.stop()
+
+
+def slack_with_desk(settings: Settings, engine: EngineHandle) -> SlackWithDesk | None:
+    """The Slack channel and its staff desk, or None when Slack is not configured."""
     token, secret = settings.slack_bot_token, settings.slack_signing_secret
     if token is None and secret is None:
-        return
+        return None
     if token is None:
         raise ConfigError(
             "config error: SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set"
@@ -423,21 +441,4 @@ def add_slack(setup: ChannelSetup, settings: Settings, engine: EngineHandle) -> 
         api_url=settings.slack_api_url,
         app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
     )
-    desks: list[StaffDesk] = []
-
-    async def attach(runtime: Runtime) -> None:
-        desk = StaffDesk(runtime, channel.poster)
-        channel.attach(desk)
-        desks.append(desk)
-        await desk.start()
-
-    async def stop() -> None:
-        await channel.stop()
-        for desk in desks:
-            await desk.stop()
-
-    setup.adapters["slack"] = channel.adapter
-    setup.routers.append(channel.router)
-    setup.on_runtime.append(attach)
-    setup.on_start.append(channel.start)
-    setup.on_stop.append(stop)
+    return SlackWithDesk(channel)

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bots.base import InboundMessage
+from bots.base import EngineHandle, InboundMessage
 from bots.slack.adapter import QUICK_REPLY_ACTION, chat_id
 from bots.slack.blocks import INTENT_LABEL_ACTION, status_text, ticket_text
-from bots.slack.cards import MessageRef
+from bots.slack.cards import MessageRef, StaffDesk
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-
-    from bots.slack.channel import SlackChannel
 
 CHANNEL = "slack"
 # Message subtypes that are a person writing; edits, joins and bot posts are not.
@@ -38,8 +37,20 @@ def _header(request: AsyncBoltRequest, name: str) -> str | None:
     return str(values[0]) if values else None
 
 
+class ListenerHost(Protocol):
+    """What the listeners need of the Slack channel that registers them (`SlackChannel`)."""
+
+    engine: EngineHandle
+    support_channel: str
+
+    @property
+    def desk(self) -> StaffDesk: ...
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None: ...
+
+
 class Listeners:
-    def __init__(self, channel: SlackChannel) -> None:
+    def __init__(self, channel: ListenerHost) -> None:
         self.channel = channel
         # Staff replies have no inbox row: remember recent ones so a re-sent event is dropped.
         self._seen: OrderedDict[str, None] = OrderedDict()

@@ -5,8 +5,9 @@ Contract: `train_classifier(texts, labels)` returns an `IntentClassifier` whose
 threshold on that confidence decides whether a workflow may take the turn.
 """
 
-from graph.intents.classifier import IntentClassifier, IntentPrediction, train_classifier
+from graph.intents.classifier import IntentClassifier, IntentPrediction
 from graph.intents.evaluate import EvalReport, evaluate, format_report
+from graph.intents.fitting import train_classifier
 from graph.intents.training import evaluate_file, read_examples, train_from_file
 
 __all__ = [

@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from graph.intents import model_file
 from graph.intents.embedding import get_encoder
 from graph.intents.features import TfidfFeaturizer
 from graph.intents.linear import LinearScorer
+from graph.intents.model_file import ModelParts
 
 #: Labels that mean "none of our intents" in public data sets (CLINC150 uses `oos`).
 OUT_OF_SCOPE_LABELS = frozenset({"oos", "out_of_scope", "out-of-scope", "none", "unknown"})
@@ -110,33 +112,11 @@ class IntentClassifier:
 
     def save(self, path: Path) -> None:
         """A numpy archive, no pickle: a model file can be shared without being code."""
-        from graph.intents.model_file import save
-
-        save(self, path)
+        parts = ModelParts(
+            self.intents, self.featurizer, self.ngram, self.semantic, self.defer_below
+        )
+        model_file.save(parts, path)
 
     @classmethod
     def load(cls, path: Path) -> IntentClassifier:
-        from graph.intents.model_file import load
-
-        return load(path)
-
-
-def train_classifier(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    c: float = 0.5,
-    background: Sequence[str] | None = None,
-    method: str = "auto",
-    defer_below: float = DEFAULT_DEFER_BELOW,
-) -> IntentClassifier:
-    """Fit on (text, intent) examples; needs at least two intents.
-
-    `method`: "ngram" (n-grams only, no embedding packages needed), "cascade" (n-grams,
-    then MiniLM for unsure messages) or "auto" (cascade when its packages are installed).
-    Rows labelled out of scope (`oos`, …) and the `background` texts (generic ones by
-    default) are negatives for every intent, never an intent of their own: they teach the
-    model, and its calibration, what "none of these" looks like.
-    """
-    from graph.intents.fitting import fit
-
-    return fit(texts, labels, c=c, background=background, method=method, defer_below=defer_below)
+        return cls(*model_file.load(path))

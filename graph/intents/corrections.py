@@ -11,8 +11,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph.intents.classifier import IntentClassifier, train_classifier
+from graph.intents.classifier import IntentClassifier
 from graph.intents.evaluate import EvalReport, evaluate
+from graph.intents.fitting import train_classifier
 
 
 @dataclass(frozen=True)

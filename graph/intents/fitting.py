@@ -11,6 +11,7 @@ from scipy import sparse
 from graph.intents.background import background_texts
 from graph.intents.calibration import fit_sigmoid
 from graph.intents.classifier import (
+    DEFAULT_DEFER_BELOW,
     EMBEDDING_WEIGHT,
     OUT_OF_SCOPE_LABELS,
     IntentClassifier,
@@ -107,3 +108,22 @@ def fit(
         assert semantic_featurizer.vocabulary == featurizer.vocabulary
     names = [str(i) for i in intents]
     return IntentClassifier(names, featurizer, ngram, semantic, defer_below)
+
+
+def train_classifier(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    c: float = 0.5,
+    background: Sequence[str] | None = None,
+    method: str = "auto",
+    defer_below: float = DEFAULT_DEFER_BELOW,
+) -> IntentClassifier:
+    """Fit on (text, intent) examples; needs at least two intents.
+
+    `method`: "ngram" (n-grams only, no embedding packages needed), "cascade" (n-grams,
+    then MiniLM for unsure messages) or "auto" (cascade when its packages are installed).
+    Rows labelled out of scope (`oos`, …) and the `background` texts (generic ones by
+    default) are negatives for every intent, never an intent of their own: they teach the
+    model, and its calibration, what "none of these" looks like.
+    """
+    return fit(texts, labels, c=c, background=background, method=method, defer_below=defer_below)

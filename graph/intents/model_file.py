@@ -1,15 +1,17 @@
 """Model files: a numpy archive (no pickle, so a file is data, never code) holding the
 vocabulary, IDF, the linear weights (float16 halves the size, costs no accuracy) and the
-calibration."""
+calibration.
+
+It reads and writes a model's parts; `IntentClassifier.save` / `.load` are the API."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from graph.intents.classifier import IntentClassifier
 from graph.intents.embedding import MODEL_ID, EncoderUnavailable, available
 from graph.intents.features import TfidfFeaturizer
 from graph.intents.linear import LinearScorer
@@ -17,23 +19,33 @@ from graph.intents.linear import LinearScorer
 FORMAT = "switchboard-intents/2"
 
 
-def save(classifier: IntentClassifier, path: Path) -> None:
-    semantic = classifier.semantic
+class ModelParts(NamedTuple):
+    """An `IntentClassifier`'s constructor arguments, in order."""
+
+    intents: tuple[str, ...]
+    featurizer: TfidfFeaturizer
+    ngram: LinearScorer
+    semantic: LinearScorer | None
+    defer_below: float
+
+
+def save(model: ModelParts, path: Path) -> None:
+    semantic = model.semantic
     meta = {
         "format": FORMAT,
-        "intents": list(classifier.intents),
-        "ngram_calibration": list(classifier.ngram.calibration),
+        "intents": list(model.intents),
+        "ngram_calibration": list(model.ngram.calibration),
         "semantic_calibration": list(semantic.calibration) if semantic else None,
         "encoder": MODEL_ID if semantic else None,
-        "defer_below": classifier.defer_below,
+        "defer_below": model.defer_below,
     }
-    vocabulary = classifier.featurizer.vocabulary
+    vocabulary = model.featurizer.vocabulary
     arrays = {
         "meta": np.array(json.dumps(meta)),
         "terms": np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=np.str_),
-        "idf": classifier.featurizer.idf,
-        "ngram_weights": classifier.ngram.weights.astype(np.float16),
-        "ngram_bias": classifier.ngram.bias,
+        "idf": model.featurizer.idf,
+        "ngram_weights": model.ngram.weights.astype(np.float16),
+        "ngram_bias": model.ngram.bias,
     }
     if semantic is not None:
         arrays["semantic_weights"] = semantic.weights.astype(np.float16)
@@ -42,7 +54,7 @@ def save(classifier: IntentClassifier, path: Path) -> None:
         np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
 
 
-def load(path: Path) -> IntentClassifier:
+def load(path: Path) -> ModelParts:
     with np.load(Path(path), allow_pickle=False) as archive:
         meta = json.loads(str(archive["meta"]))
         if meta.get("format") != FORMAT:
@@ -66,6 +78,6 @@ def load(path: Path) -> IntentClassifier:
                 archive["semantic_bias"],
                 tuple(meta["semantic_calibration"]),
             )
-        return IntentClassifier(
-            meta["intents"], featurizer, ngram, semantic, float(meta["defer_below"])
+        return ModelParts(
+            tuple(meta["intents"]), featurizer, ngram, semantic, float(meta["defer_below"])
         )

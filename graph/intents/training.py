@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.intents.classifier import IntentClassifier, train_classifier
+from graph.intents.classifier import IntentClassifier
 from graph.intents.evaluate import EvalReport, evaluate
+from graph.intents.fitting import train_classifier
 
 
 class ExamplesFileError(ValueError):
