@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -29,8 +29,22 @@ from graph.nodes.settle import settle
 from graph.nodes.smalltalk import smalltalk
 from graph.state import ConversationState
 
-Node = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[dict[str, Any]]]
-RoutedNode = Callable[[ConversationState, Runtime[TurnContext]], Awaitable[Command[str]]]
+
+class Node(Protocol):
+    """A graph node: LangGraph passes the run's context as the keyword `runtime`."""
+
+    def __call__(
+        self, state: ConversationState, *, runtime: Runtime[TurnContext]
+    ) -> Awaitable[dict[str, Any]]: ...
+
+
+class RoutedNode(Protocol):
+    """A node that also says where the turn goes next (see `then`)."""
+
+    def __call__(
+        self, state: ConversationState, *, runtime: Runtime[TurnContext]
+    ) -> Awaitable[Command[str]]: ...
+
 
 WORKFLOW_NODES: dict[str, Node] = {
     "billing_issue": billing_issue,
@@ -55,7 +69,7 @@ def timed(name: str, node: Node) -> Node:
     async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         started = perf_counter()
         try:
-            return await node(state, runtime)
+            return await node(state, runtime=runtime)
         finally:
             runtime.context.trace.record(name, (perf_counter() - started) * 1000)
 
@@ -69,7 +83,7 @@ def workflow_step(name: str, node: Node) -> Node:
     (inline rather than a node of its own: traces show the workflows that ran)."""
 
     async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-        update = dict(await node(state, runtime))
+        update = dict(await node(state, runtime=runtime))
         for key in ADDITIVE:
             if key in update:
                 update[key] = [*(state.get(key) or []), *update[key]]  # type: ignore[misc]
@@ -90,7 +104,7 @@ def then(node: Node, choose: Callable[[ConversationState], str]) -> RoutedNode:
     node's update laid over the state is the state the router would have read."""
 
     async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> Command[str]:
-        update = await node(state, runtime)
+        update = await node(state, runtime=runtime)
         return Command(update=update, goto=choose({**state, **update}))  # type: ignore[typeddict-item]
 
     run.__name__ = getattr(node, "__name__", "node")

@@ -7,7 +7,7 @@ nodes fall back to a workflow or a person instead of going silent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -107,7 +107,7 @@ class LLMClient:
     def _record(
         self, purpose: str, message: AIMessage | None, started: float, error: str | None = None
     ) -> LLMCall:
-        usage = (message.usage_metadata or {}) if message is not None else {}
+        usage: Mapping[str, Any] = (message.usage_metadata or {}) if message is not None else {}
         prompt = int(usage.get("input_tokens", 0))
         completion = int(usage.get("output_tokens", 0))
         price = self.policy.llm.prices.get(self.model_name)

@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from graph.pii import PiiType
+
 WORKFLOWS = (
     "billing_issue",
     "order_status",
@@ -179,6 +181,16 @@ class CsatPolicy(BaseModel):
 PiiAction = Literal["mask", "keep", "drop"]
 
 
+def _default_pii_store() -> dict[PiiType, PiiAction]:
+    return {
+        "card": "mask",
+        "iban": "mask",
+        "email": "keep",  # workflows ask for the account e-mail (slots)
+        "phone": "mask",
+        "national_id": "mask",
+    }
+
+
 class PiiPolicy(BaseModel):
     """Personal data in customer messages (graph/pii.py). `store` is what transcripts keep
     per type: mask (a typed placeholder such as [CARD_1]), keep, or drop (removed). What
@@ -186,15 +198,7 @@ class PiiPolicy(BaseModel):
     value back from its placeholder."""
 
     enabled: bool = True
-    store: dict[Literal["card", "iban", "email", "phone", "national_id"], PiiAction] = Field(
-        default_factory=lambda: {
-            "card": "mask",
-            "iban": "mask",
-            "email": "keep",  # workflows ask for the account e-mail (slots)
-            "phone": "mask",
-            "national_id": "mask",
-        }
-    )
+    store: dict[PiiType, PiiAction] = Field(default_factory=_default_pii_store)
     phone_regions: list[str] = Field(
         default_factory=lambda: ["US", "GB", "DE", "FR", "NL", "ES", "IT"], min_length=1
     )

@@ -8,6 +8,7 @@ from time import monotonic, perf_counter
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -16,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from graph.approval import build_approval_graph
 from graph.builder import build_graph
 from graph.context import TurnContext
-from graph.entities import entity_names
+from graph.entities import Entities, entity_names
 from graph.intents import IntentClassifier
 from graph.llm import LLMClient, TokenBudget
 from graph.pii import redact
@@ -196,7 +197,7 @@ class TurnRunner:
             intent=state.get("intent"),
             confidence=state.get("confidence"),
             route=state.get("route"),
-            entities=entity_names(state.get("entities") or {}),
+            entities=entity_names(state.get("entities") or Entities()),
             node_path=context.trace.node_path,
             node_ms=context.trace.node_ms,
             tools=context.tools.calls,
@@ -211,20 +212,20 @@ class TurnRunner:
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------
 
-    def _approval_call(self, approval: ApprovalRequest) -> tuple[dict[str, Any], TurnContext]:
+    def _approval_call(self, approval: ApprovalRequest) -> tuple[RunnableConfig, TurnContext]:
         caller = Caller(
             conversation_id=approval.conversation_id,
             message_id=approval.message_id,
             channel=approval.channel,
             customer_id=approval.customer_id,
         )
-        config = {"configurable": {"thread_id": f"approval:{approval.approval_id}"}}
+        config: RunnableConfig = {"configurable": {"thread_id": f"approval:{approval.approval_id}"}}
         return config, self._context(caller)
 
     async def start_approval(self, approval: ApprovalRequest) -> None:
         """Run the approval graph up to its interrupt (idempotent: a started one stays)."""
         config, context = self._approval_call(approval)
-        existing = await self._approvals.aget_state(config)  # type: ignore[arg-type]
+        existing = await self._approvals.aget_state(config)
         if existing.values:
             return
         await self._approvals.ainvoke(
@@ -234,7 +235,7 @@ class TurnRunner:
                 "arguments": approval.arguments,
                 "summary": approval.summary,
             },
-            config,  # type: ignore[arg-type]
+            config,
             context=context,
             durability="exit",
         )
@@ -248,11 +249,11 @@ class TurnRunner:
         started = perf_counter()
         await self.start_approval(approval)
         config, context = self._approval_call(approval)
-        snapshot = await self._approvals.aget_state(config)  # type: ignore[arg-type]
+        snapshot = await self._approvals.aget_state(config)
         if snapshot.next:
             state: dict[str, Any] = await self._approvals.ainvoke(
                 Command(resume={"approved": approved, "decided_by": decided_by}),
-                config,  # type: ignore[arg-type]
+                config,
                 context=context,
                 durability="exit",
             )

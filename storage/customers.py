@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from sqlalchemy import bindparam
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,8 +32,8 @@ _BY_IDENTITY = (
 
 
 #: Every inbound message needs only its customer's id: Core, no entity to load.
-_ID_BY_USER_ID = sa_select(_CUSTOMERS.c.id).where(_CUSTOMERS.c.user_id == bindparam("user_id"))
-_ID_BY_IDENTITY = sa_select(_IDENTITIES.c.customer_id).where(
+_ID_BY_USER_ID = select(_CUSTOMERS.c.id).where(_CUSTOMERS.c.user_id == bindparam("user_id"))
+_ID_BY_IDENTITY = select(_IDENTITIES.c.customer_id).where(
     _IDENTITIES.c.channel == bindparam("channel"),
     _IDENTITIES.c.channel_user_id == bindparam("channel_user_id"),
 )
@@ -53,7 +52,8 @@ async def customer_id_for(
     else:
         params = {"channel": channel, "channel_user_id": channel_user_id}
         found = await session.exec(_ID_BY_IDENTITY, params=params)
-    return found.scalar()
+    customer_id: int | None = found.first()
+    return customer_id
 
 
 async def get_customer_by_user_id(session: AsyncSession, user_id: str) -> Customer | None:
@@ -111,7 +111,7 @@ class WebchatSessionRow(NamedTuple):
 #: Built once, and Core rather than ORM (no entities to load): it runs before every
 #: message a visitor sends (see storage/messages.py).
 _WEBCHAT_SESSION = (
-    sa_select(_SESSIONS.c.id, _SESSIONS.c.name, _CUSTOMERS.c.user_id)
+    select(_SESSIONS.c.id, _SESSIONS.c.name, _CUSTOMERS.c.user_id)
     .select_from(_SESSIONS.outerjoin(_CUSTOMERS, _CUSTOMERS.c.id == _SESSIONS.c.customer_id))
     .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
 )

@@ -142,7 +142,7 @@ async def will_write(session: AsyncSession) -> None:
     `_begin_sqlite`); elsewhere it changes nothing. The turn ends with the transaction."""
     bind = session.get_bind()
     if bind.dialect.name == "sqlite" and _WRITE_TURN not in session.info:
-        session.info[_WRITE_TURN] = await _wait_to_write(sqlite_path(str(bind.url)))
+        session.info[_WRITE_TURN] = await _wait_to_write(sqlite_path(str(bind.engine.url)))
     try:
         await session.connection(execution_options={WRITES: True})
     except BaseException:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -25,12 +25,11 @@ Row = TypeVar("Row", bound=Any)
 
 
 @functools.cache
-def _insert_statement(dialect: str, model: type[Any]) -> Any:
+def _insert_statement(dialect: str, table: Table) -> Any:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id` for a model's table, built once and
     bound per row (building it took longer than running it). Core, returning the id only:
     loading the whole row back as an entity cost more than the insert."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
     return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
@@ -48,7 +47,7 @@ async def insert_once(
         async with session.begin_nested():
             session.add(row)
         return row, True
-    statement = _insert_statement(session.get_bind().dialect.name, model)
+    statement = _insert_statement(session.get_bind().dialect.name, model.__table__)
     inserted = await session.exec(statement, params=column_values(row))
     row_id = inserted.scalar()
     if row_id is not None:

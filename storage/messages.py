@@ -28,8 +28,8 @@ async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Messa
     return await insert_once(
         session,
         message,
-        Message.channel == message.channel,
-        Message.channel_message_id == message.channel_message_id,
+        col(Message.channel) == message.channel,
+        col(Message.channel_message_id) == message.channel_message_id,
     )
 
 

@@ -141,10 +141,10 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
         )
         erased.corrections = await _forget_corrections(session, conversations)
     await session.exec(
-        update(Ticket).where(Ticket.customer_id == customer.id).values(summary=ERASED)
+        update(Ticket).where(col(Ticket.customer_id) == customer.id).values(summary=ERASED)
     )
     for table in (Identity, WebchatSession, LinkCode):
-        await session.exec(delete(table).where(table.customer_id == customer.id))
+        await session.exec(delete(table).where(col(table.customer_id) == customer.id))
     digest = hashlib.sha256(user_id.encode()).hexdigest()[:16]
     customer.user_id = f"erased:{digest}"
     customer.email = None

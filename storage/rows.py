@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, Table, insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Row = TypeVar("Row", bound=Any)
@@ -30,13 +30,13 @@ def column_values(row: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _insert_returning_id(model: type[Any]) -> Any:
-    table = model.__table__
+def _insert_returning_id(table: Table) -> Insert:
     return insert(table).returning(table.c.id)
 
 
 async def insert_row(session: AsyncSession, row: Row) -> Row:
     """INSERT `row` in the session's transaction and give it the id the database chose."""
-    result = await session.exec(_insert_returning_id(type(row)), params=column_values(row))
+    statement = _insert_returning_id(type(row).__table__)
+    result = await session.exec(statement, params=column_values(row))
     row.id = result.scalar_one()
     return row

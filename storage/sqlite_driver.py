@@ -111,11 +111,12 @@ class _StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("begin_with",)
-    _cursor_cls = OneTripCursor
+    # Our cursors subclass SQLAlchemy's aiosqlite cursors; its stubs name the base classes.
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]
     _ss_cursor_cls = _StreamingCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
-        super().__init__(dbapi, connection)
+        super().__init__(dbapi, connection)  # type: ignore[arg-type]  # aiosqlite's is one
         self.begin_with: str | None = None
 
     def defer_begin(self, statement: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -46,7 +46,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(2)
 

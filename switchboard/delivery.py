@@ -162,13 +162,9 @@ class Outbox:
     async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
         metrics.DELIVERY_FAILURES.labels(row.channel).inc()
         log.warning("delivery.failed", outbox_id=row.id, error=error[:200])
+        assert row.id is not None  # a stored row
         async with transaction(self._sessions) as session:
-            await messages.mark_outbound(
-                session,
-                row.id,
-                OutboundStatus.failed,
-                error=error[:500],  # type: ignore[arg-type]
-            )
+            await messages.mark_outbound(session, row.id, OutboundStatus.failed, error=error[:500])
             fresh = await session.get(Conversation, conversation.id)
             if fresh is not None:
                 fresh.delivery_error = error[:500]

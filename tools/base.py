@@ -69,7 +69,10 @@ def _brief(value: Any) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     elif isinstance(value, list | tuple):
-        value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
+        value = [
+            dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
+            for v in value
+        ]
     text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= BRIEF_CHARS else text[: BRIEF_CHARS - 1] + "…"
 

@@ -75,7 +75,7 @@ class IntentClassifier:
             return result
         unsure = np.flatnonzero(result.max(axis=1) < self.defer_below)
         if len(unsure):
-            vectors = get_encoder().encode([texts[i] for i in unsure])
+            vectors = get_encoder().encode([texts[int(i)] for i in unsure])
             result[unsure] = self._semantic(features[unsure], vectors)
         return result
 
