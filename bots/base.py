@@ -28,6 +28,9 @@ class InboundMessage:
     received_at: datetime = field(default_factory=_now)
     verified_user_id: str | None = None
     """The customer's user id when the channel itself verified it (signed web chat)."""
+    verified_customer_id: int | None = None
+    """That customer's id, when the channel knows it already (a web chat session is tied
+    to one): the engine then looks nothing up."""
     display_name: str | None = None
 
 

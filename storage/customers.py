@@ -104,14 +104,15 @@ async def create_webchat_session(
 class WebchatSessionRow(NamedTuple):
     id: str
     name: str | None
+    customer_id: int | None
+    """The verified customer; None for an anonymous visitor."""
     user_id: str | None
-    """The verified customer's user id; None for an anonymous visitor."""
 
 
 #: Built once, and Core rather than ORM (no entities to load): it runs before every
 #: message a visitor sends (see storage/messages.py).
 _WEBCHAT_SESSION = (
-    select(_SESSIONS.c.id, _SESSIONS.c.name, _CUSTOMERS.c.user_id)
+    select(_SESSIONS.c.id, _SESSIONS.c.name, _SESSIONS.c.customer_id, _CUSTOMERS.c.user_id)
     .select_from(_SESSIONS.outerjoin(_CUSTOMERS, _CUSTOMERS.c.id == _SESSIONS.c.customer_id))
     .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
 )

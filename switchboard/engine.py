@@ -212,12 +212,7 @@ class Engine:
                 session,
                 channel=message.channel,
                 channel_chat_id=message.channel_chat_id,
-                customer_id=await customers.customer_id_for(
-                    session,
-                    user_id=message.verified_user_id,
-                    channel=message.channel,
-                    channel_user_id=message.channel_user_id,
-                ),
+                customer_id=await self._customer_id(session, message),
             )
             row, created = await messages.insert_inbound(
                 session,
@@ -350,6 +345,16 @@ class Engine:
         """Per sender (a Telegram or Slack account, a web chat visitor), per replica: one
         person flooding the bot slows only themselves, and costs no model calls."""
         return self._sender_limits is not None and self._sender_limits.retry_after(sender) > 0
+
+    async def _customer_id(self, session: AsyncSession, message: InboundMessage) -> int | None:
+        if message.verified_customer_id is not None:
+            return message.verified_customer_id
+        return await customers.customer_id_for(
+            session,
+            user_id=message.verified_user_id,
+            channel=message.channel,
+            channel_user_id=message.channel_user_id,
+        )
 
     # --- turns -----------------------------------------------------------------------
 

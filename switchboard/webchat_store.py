@@ -43,7 +43,10 @@ class SqlWebchatBackend:
         if found is None:
             return None
         return WebchatSessionInfo(
-            session_id=found.id, verified_user_id=found.user_id, name=found.name
+            session_id=found.id,
+            verified_user_id=found.user_id,
+            name=found.name,
+            customer_id=found.customer_id,
         )
 
     async def history(self, session_id: str, *, after_id: int) -> list[HistoryItem]:

@@ -150,6 +150,7 @@ def create_webchat_router(
             channel_message_id=f"{session.session_id}:{body.client_message_id}",
             text=body.text,
             verified_user_id=session.verified_user_id,
+            verified_customer_id=session.customer_id,
             display_name=session.name,
         )
         return _turn_out(await engine.handle(inbound, timeout=turn_timeout_s))

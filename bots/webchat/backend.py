@@ -15,6 +15,8 @@ class WebchatSessionInfo:
     session_id: str
     verified_user_id: str | None
     name: str | None
+    customer_id: int | None = None
+    """The verified customer's id (None for an anonymous visitor)."""
 
 
 @dataclass(frozen=True)

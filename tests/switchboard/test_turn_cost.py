@@ -17,11 +17,11 @@ from tests.conftest import open_webchat
 from tests.support.server import LiveServer
 
 #: Statements of one steady-state turn, transaction control (BEGIN, SAVEPOINT) left out:
-#: the visitor's session; the customer, the conversation and the inbound insert; the
-#: drain's next message; the workflow's tools; replies, inbound status, trace and the
-#: conversation's turn in one commit. The checkpoint has its own connection.
-ORDER_STATUS_BUDGET = 11
-GREETING_BUDGET = 9
+#: the visitor's session (which names the customer); the conversation and the inbound
+#: insert; the drain's next message; the workflow's tools; replies, inbound status, trace
+#: and the conversation's turn in one commit. The checkpoint has its own connection.
+ORDER_STATUS_BUDGET = 10
+GREETING_BUDGET = 8
 #: PostgreSQL adds the conversation's advisory lock and unlock (one turn at a time across
 #: replicas).
 POSTGRES_LOCKS = 2
