@@ -45,7 +45,7 @@ def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
 
 
 def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.staff import slack_with_desk
+    from switchboard.slack_channel import slack_with_desk
 
     slack = slack_with_desk(settings, engine)
     if slack is None:

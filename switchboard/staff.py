@@ -1,25 +1,20 @@
-"""The staff desk: staff notifications to Slack, and what staff do there.
+"""The staff desk: what staff do in Slack.
 
-Durable first: graph tools and the engine only insert `staff_notifications` rows; this
-desk posts the pending ones in id order (a handoff card before the customer messages
-relayed into its thread), marks them sent or failed, and on start posts whatever a
-crash left behind. Staff actions (take, resolve, return to bot, thread replies,
-approvals) change storage with conditional updates, so a double click acts once.
+Taking, resolving and handing back a conversation, replying in its thread, deciding
+approvals, teaching the classifier and the slash command. Each action changes storage
+with a conditional update, so a double click acts once. Notifications to staff go out
+through the desk's outbox (`staff_outbox.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlmodel import col, select
 
-from bots.base import EngineHandle
 from bots.slack.blocks import escape
-from bots.slack.cards import MessageRef, NoticeCard, StatusReport, TicketCard
-from bots.slack.channel import SlackChannel
+from bots.slack.cards import MessageRef, StatusReport, TicketCard
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
 from graph.slots import RATINGS
 from storage import staff
@@ -32,11 +27,9 @@ from storage.models import (
     Mode,
     OutboundStatus,
     Role,
-    StaffNotification,
-    Ticket,
 )
-from switchboard.settings import ConfigError, Settings
 from switchboard.staff_cards import CardReader
+from switchboard.staff_outbox import NotificationOutbox
 
 if TYPE_CHECKING:
     from switchboard.runtime import Runtime
@@ -51,8 +44,6 @@ RETURNED_TEXT = (
     "You're back with our virtual assistant. Write here any time, and if you need a person "
     "again, just ask."
 )
-MAX_BACKOFF_S = 60.0
-STALE_CHECK_S = 30.0
 
 
 class StaffDesk:
@@ -62,152 +53,20 @@ class StaffDesk:
         self._policy = runtime.policy
         self._poster = poster
         self._cards = CardReader(runtime.settings.public_url, tuple(runtime.policy.intents))
-        self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
-        self._failures = 0
-        self._stopping = False
-        self._checked_claims_at = 0.0
-
-    # --- notifications -----------------------------------------------------------------
+        self._outbox = NotificationOutbox(runtime, poster, self._cards)
 
     async def start(self) -> None:
-        await self._requeue_stale_claims()
-        self._engine.on_conversation_changed(self.conversation_changed)
-        self._worker = asyncio.create_task(self._work())
-        self._wake.set()  # whatever is pending from before the start
+        await self._outbox.start()
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the post in flight (else it is posted again on the next start)."""
-        self._stopping = True
-        self._wake.set()
-        if self._worker is not None:
-            _, pending = await asyncio.wait([self._worker], timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
-
-    async def conversation_changed(self, conversation_id: int) -> None:
-        self._wake.set()
-
-    async def _requeue_stale_claims(self) -> None:
-        """Notifications a dead replica was posting go back to the queue: checked at start
-        and every `STALE_CHECK_S` while running, so no restart is needed for them."""
-        async with transaction(self._sessions) as session:
-            requeued = await staff.requeue_stale_claims(session)
-        self._checked_claims_at = asyncio.get_running_loop().time()
-        if requeued:
-            log.info("staff.requeued", notifications=requeued)
-
-    async def _work(self) -> None:
-        delay: float | None = None
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=STALE_CHECK_S if delay is None else delay
-                )
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                if asyncio.get_running_loop().time() - self._checked_claims_at >= STALE_CHECK_S:
-                    await self._requeue_stale_claims()
-                delay = await self._drain()
-            except Exception:
-                log.exception("staff.drain_failed")
-                delay = self._backoff(None)
-
-    def _backoff(self, retry_after: float | None) -> float:
-        self._failures += 1
-        if retry_after is not None:
-            return retry_after
-        return min(2.0 ** (self._failures - 1), MAX_BACKOFF_S)
-
-    async def _drain(self) -> float | None:
-        """Post pending rows oldest first. A temporary failure stops the pass (order is
-        kept) and returns how long to wait; None when everything was handled."""
-        while True:
-            async with self._sessions() as session:
-                batch = await staff.pending_notifications(session)
-            if not batch:
-                return None
-            for note in batch:
-                assert note.id is not None
-                if self._stopping:
-                    return None
-                async with transaction(self._sessions) as session:
-                    if not await staff.claim_notification(session, note.id):
-                        continue  # another replica has it
-                try:
-                    await self._post(note)
-                except StaffPostFailed as exc:
-                    status = staff.FAILED if exc.permanent else staff.PENDING
-                    await self._finish(note.id, status)
-                    log.warning("staff.post_failed", id=note.id, kind=note.kind, error=str(exc))
-                    if not exc.permanent:
-                        return self._backoff(exc.retry_after)
-                    continue
-                except Exception:
-                    log.exception("staff.post_broken", id=note.id, kind=note.kind)
-                    await self._finish(note.id, staff.FAILED)
-                    continue
-                self._failures = 0
-                await self._finish(note.id, staff.SENT)
-
-    async def _finish(self, notification_id: int, status: str) -> None:
-        async with transaction(self._sessions) as session:
-            await staff.finish_notification(session, notification_id, status)
-
-    async def _post(self, note: StaffNotification) -> None:
-        if note.kind == "handoff" and note.conversation_id:
-            await self._open_thread(note.conversation_id)
-        elif note.kind == "customer_message" and note.conversation_id:
-            thread = await self._thread(note.conversation_id)
-            if thread is None:
-                thread = await self._open_thread(note.conversation_id)
-            async with self._sessions() as session:
-                conversation = await session.get(Conversation, note.conversation_id)
-                assert conversation is not None
-                who = await self._cards.customer_label(session, conversation)
-            await self._poster.note(thread, f"*{escape(who)}:* {escape(note.text)}")
-        elif note.kind == "approval" and note.approval_id:
-            async with self._sessions() as session:
-                approval = await session.get(Approval, note.approval_id)
-                assert approval is not None
-                card = await self._cards.approval(session, approval)
-            await self._poster.post(card)
-        elif note.ticket_id:
-            async with self._sessions() as session:
-                ticket = await session.get(Ticket, note.ticket_id)
-                assert ticket is not None
-                ticket_card = await self._cards.ticket(session, ticket)
-            await self._poster.post(ticket_card)
-        else:
-            url = self._cards.admin_url(note.conversation_id) if note.conversation_id else None
-            await self._poster.post(NoticeCard(note.kind, note.text, url))
-
-    async def _open_thread(self, conversation_id: int) -> MessageRef:
-        """Post the handoff card; its thread is where this conversation's staff talk is."""
-        async with self._sessions() as session:
-            card = await self._cards.handoff(session, conversation_id)
-        ref = await self._poster.post(card)
-        async with transaction(self._sessions) as session:
-            await staff.save_thread(
-                session, conversation_id=conversation_id, channel_ref=ref.channel, thread_ref=ref.ts
-            )
-        return ref
-
-    async def _thread(self, conversation_id: int) -> MessageRef | None:
-        async with self._sessions() as session:
-            thread = await staff.thread_for_conversation(session, conversation_id)
-        return MessageRef(thread.channel_ref, thread.thread_ref) if thread else None
+        await self._outbox.stop(timeout)
 
     # --- staff actions -----------------------------------------------------------------
 
     async def _refresh_card(
         self, conversation_id: int, *, closed: str | None = None, closed_by: str | None = None
     ) -> MessageRef | None:
-        thread = await self._thread(conversation_id)
+        thread = await self._outbox.thread(conversation_id)
         if thread is None:
             return None
         async with self._sessions() as session:
@@ -375,7 +234,7 @@ class StaffDesk:
             )
             return
         said = escape(labelled.trace.intent or "no intent")
-        thread = await self._thread(labelled.trace.conversation_id)
+        thread = await self._outbox.thread(labelled.trace.conversation_id)
         await self._poster.note(
             thread or card,
             f"<@{user}> corrected the intent: `{escape(intent)}` (the bot said `{said}`). "
@@ -395,50 +254,3 @@ class StaffDesk:
         async with self._sessions() as session:
             found = await staff.ticket_by_number(session, number)
             return await self._cards.ticket(session, found) if found else None
-
-
-class SlackWithDesk:
-    """Slack's customers and the staff desk on it: what the channel table runs for Slack."""
-
-    def __init__(self, channel: SlackChannel) -> None:
-        self.channel = channel
-        self._desks: list[StaffDesk] = []
-
-    async def attach(self, runtime: Runtime) -> None:
-        desk = StaffDesk(runtime, self.channel.poster)
-        self.channel.attach(desk)
-        self._desks.append(desk)
-        await desk.start()
-
-    async def stop(self) -> None:
-        await self.channel.stop()
-        for desk in self._desks:
-            await desk.stop()
-
-
-def slack_with_desk(settings: Settings, engine: EngineHandle) -> SlackWithDesk | None:
-    """The Slack channel and its staff desk, or None when Slack is not configured."""
-    token, secret = settings.slack_bot_token, settings.slack_signing_secret
-    if token is None and secret is None:
-        return None
-    if token is None:
-        raise ConfigError(
-            "config error: SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set"
-        )
-    if secret is None:
-        raise ConfigError(
-            "config error: SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set"
-        )
-    if not settings.slack_support_channel:
-        raise ConfigError(
-            "config error: SLACK_SUPPORT_CHANNEL: the staff channel id (C…) is required for Slack"
-        )
-    channel = SlackChannel(
-        engine=engine,
-        bot_token=token.get_secret_value(),
-        signing_secret=secret.get_secret_value(),
-        support_channel=settings.slack_support_channel,
-        api_url=settings.slack_api_url,
-        app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
-    )
-    return SlackWithDesk(channel)

@@ -15,7 +15,7 @@ from bots.base import InboundMessage
 from storage.db import create_engine, session_factory, transaction
 from storage.models import StaffNotification, utcnow
 from storage.staff import SENDING, STALE_CLAIM
-from switchboard import staff as desk_module
+from switchboard import staff_outbox
 from switchboard.channels import build_channels
 from switchboard.settings import ConfigError
 from tests.bots.slack.conftest import (
@@ -75,7 +75,7 @@ async def test_a_dead_replicas_claim_is_posted_without_a_restart_a_live_one_is_n
     """Two replicas: one claimed a notification and died mid-post, the other is posting
     one right now. The running desk re-posts the first once its claim is stale (no restart
     needed), and never the second, so staff see each exactly once."""
-    monkeypatch.setattr(desk_module, "STALE_CHECK_S", 0.2)
+    monkeypatch.setattr(staff_outbox, "STALE_CHECK_S", 0.2)
     settings = slack_settings(database_url, fake_slack, approver_policy)
     engine = create_engine(database_url)
     async with run_server(settings):

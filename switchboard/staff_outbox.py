@@ -1,0 +1,177 @@
+"""Staff notifications to Slack: the desk's outbox.
+
+Graph tools and the engine only insert `staff_notifications` rows; this posts the pending
+ones in id order (a handoff card before the customer messages relayed into its thread),
+marks them sent or failed, and on start posts whatever a crash left behind. A replica
+claims a row before posting it; claims a dead replica left are requeued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import structlog
+
+from bots.slack.blocks import escape
+from bots.slack.cards import MessageRef, NoticeCard
+from bots.slack.poster import SlackStaffPoster, StaffPostFailed
+from storage import staff
+from storage.db import transaction
+from storage.models import Approval, Conversation, StaffNotification, Ticket
+from switchboard.staff_cards import CardReader
+
+if TYPE_CHECKING:
+    from switchboard.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF_S = 60.0
+STALE_CHECK_S = 30.0
+
+
+class NotificationOutbox:
+    def __init__(self, runtime: Runtime, poster: SlackStaffPoster, cards: CardReader) -> None:
+        self._sessions = runtime.sessions
+        self._engine = runtime.engine
+        self._poster = poster
+        self._cards = cards
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._stopping = False
+        self._checked_claims_at = 0.0
+
+    async def start(self) -> None:
+        await self._requeue_stale_claims()
+        self._engine.on_conversation_changed(self.conversation_changed)
+        self._worker = asyncio.create_task(self._work())
+        self._wake.set()  # whatever is pending from before the start
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the post in flight (else it is posted again on the next start)."""
+        self._stopping = True
+        self._wake.set()
+        if self._worker is not None:
+            _, pending = await asyncio.wait([self._worker], timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    async def conversation_changed(self, conversation_id: int) -> None:
+        self._wake.set()
+
+    async def _requeue_stale_claims(self) -> None:
+        """Notifications a dead replica was posting go back to the queue: checked at start
+        and every `STALE_CHECK_S` while running, so no restart is needed for them."""
+        async with transaction(self._sessions) as session:
+            requeued = await staff.requeue_stale_claims(session)
+        self._checked_claims_at = asyncio.get_running_loop().time()
+        if requeued:
+            log.info("staff.requeued", notifications=requeued)
+
+    async def _work(self) -> None:
+        delay: float | None = None
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=STALE_CHECK_S if delay is None else delay
+                )
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                if asyncio.get_running_loop().time() - self._checked_claims_at >= STALE_CHECK_S:
+                    await self._requeue_stale_claims()
+                delay = await self._drain()
+            except Exception:
+                log.exception("staff.drain_failed")
+                delay = self._backoff(None)
+
+    def _backoff(self, retry_after: float | None) -> float:
+        self._failures += 1
+        if retry_after is not None:
+            return retry_after
+        return min(2.0 ** (self._failures - 1), MAX_BACKOFF_S)
+
+    async def _drain(self) -> float | None:
+        """Post pending rows oldest first. A temporary failure stops the pass (order is
+        kept) and returns how long to wait; None when everything was handled."""
+        while True:
+            async with self._sessions() as session:
+                batch = await staff.pending_notifications(session)
+            if not batch:
+                return None
+            for note in batch:
+                assert note.id is not None
+                if self._stopping:
+                    return None
+                async with transaction(self._sessions) as session:
+                    if not await staff.claim_notification(session, note.id):
+                        continue  # another replica has it
+                try:
+                    await self._post(note)
+                except StaffPostFailed as exc:
+                    status = staff.FAILED if exc.permanent else staff.PENDING
+                    await self._finish(note.id, status)
+                    log.warning("staff.post_failed", id=note.id, kind=note.kind, error=str(exc))
+                    if not exc.permanent:
+                        return self._backoff(exc.retry_after)
+                    continue
+                except Exception:
+                    log.exception("staff.post_broken", id=note.id, kind=note.kind)
+                    await self._finish(note.id, staff.FAILED)
+                    continue
+                self._failures = 0
+                await self._finish(note.id, staff.SENT)
+
+    async def _finish(self, notification_id: int, status: str) -> None:
+        async with transaction(self._sessions) as session:
+            await staff.finish_notification(session, notification_id, status)
+
+    async def _post(self, note: StaffNotification) -> None:
+        if note.kind == "handoff" and note.conversation_id:
+            await self._open_thread(note.conversation_id)
+        elif note.kind == "customer_message" and note.conversation_id:
+            thread = await self.thread(note.conversation_id)
+            if thread is None:
+                thread = await self._open_thread(note.conversation_id)
+            async with self._sessions() as session:
+                conversation = await session.get(Conversation, note.conversation_id)
+                assert conversation is not None
+                who = await self._cards.customer_label(session, conversation)
+            await self._poster.note(thread, f"*{escape(who)}:* {escape(note.text)}")
+        elif note.kind == "approval" and note.approval_id:
+            async with self._sessions() as session:
+                approval = await session.get(Approval, note.approval_id)
+                assert approval is not None
+                card = await self._cards.approval(session, approval)
+            await self._poster.post(card)
+        elif note.ticket_id:
+            async with self._sessions() as session:
+                ticket = await session.get(Ticket, note.ticket_id)
+                assert ticket is not None
+                ticket_card = await self._cards.ticket(session, ticket)
+            await self._poster.post(ticket_card)
+        else:
+            url = self._cards.admin_url(note.conversation_id) if note.conversation_id else None
+            await self._poster.post(NoticeCard(note.kind, note.text, url))
+
+    async def _open_thread(self, conversation_id: int) -> MessageRef:
+        """Post the handoff card; its thread is where this conversation's staff talk is."""
+        async with self._sessions() as session:
+            card = await self._cards.handoff(session, conversation_id)
+        ref = await self._poster.post(card)
+        async with transaction(self._sessions) as session:
+            await staff.save_thread(
+                session, conversation_id=conversation_id, channel_ref=ref.channel, thread_ref=ref.ts
+            )
+        return ref
+
+    async def thread(self, conversation_id: int) -> MessageRef | None:
+        """The conversation's staff thread, once its handoff card is posted."""
+        async with self._sessions() as session:
+            thread = await staff.thread_for_conversation(session, conversation_id)
+        return MessageRef(thread.channel_ref, thread.thread_ref) if thread else None
