@@ -13,7 +13,7 @@ from fastapi import FastAPI, Header, HTTPException
 from langgraph.graph import END, START, StateGraph
 from sqlalchemy import insert
 
-from bench.reference.app import MessageCreate, SessionCreate, verified_customer
+from bench.reference.app import MessageCreate, SessionCreate, baseline_app, verified_customer
 from storage.checkpoints import open_checkpointer
 from storage.db import create_engine, session_factory, transaction
 from storage.models import Conversation, Message
@@ -76,11 +76,7 @@ def create_floor_app(database_url: str, identity_secret: str) -> FastAPI:
             holder["graph"] = build_floor_graph().compile(checkpointer=saver)
             yield
 
-    app = FastAPI(title="floor", lifespan=lifespan)
-
-    @app.get("/readyz")
-    async def ready() -> dict[str, str]:
-        return {"status": "ok"}
+    app = baseline_app("floor", lifespan)
 
     @app.post("/api/webchat/sessions", status_code=201)
     async def create_session(body: SessionCreate | None = None) -> dict[str, str]:

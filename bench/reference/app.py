@@ -94,6 +94,17 @@ async def verified_customer(db: Any, body: SessionCreate, identity_secret: str) 
     return found.first()  # type: ignore[no-any-return]
 
 
+def baseline_app(title: str, lifespan: Any) -> FastAPI:
+    """A benchmark baseline's FastAPI app, ready when its lifespan has started."""
+    app = FastAPI(title=title, lifespan=lifespan)
+
+    @app.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
 def create_reference_app(config: ReferenceConfig) -> FastAPI:
     sessions_by_token: dict[str, Session] = {}
     turn_ids = itertools.count(1)
@@ -120,11 +131,7 @@ def create_reference_app(config: ReferenceConfig) -> FastAPI:
             )
             yield
 
-    app = FastAPI(title="reference agent", lifespan=lifespan)
-
-    @app.get("/readyz")
-    async def ready() -> dict[str, str]:
-        return {"status": "ok"}
+    app = baseline_app("reference agent", lifespan)
 
     @app.post("/api/webchat/sessions", status_code=201)
     async def create_session(body: SessionCreate | None = None) -> dict[str, str]:
