@@ -50,3 +50,28 @@ async def test_a_failure_after_insert_once_rolls_the_insert_back(database_url: s
         assert await _count(database_url, "k1") == 1
     finally:
         await engine.dispose()
+
+
+async def test_the_row_insert_once_stored_is_the_sessions_and_changes_flush_as_updates(
+    database_url: str,
+) -> None:
+    """insert_once reads back only the new id and attaches the row it was given: a change
+    made to it later in the transaction must update that row, not insert another."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        async with transaction(sessions) as session:
+            row, created = await insert_once(
+                session, StaffNotification(kind="error", text="first", idempotency_key="k2")
+            )
+            assert created and row.id is not None
+            row.text = "changed"
+            session.add(row)
+        async with transaction(sessions) as session:
+            again, repeated = await insert_once(
+                session, StaffNotification(kind="error", text="second", idempotency_key="k2")
+            )
+        assert not repeated and again.id == row.id and again.text == "changed"
+        assert await _count(database_url, "k2") == 1
+    finally:
+        await engine.dispose()
