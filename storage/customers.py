@@ -19,16 +19,7 @@ async def get_customer(session: AsyncSession, customer_id: int) -> Customer | No
     return await session.get(Customer, customer_id)
 
 
-#: Built once: every inbound message looks its customer up (see storage/messages.py).
 _BY_USER_ID = select(Customer).where(col(Customer.user_id) == bindparam("user_id"))
-_BY_IDENTITY = (
-    select(Customer)
-    .join(Identity, Identity.customer_id == Customer.id)  # type: ignore[arg-type]
-    .where(
-        col(Identity.channel) == bindparam("channel"),
-        col(Identity.channel_user_id) == bindparam("channel_user_id"),
-    )
-)
 
 
 #: Every inbound message needs only its customer's id: Core, no entity to load.
@@ -58,14 +49,6 @@ async def customer_id_for(
 
 async def get_customer_by_user_id(session: AsyncSession, user_id: str) -> Customer | None:
     result = await session.exec(_BY_USER_ID, params={"user_id": user_id})
-    return result.first()
-
-
-async def find_customer_for_identity(
-    session: AsyncSession, *, channel: str, channel_user_id: str
-) -> Customer | None:
-    params = {"channel": channel, "channel_user_id": channel_user_id}
-    result = await session.exec(_BY_IDENTITY, params=params)
     return result.first()
 
 

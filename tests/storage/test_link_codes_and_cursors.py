@@ -38,9 +38,9 @@ async def test_link_codes_and_cursors(database_url: str) -> None:
             await cursors.set_cursor(session, "t", 7)  # a late, slower poller
         async with sessions() as session:
             assert await cursors.get_cursor(session, "t") == 10
-            linked = await customers.find_customer_for_identity(
+            linked = await customers.customer_id_for(
                 session, channel="telegram", channel_user_id="1"
             )
-            assert linked is not None and linked.user_id == "cus_maria"
+            assert linked == maria.id
     finally:
         await db.dispose()
