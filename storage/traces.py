@@ -31,22 +31,24 @@ async def trace_for_message(session: AsyncSession, message_id: int) -> Trace | N
 _TOKENS = select(func.coalesce(func.sum(Trace.tokens), 0))
 #: Built once: they run before a turn's first model call (see storage/messages.py).
 _CONVERSATION_TOKENS = _TOKENS.where(col(Trace.conversation_id) == bindparam("conversation_id"))
-_TOKENS_SINCE = _TOKENS.where(col(Trace.created_at) >= bindparam("since"))
+_SINCE = col(Trace.created_at) >= bindparam("since")
+#: By (a conversation given, a moment given).
+_TOKENS_BY_FILTER = {
+    (False, False): _TOKENS,
+    (False, True): _TOKENS.where(_SINCE),
+    (True, False): _CONVERSATION_TOKENS,
+    (True, True): _CONVERSATION_TOKENS.where(_SINCE),
+}
 
 
 async def tokens_used(
     session: AsyncSession, *, conversation_id: int | None = None, since: datetime | None = None
 ) -> int:
-    """LLM tokens already spent by one conversation, or by everyone since a moment (or
-    ever)."""
-    if conversation_id is not None:
-        params = {"conversation_id": conversation_id}
-        result = await session.exec(_CONVERSATION_TOKENS, params=params)
-    elif since is not None:
-        result = await session.exec(_TOKENS_SINCE, params={"since": since})
-    else:
-        result = await session.exec(_TOKENS)
-    return int(result.one())
+    """LLM tokens already spent by one conversation, or by everyone, in all or since a
+    moment."""
+    statement = _TOKENS_BY_FILTER[(conversation_id is not None, since is not None)]
+    params = {"conversation_id": conversation_id, "since": since}
+    return int((await session.exec(statement, params=params)).one())
 
 
 async def handoff_turn(session: AsyncSession, conversation_id: int) -> Trace | None:
