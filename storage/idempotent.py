@@ -10,7 +10,7 @@ row) costs one statement instead of a look-up, a savepoint, the insert and its r
 from __future__ import annotations
 
 import functools
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,9 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.rows import column_values
-
-Row = TypeVar("Row", bound=Any)
+from storage.rows import Row, column_values
 
 
 @functools.cache

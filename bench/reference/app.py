@@ -58,7 +58,7 @@ class Session:
     customer_id: int | None
 
 
-async def checkpointer(url: str, stack: AsyncExitStack) -> Any:
+async def _checkpointer(url: str, stack: AsyncExitStack) -> Any:
     """The checkpointer as the LangGraph docs set it up."""
     if is_sqlite(url):
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -127,7 +127,7 @@ def create_reference_app(config: ReferenceConfig) -> FastAPI:
                 model,
                 build_tools(holder["sessions"]),
                 prompt=SYSTEM_PROMPT,
-                checkpointer=await checkpointer(config.database_url, stack),
+                checkpointer=await _checkpointer(config.database_url, stack),
             )
             yield
 
