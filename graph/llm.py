@@ -7,15 +7,17 @@ nodes fall back to a workflow or a person instead of going silent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Any
+from typing import Any, Literal, get_args
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from pydantic import ValidationError
 
+from graph.model_output import structured_from_content, tool_calls_in_content
 from graph.policy import Policy
 
 
@@ -50,6 +52,44 @@ def build_chat_model(settings: LLMSettings) -> BaseChatModel:
         max_retries=settings.max_retries,
         temperature=0,
     )
+
+
+StructuredStyle = Literal["named_tool", "required_tool", "json_schema", "prompt"]
+STRUCTURED_STYLES: tuple[StructuredStyle, ...] = get_args(StructuredStyle)
+
+
+@dataclass
+class ServerProfile:
+    """How this model's server takes a structured request, learnt once per model.
+
+    OpenAI, vLLM and Ollama take a named `tool_choice`; llama-server takes only a string
+    one; llama-cpp-python and others take neither, or ignore it. Detection starts at the
+    first style and moves down the list when the server rejects a style or the model
+    answers outside it; once a style has worked it stays. A policy that names the style
+    (`llm.structured_output`) fixes it: no detection."""
+
+    structured: StructuredStyle = "named_tool"
+    fixed: bool = False
+    confirmed: bool = False
+
+    @classmethod
+    def for_policy(cls, style: str) -> ServerProfile:
+        if style in STRUCTURED_STYLES:
+            return cls(structured=style, fixed=True, confirmed=True)  # type: ignore[arg-type]
+        return cls()
+
+    def step_down(self) -> bool:
+        """Move to the next style; False when there is none left or detection is over."""
+        if self.fixed or self.confirmed:
+            return False
+        index = STRUCTURED_STYLES.index(self.structured)
+        if index + 1 >= len(STRUCTURED_STYLES):
+            return False
+        self.structured = STRUCTURED_STYLES[index + 1]
+        return True
+
+    def worked(self) -> None:
+        self.confirmed = True
 
 
 @dataclass
@@ -92,6 +132,8 @@ class LLMClient:
     """Read when the turn first calls the model: most turns never do, and summing the
     day's tokens for them was a query for nothing."""
     calls: list[LLMCall] = field(default_factory=list)
+    profile: ServerProfile = field(default_factory=lambda: ServerProfile())
+    """What the model's server accepts, shared by every turn of the runner."""
     runnables: dict[Any, Any] = field(default_factory=dict)
     """The model bound to a tool set or an output schema, by what it was bound to. The
     runner shares one dict across turns: binding converts the schemas with pydantic,
@@ -138,11 +180,21 @@ class LLMClient:
     async def invoke(
         self, purpose: str, messages: list[BaseMessage], tools: list[Any] | None = None
     ) -> AIMessage:
+        """One call; with `tools`, the model may call them. `tool_choice` is always sent
+        ("auto"): some servers leave the tools out of the prompt without it. A call written
+        as JSON text instead of the API's tool call is taken as the call it means."""
         await self._checked_budget()
         runnable: Any = self.model
+        limit = self.policy.llm.max_output_tokens
+        names: tuple[str, ...] = ()
         if tools:
             names = tuple(_tool_name(tool) for tool in tools)
-            runnable = self._bound(("tools", names), lambda: self.model.bind_tools(tools))
+            runnable = self._bound(
+                ("tools", names),
+                lambda: self.model.bind_tools(tools, tool_choice="auto", max_tokens=limit),
+            )
+        else:
+            runnable = self._bound("plain", lambda: self.model.bind(max_tokens=limit))
         started = perf_counter()
         try:
             message = await runnable.ainvoke(messages)
@@ -150,33 +202,63 @@ class LLMClient:
             self._record(purpose, None, started, error=f"{type(exc).__name__}: {exc}"[:300])
             raise LLMUnavailable(type(exc).__name__) from exc
         self._record(purpose, message, started)
-        return message  # type: ignore[no-any-return]
+        return tool_calls_in_content(message, set(names))
 
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
-        """One structured call: the schema as the one tool the model must call (function
-        calling works on every OpenAI-compatible server), its arguments validated here.
-        Not `with_structured_output`: that converts the schema again on every call, for
-        tracing metadata we do not use."""
+        """One structured answer, validated by `schema`. Asked the way this model's server
+        takes it (see `ServerProfile`): the schema as the one tool the model must call, as
+        a JSON-schema response format, or in the prompt; the answer is read from the tool
+        call or, where the model wrote it as text, from the text. Until a way has worked
+        once, a server that rejects it or a model that ignores it moves the profile down
+        to the next way, in the same call."""
         await self._checked_budget()
-        runnable = self._bound(
-            schema,
-            lambda: self.model.bind_tools(
-                [schema], tool_choice=schema.__name__, parallel_tool_calls=False
-            ),
-        )
-        started = perf_counter()
-        try:
-            message = await runnable.ainvoke(messages)
-        except Exception as exc:
-            self._record(purpose, None, started, error=f"{type(exc).__name__}: {exc}"[:300])
-            raise LLMUnavailable(type(exc).__name__) from exc
-        try:
-            parsed = schema.model_validate(message.tool_calls[0]["args"])
-        except (IndexError, ValidationError) as exc:
-            self._record(purpose, message, started, error=f"unparseable: {exc}"[:300])
-            raise LLMUnavailable("unparseable structured output") from exc
-        self._record(purpose, message, started)
-        return parsed
+        while True:
+            style = self.profile.structured
+            started = perf_counter()
+            try:
+                message = await self._structured_runnable(schema, style).ainvoke(
+                    _with_schema(messages, schema) if style == "prompt" else messages
+                )
+            except Exception as exc:
+                self._record(purpose, None, started, error=f"{type(exc).__name__}: {exc}"[:300])
+                if _rejected_request(exc) and self.profile.step_down():
+                    await self._checked_budget()
+                    continue
+                raise LLMUnavailable(type(exc).__name__) from exc
+            try:
+                parsed = schema.model_validate(_structured_arguments(message, schema.__name__))
+            except ValidationError as exc:
+                self._record(purpose, message, started, error=f"unparseable: {exc}"[:300])
+                if self.profile.step_down():
+                    await self._checked_budget()
+                    continue
+                raise LLMUnavailable("unparseable structured output") from exc
+            self._record(purpose, message, started)
+            self.profile.worked()
+            return parsed
+
+    def _structured_runnable(self, schema: type[Any], style: StructuredStyle) -> Any:
+        limit = self.policy.llm.structured_max_tokens
+
+        def bind() -> Any:
+            if style == "named_tool":
+                return self.model.bind_tools(
+                    [schema],
+                    tool_choice=schema.__name__,
+                    parallel_tool_calls=False,
+                    max_tokens=limit,
+                )
+            if style == "required_tool":
+                return self.model.bind_tools([schema], tool_choice="required", max_tokens=limit)
+            if style == "json_schema":
+                response_format = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+                }
+                return self.model.bind(response_format=response_format, max_tokens=limit)
+            return self.model.bind(max_tokens=limit)
+
+        return self._bound((schema, style), bind)
 
     @property
     def tokens(self) -> int:
@@ -185,6 +267,28 @@ class LLMClient:
     @property
     def cost_usd(self) -> float:
         return round(sum(c.cost_usd for c in self.calls), 6)
+
+
+def _structured_arguments(message: AIMessage, schema_name: str) -> Any:
+    """The structured answer's arguments: the tool call's, else JSON the model wrote."""
+    if message.tool_calls:
+        return message.tool_calls[0]["args"]
+    return structured_from_content(str(message.content or ""), schema_name)
+
+
+def _with_schema(messages: list[BaseMessage], schema: type[Any]) -> list[BaseMessage]:
+    """The schema stated in the prompt, for servers that take neither tools nor formats."""
+    instruction = SystemMessage(
+        "Answer with one JSON object only, no other text, matching this JSON schema:\n"
+        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    )
+    return [*messages[:1], instruction, *messages[1:]]
+
+
+def _rejected_request(exc: Exception) -> bool:
+    """The server refused the request's form (a 4xx such as llama-server's "Wrong type
+    supplied for parameter 'tool_choice'"), not the model failing."""
+    return getattr(exc, "status_code", None) in (400, 404, 422, 501)
 
 
 def _tool_name(tool: Any) -> str:

@@ -93,6 +93,16 @@ class LLMPolicy(BaseModel):
     max_reply_chars: int = Field(1200, ge=100)
     negative_sentiment_to_human: bool = False
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    structured_output: Literal["auto", "named_tool", "required_tool", "json_schema", "prompt"] = (
+        "auto"
+    )
+    """How the classification call asks for its answer: `auto` finds what the server takes
+    (a named tool choice, "required", a JSON-schema response format, the schema in the
+    prompt) at the first call; name one to skip that."""
+    max_output_tokens: int = Field(600, ge=16)
+    """Cap on one agent call's answer: a small model that runs away stops here."""
+    structured_max_tokens: int = Field(300, ge=16)
+    """Cap on the classification call's answer."""
 
 
 SlotKind = Literal["order_number", "email", "text"]

@@ -19,7 +19,7 @@ from graph.builder import build_graph
 from graph.context import TurnContext
 from graph.entities import Entities, entity_names
 from graph.intents import IntentClassifier
-from graph.llm import LLMClient, TokenBudget
+from graph.llm import LLMClient, ServerProfile, TokenBudget
 from graph.pii import redact
 from graph.policy import Policy
 from graph.stack import view
@@ -131,6 +131,7 @@ class TurnRunner:
     ) -> None:
         self._chat_model = chat_model
         self._runnables: dict[object, object] = {}  # the model bound to tools and schemas
+        self._server = ServerProfile.for_policy(policy.llm.structured_output)
         self.day_tokens = DayTokens()
         self._model_name = model_name
         self._daily_token_budget = daily_token_budget
@@ -157,7 +158,12 @@ class TurnRunner:
             )
 
         return LLMClient(
-            self._chat_model, self._model_name, self.policy, budget, runnables=self._runnables
+            self._chat_model,
+            self._model_name,
+            self.policy,
+            budget,
+            profile=self._server,
+            runnables=self._runnables,
         )
 
     def _context(self, caller: Caller, request: TurnRequest | None = None) -> TurnContext:

@@ -15,8 +15,16 @@ import yaml
 from graph.intents import train_classifier
 from graph.policy import Policy
 from tests.graph.conversation import DEFAULT_POLICY, merge
+from tests.support.fake_openai import FakeOpenAI, run_fake_openai
 
 PolicyFile = Callable[..., Path]
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (tests/support/fake_openai.py)."""
+    async with run_fake_openai() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

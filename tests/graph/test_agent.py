@@ -13,13 +13,20 @@ import yaml
 from switchboard.settings import DEFAULT_POLICY
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
-from tests.support.fake_openai import Call, Calls, Fail, FakeOpenAI, Hang, Say, run_fake_openai
+from tests.support.fake_openai import Call, Calls, Fail, FakeOpenAI, Hang, Say
 from tests.support.server import LiveServer, run_server
 
 OTHER = Call(
     "MessageAnalysis", {"intent": "other", "flags": [], "urgency": "normal", "sentiment": "neutral"}
 )
 UNSURE = "hmm, the invoice and my card statement don't seem to line up"
+
+
+def classifying(body: dict[str, Any]) -> bool:
+    """The classification call, not the agent's (both send tools and a tool choice)."""
+    tools = {t["function"]["name"] for t in body.get("tools", [])}
+    prompts = " ".join(str(m.get("content")) for m in body["messages"] if m["role"] == "system")
+    return "MessageAnalysis" in tools or "response_format" in body or "JSON schema" in prompts
 
 
 def write_policy(tmp_path: Path, **changes: Any) -> Path:
@@ -32,12 +39,6 @@ def write_policy(tmp_path: Path, **changes: Any) -> Path:
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(policy))
     return path
-
-
-@pytest.fixture
-async def fake_llm() -> AsyncIterator[FakeOpenAI]:
-    async with run_fake_openai() as fake:
-        yield fake
 
 
 async def start(databases: DatabaseFactory, fake: FakeOpenAI, policy: Path, **extra: Any) -> Any:
@@ -301,14 +302,14 @@ async def test_a_looping_model_is_stopped_by_the_step_limit(
     visitor = await open_webchat(http)
     turn = await visitor.say(UNSURE)
     assert "person from our team" in turn["replies"][0]["text"]
-    agent_calls = [r for r in fake_llm.requests if "tool_choice" not in r]
+    agent_calls = [r for r in fake_llm.requests if not classifying(r)]
     assert len(agent_calls) == 6  # budgets.agent_max_steps
 
 
 async def test_token_budget_exhaustion_hands_over_honestly(
     sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake_llm.responder = lambda body: OTHER if "tool_choice" in body else Say("Happy to help.")
+    fake_llm.responder = lambda body: OTHER if classifying(body) else Say("Happy to help.")
     policy = write_policy(tmp_path, budgets__conversation_tokens=1500)
     async with await start(sqlite_databases, fake_llm, policy) as live:
         async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
@@ -324,7 +325,7 @@ async def test_token_budget_exhaustion_hands_over_honestly(
 async def test_daily_budget_applies_across_conversations(
     sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake_llm.responder = lambda body: OTHER if "tool_choice" in body else Say("Happy to help.")
+    fake_llm.responder = lambda body: OTHER if classifying(body) else Say("Happy to help.")
     async with await start(
         sqlite_databases, fake_llm, write_policy(tmp_path), SWITCHBOARD_LLM_DAILY_TOKEN_BUDGET=800
     ) as live:
@@ -340,7 +341,7 @@ async def test_prompt_tokens_stay_flat_over_a_long_conversation(
 ) -> None:
     fake_llm.responder = lambda body: (
         OTHER
-        if "tool_choice" in body
+        if classifying(body)
         else Say("Thanks, noted. Is there anything else about your account I can check?")
     )
     maria = await open_webchat(http, "cus_maria")
@@ -367,7 +368,7 @@ async def test_an_unparseable_classification_is_recorded_and_the_turn_goes_on(
     admin_headers: dict[str, str],
     answer: Say | Call,
 ) -> None:
-    fake_llm.responder = lambda body: answer if "tool_choice" in body else Say("Happy to help.")
+    fake_llm.responder = lambda body: answer if classifying(body) else Say("Happy to help.")
     turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
     assert turn["replies"]  # the customer is answered, not left waiting on a bad model
     classify = next(

@@ -4,22 +4,14 @@ to the OpenAI-compatible server as [EMAIL_1], in the classifier's and the agent'
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import open_webchat
 from tests.graph.test_agent import OTHER, UNSURE, start, write_policy
 from tests.support.databases import DatabaseFactory
-from tests.support.fake_openai import FakeOpenAI, Say, run_fake_openai
-
-
-@pytest.fixture
-async def fake_llm() -> AsyncIterator[FakeOpenAI]:
-    async with run_fake_openai() as fake:
-        yield fake
+from tests.support.fake_openai import FakeOpenAI, Say
 
 
 async def test_model_sees_placeholders(

@@ -72,6 +72,22 @@ class FakeOpenAI:
     responder: Callable[[dict[str, Any]], Step] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     usages: list[dict[str, int]] = field(default_factory=list)
+    rejects: set[str] = field(default_factory=set)
+    """Request features this server refuses with a 400, as real servers do:
+    `named_tool_choice` (llama-server: tool_choice must be a string), `tools`,
+    `response_format`."""
+
+    def _refusal(self, body: dict[str, Any]) -> str | None:
+        if "named_tool_choice" in self.rejects and isinstance(body.get("tool_choice"), dict):
+            return (
+                "Wrong type supplied for parameter 'tool_choice'. Expected 'string', "
+                "got 'object'"
+            )
+        if "tools" in self.rejects and "tools" in body:
+            return "tools are not supported by this server"
+        if "response_format" in self.rejects and "response_format" in body:
+            return "response_format is not supported by this server"
+        return None
 
     def queue(self, *steps: Step) -> None:
         self.script.extend(steps)
@@ -86,6 +102,12 @@ class FakeOpenAI:
     async def handle(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.requests.append(body)
+        refusal = self._refusal(body)
+        if refusal is not None:
+            return JSONResponse(
+                {"error": {"code": 400, "message": refusal, "type": "invalid_request_error"}},
+                status_code=400,
+            )
         step = self._next(body)
         if isinstance(step, Hang):
             await asyncio.sleep(step.seconds)

@@ -1,0 +1,104 @@
+"""The model path against servers people run locally: what each accepts, and models that
+write their answers as text. The fake server refuses what llama-server and
+llama-cpp-python refuse; the real langchain-openai client talks to it over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import open_webchat
+from tests.graph.test_agent import UNSURE, _trace, start, write_policy
+from tests.support.databases import DatabaseFactory
+from tests.support.fake_openai import Call, FakeOpenAI, Say
+
+ANALYSIS = {"intent": "other", "flags": [], "urgency": "normal", "sentiment": "neutral"}
+
+
+def fenced(value: dict[str, object]) -> Say:
+    return Say(f"Sure, here it is:\n```json\n{json.dumps(value)}\n```")
+
+
+async def test_a_server_that_takes_only_string_tool_choice_classifies_and_reaches_tools(
+    sqlite_databases: DatabaseFactory,
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    admin_headers: dict[str, str],
+) -> None:
+    fake_llm.rejects = {"named_tool_choice"}  # llama-server's "Wrong type supplied" 400
+    fake_llm.queue(
+        Call("MessageAnalysis", ANALYSIS),  # asked again with tool_choice "required"
+        fenced({"name": "orders__recent", "arguments": {}}),  # a small model's tool call
+        Say("Your latest order #1042 (Wireless headphones) is on its way."),
+        Call("MessageAnalysis", ANALYSIS),
+        Say("Is there anything else about order #1042 you'd like to know?"),
+    )
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            turn = await maria.say(UNSURE)
+            again = await maria.say("hmm, and what about the other thing I mentioned")
+            traces = await _trace(http, admin_headers, turn["conversation_id"])
+
+    assert "#1042" in turn["replies"][0]["text"]
+    assert traces[0]["route"] == "agent"
+    assert "orders.recent" in traces[0]["tools"]
+    styles = [r.get("tool_choice") for r in fake_llm.requests]
+    assert isinstance(styles[0], dict)  # refused
+    assert styles[1] == "required"
+    assert styles[2:4] == ["auto", "auto"]  # the agent always says so
+    assert styles[4] == "required"  # learnt once: the next turn asks the working way
+    assert all("max_completion_tokens" in r for r in fake_llm.requests)  # no runaway answers
+    # The call written as text went back to the model as a real tool call and result.
+    sent = fake_llm.requests[3]["messages"]
+    assert sent[-2]["tool_calls"][0]["function"]["name"] == "orders__recent"
+    assert sent[-1]["role"] == "tool" and "1042" in sent[-1]["content"]
+    assert "#1042" in again["replies"][0]["text"]
+
+
+async def test_a_server_without_tools_or_formats_gets_the_schema_in_the_prompt(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_llm.rejects = {"tools", "response_format"}
+    fake_llm.queue(Say(json.dumps({**ANALYSIS, "intent": "order_status"})))
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            turn = await maria.say("the thing I bought, any news on it")
+
+    assert "1042" in turn["replies"][0]["text"]  # the order workflow answered
+    last = fake_llm.requests[-1]
+    assert "tools" not in last and "response_format" not in last
+    assert "JSON schema" in last["messages"][1]["content"]
+    assert len(fake_llm.requests) == 4  # named, required, json_schema refused; then prompt
+
+
+async def test_a_classification_written_as_fenced_json_is_read_from_the_text(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_llm.queue(fenced({**ANALYSIS, "intent": "order_status"}))
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            turn = await maria.say("the thing I bought, any news on it")
+
+    assert "1042" in turn["replies"][0]["text"]
+    assert len(fake_llm.requests) == 1
+
+
+async def test_the_policy_can_name_the_servers_style(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_llm.queue(Say(json.dumps({**ANALYSIS, "intent": "order_status"})))
+    policy = write_policy(tmp_path, llm__structured_output="json_schema")
+    async with await start(sqlite_databases, fake_llm, policy) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            turn = await maria.say("the thing I bought, any news on it")
+
+    assert "1042" in turn["replies"][0]["text"]
+    [request] = fake_llm.requests
+    assert request["response_format"]["type"] == "json_schema"
+    assert "intent" in request["response_format"]["json_schema"]["schema"]["properties"]
