@@ -89,6 +89,9 @@ class TurnResult:
     duplicate: bool = False
     route: str | None = None
     """Which path served the turn (`workflow:billing_issue`, `agent`, `human`)."""
+    pending: bool = False
+    """The turn had not finished when the caller stopped waiting: no replies yet. It goes
+    on, and its replies are delivered (and stored) when it ends."""
 
 
 class ChannelAdapter(Protocol):
@@ -108,7 +111,8 @@ class EngineHandle(Protocol):
         ...
 
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
-        """Store the message and wait for its replies (request/response channels)."""
+        """Store the message and wait up to `timeout` for its replies (request/response
+        channels); a turn still running then gives a `pending` result."""
         ...
 
 

@@ -126,6 +126,9 @@ class Engine:
         self._sweeper: asyncio.Task[None] | None = None
         self._waiters: dict[int, _Waiter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._drains: dict[int, int] = {}
+        """Drains running or queued on the lock, per conversation: the sweeper leaves
+        those conversations alone (their drain will find the message)."""
         self._accepting = False
         self._listeners: list[Callable[[int], Awaitable[None]]] = []
 
@@ -180,15 +183,23 @@ class Engine:
                 log.exception("engine.sweep_failed")
                 continue
             for conversation_id in stale:
-                self._kick(conversation_id, until_empty=True)
+                # A drain here already will reach the message; more would only queue on
+                # the lock behind a slow turn and pile up, one per sweep.
+                if conversation_id not in self._drains:
+                    self._kick(conversation_id, until_empty=True)
 
     async def stop(self, timeout: float = 20.0) -> None:
-        """Stop accepting, then let in-flight turns finish (they resume on next start)."""
+        """Stop accepting, let in-flight turns finish for `timeout`, then cancel the rest
+        (a cancelled turn commits nothing and is resumed on the next start) and wait for
+        the cancellation to close what they held (a model call's connection)."""
         self._accepting = False
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for task in await self.settle(timeout):
+        still_running = await self.settle(timeout)
+        for task in still_running:
             task.cancel()
+        if still_running:
+            await asyncio.wait(still_running, timeout=5.0)
 
     async def settle(self, timeout: float = 20.0) -> set[asyncio.Task[None]]:
         """Wait for what this process has started (turns, deliveries) to finish; returns
@@ -259,18 +270,23 @@ class Engine:
         return TurnResult(message_id, conversation_id, mode, ())
 
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
-        """Submit and wait for the turn's replies (a retried message gets the first one's)."""
+        """Submit and wait up to `timeout` for the turn's replies (a retried message gets
+        the first one's). A turn still running then gives a result with `pending` set and
+        no replies; it goes on, and its replies are delivered when it ends."""
         submitted = await self.submit(message)
         if submitted.route == "throttled":
             return submitted  # never runs
+        return await self.wait_for_turn(submitted, timeout=timeout)
+
+    async def wait_for_turn(self, submitted: TurnResult, *, timeout: float) -> TurnResult:
+        """The result of a submitted message's turn, waiting up to `timeout` (may be
+        `math.inf`); `pending` when the turn has not finished by then."""
         if submitted.duplicate and await self._processed(submitted.message_id):
             return await self.result(submitted.message_id, duplicate=True)
         with self._waiting(submitted.message_id, submitted.conversation_id) as waiter:
             # A new message's drain was kicked here: it runs the turn (or finds it run
-            # elsewhere) and wakes us, so the poll is a last resort. At 1 s it fired for
-            # every turn queued longer than that under load, and read the result back
-            # from the database when it won the race against the hand-over. A retried
-            # message may be running on another replica: poll sooner.
+            # elsewhere) and wakes us, so the poll is a last resort. A retried message
+            # may be running on another replica: poll sooner.
             await self.wait_until_processed(
                 submitted.message_id,
                 timeout=timeout,
@@ -301,9 +317,14 @@ class Engine:
         max_poll_s: float = 5.0,
     ) -> bool:
         """Wait for the turn. Woken at once when this process ran it, or when this
-        process's drain of the conversation found it done (another replica ran it). The
-        database is polled only as a safety net, every 1 s doubling to 5 s: under load a
-        poll four times a second per waiting request took CPU from the turns themselves."""
+        process's drain of the conversation found nothing left to run (another replica
+        ran it). The database is polled only as a safety net, every 1 s doubling to 5 s,
+        so waiting requests take no CPU from the turns themselves.
+
+        A wake without the result is only a hint: a drain that found the conversation
+        empty wakes every waiter of it, including one whose message was inserted just
+        after that drain looked. So the row is checked, and the wait goes on unless it
+        is really processed."""
         with self._waiting(message_id, None) as waiter:
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
@@ -313,11 +334,15 @@ class Engine:
                 try:
                     async with asyncio.timeout(min(poll_s, left)):
                         await waiter.event.wait()
-                    return True
+                    if waiter.result is not None:
+                        return True
                 except TimeoutError:
                     poll_s = min(poll_s * 2, max_poll_s)
                 if await self._processed(message_id):
                     return True
+                if waiter.result is not None:  # ran while the row was being read
+                    return True
+                waiter.event.clear()
 
     async def _processed(self, message_id: int) -> bool:
         async with self._sessions() as session:
@@ -325,6 +350,7 @@ class Engine:
             return row is not None and row.status != InboundStatus.received
 
     async def result(self, message_id: int, *, duplicate: bool = False) -> TurnResult:
+        """What the message's turn left in the database (`pending` while not yet run)."""
         async with self._sessions() as session:
             row = await session.get(Message, message_id)
             assert row is not None
@@ -339,6 +365,7 @@ class Engine:
             replies=tuple(_reply(r) for r in replies),
             duplicate=duplicate,
             route=trace.route if trace else None,
+            pending=row.status == InboundStatus.received,
         )
 
     def _over_limit(self, sender: str) -> bool:
@@ -364,7 +391,18 @@ class Engine:
         task.add_done_callback(self._tasks.discard)
 
     def _kick(self, conversation_id: int, *, until_empty: bool = False) -> None:
-        self._spawn(self._drain(conversation_id, until_empty=until_empty))
+        self._drains[conversation_id] = self._drains.get(conversation_id, 0) + 1
+        self._spawn(self._counted_drain(conversation_id, until_empty=until_empty))
+
+    async def _counted_drain(self, conversation_id: int, *, until_empty: bool) -> None:
+        try:
+            await self._drain(conversation_id, until_empty=until_empty)
+        finally:
+            left = self._drains.get(conversation_id, 1) - 1
+            if left > 0:
+                self._drains[conversation_id] = left
+            else:
+                self._drains.pop(conversation_id, None)
 
     async def _drain(self, conversation_id: int, *, until_empty: bool = False) -> None:
         """Run this conversation's oldest waiting message, in order, one at a time.
@@ -414,7 +452,9 @@ class Engine:
 
     def _wake_finished(self, conversation_id: int) -> None:
         """Nothing left to run in this conversation: whoever waits on one of its messages
-        can read the outcome (run by another replica, or before this process started)."""
+        can read the outcome (run by another replica, or before this process started).
+        A hint only: a message stored since the drain looked is woken too, and its
+        waiter checks the row before believing it (`wait_until_processed`)."""
         for waiter in self._waiters.values():
             if waiter.conversation_id == conversation_id:
                 waiter.event.set()
