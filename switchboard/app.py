@@ -32,7 +32,7 @@ from switchboard.api import (
 from switchboard.channels import build_channels
 from switchboard.delivery import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
-from switchboard.runtime import Runtime, open_runtime
+from switchboard.runtime import Runtime, open_runtime, turn_wait_s
 from switchboard.settings import Settings, get_settings
 from switchboard.webchat_store import SqlWebchatBackend
 
@@ -171,6 +171,7 @@ def create_app(
             backend=SqlWebchatBackend(session_factory(db)),
             adapter=webchat,
             identity_secret=secret_value,
+            turn_timeout_s=turn_wait_s(settings),
             allowed_origins=settings.webchat_origins or None,
         )
     )

@@ -65,18 +65,43 @@ async def load_classifier(
     return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
 
 
-def _chat_model(settings: Settings) -> Any:
+def _llm_settings(settings: Settings) -> LLMSettings | None:
     if not settings.llm_model:
         return None
     key = settings.openai_api_key
-    return build_chat_model(
-        LLMSettings(
-            model=settings.llm_model,
-            base_url=settings.llm_base_url,
-            api_key=key.get_secret_value() if key else None,
-            timeout_s=settings.llm_timeout_s,
-        )
+    return LLMSettings(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url,
+        api_key=key.get_secret_value() if key else None,
+        timeout_s=settings.llm_timeout_s,
     )
+
+
+def _chat_model(settings: Settings) -> Any:
+    llm = _llm_settings(settings)
+    return build_chat_model(llm) if llm is not None else None
+
+
+#: Without a model a turn takes milliseconds; this only covers a busy database.
+TURN_WAIT_WITHOUT_MODEL_S = 30.0
+#: Model calls a turn with a model usually makes: the classification and one answer.
+MODEL_CALLS_A_TURN = 2
+TURN_WAIT_MARGIN_S = 5.0
+#: Longer, and proxies and browsers give up on the request first; the turn goes on anyway.
+MAX_TURN_WAIT_S = 120.0
+
+
+def turn_wait_s(settings: Settings) -> float:
+    """How long a request waits for its turn before it is answered "still processing":
+    `SWITCHBOARD_TURN_WAIT_S`, else what the usual model calls of a turn may take with
+    their retries (each bounded by the model timeout), within 30-120 s."""
+    if settings.turn_wait_s is not None:
+        return settings.turn_wait_s
+    llm = _llm_settings(settings)
+    if llm is None:
+        return TURN_WAIT_WITHOUT_MODEL_S
+    calls = llm.timeout_s * (llm.max_retries + 1) * MODEL_CALLS_A_TURN
+    return min(max(calls + TURN_WAIT_MARGIN_S, TURN_WAIT_WITHOUT_MODEL_S), MAX_TURN_WAIT_S)
 
 
 @asynccontextmanager

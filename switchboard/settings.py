@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     llm_daily_token_budget: int = Field(
         200_000, ge=0, validation_alias="SWITCHBOARD_LLM_DAILY_TOKEN_BUDGET"
     )
+    turn_wait_s: float | None = Field(None, gt=0, validation_alias="SWITCHBOARD_TURN_WAIT_S")
+    """How long a web chat request (and `switchboard chat`) waits for its turn before
+    answering 202 and letting the reply follow; unset → derived (`runtime.turn_wait_s`)."""
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(

@@ -2,9 +2,9 @@
 
 import secrets
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
 
 from bots.base import EngineHandle, InboundMessage, TurnResult
@@ -63,6 +63,10 @@ class TurnOut(BaseModel):
     mode: str
     replies: list[ReplyOut]
     route: str | None = None
+    status: Literal["done", "processing"] = "done"
+    """`processing` (with HTTP 202): the turn outlasted the wait; its replies come over
+    the WebSocket and in `GET /messages`. Posting the same `client_message_id` again
+    is safe."""
 
 
 class HistoryMessage(BaseModel):
@@ -84,6 +88,7 @@ def _turn_out(result: TurnResult) -> TurnOut:
         conversation_id=result.conversation_id,
         mode=result.mode,
         route=result.route,
+        status="processing" if result.pending else "done",
         replies=[
             ReplyOut(id=r.id, text=r.text, quick_replies=list(r.quick_replies))
             for r in result.replies
@@ -140,8 +145,19 @@ def create_webchat_router(
         )
         return SessionCreated(session_id=session_id, token=token)
 
-    @router.post("/messages", response_model=TurnOut)
-    async def post_message(body: MessageCreate, session: SessionDep) -> TurnOut:
+    @router.post(
+        "/messages",
+        response_model=TurnOut,
+        responses={
+            202: {
+                "model": TurnOut,
+                "description": "Stored, and the turn is still running: `status` is "
+                "`processing`, `replies` empty; the replies follow over the WebSocket and "
+                "in `GET /messages`.",
+            }
+        },
+    )
+    async def post_message(body: MessageCreate, session: SessionDep, response: Response) -> TurnOut:
         inbound = InboundMessage(
             channel="webchat",
             channel_user_id=session.session_id,
@@ -153,7 +169,10 @@ def create_webchat_router(
             verified_customer_id=session.customer_id,
             display_name=session.name,
         )
-        return _turn_out(await engine.handle(inbound, timeout=turn_timeout_s))
+        result = await engine.handle(inbound, timeout=turn_timeout_s)
+        if result.pending:  # never an empty 200: the reply is on its way, not lost
+            response.status_code = status.HTTP_202_ACCEPTED
+        return _turn_out(result)
 
     @router.get("/messages", response_model=HistoryOut)
     async def get_messages(
