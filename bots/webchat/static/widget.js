@@ -8,7 +8,8 @@
  *
  * Config: serverUrl (default: where widget.js came from), userId + userHash (HMAC-SHA256
  * hex of userId, signed by your backend), name, title, accentColor, greeting, maxLength,
- * pollIntervalMs (history polling while the WebSocket is down; default 4000).
+ * pollIntervalMs (history polling while the WebSocket is down or a turn the server
+ * answered 202 for is still running; default 4000).
  *
  * Security: message text is only ever put in the page as text nodes; links are built as
  * <a> elements whose href must parse as http(s)/mailto. Styles live in a shadow root so
@@ -22,7 +23,8 @@
   var HEARTBEAT_GRACE = 2.5;
   var POLL_MS = 4000;
   var MAX_BACKOFF_MS = 30000;
-  var SEND_TIMEOUT_MS = 45000;
+  /* Longer than the server ever waits for a turn (120 s) before answering 202. */
+  var SEND_TIMEOUT_MS = 150000;
   var LINK = /(https?:\/\/[^\s<>"'`]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
 
   function el(tag, attrs, text) {
@@ -89,6 +91,7 @@
       ".msg.sending .bubble{opacity:.6}",
       ".msg.failed .bubble{opacity:.75;border:2px dashed #d92d20}",
       ".msg .state{font-size:11px;color:#d92d20;padding:0 4px}",
+      ".msg .state.working{color:#57606a}",
       ".notice{align-self:center;max-width:95%;text-align:center;font-size:12px;color:#57606a;background:#eaeef2;border-radius:10px;padding:4px 10px}",
       ".quick{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}",
       ".quick button{border:1px solid " + accent + ";color:" + accent + ";background:#fff;border-radius:16px;padding:6px 12px;font-size:14px;cursor:pointer;min-height:32px}",
@@ -129,6 +132,8 @@
     this.modeAt = 0; /* when the mode we show was current (see setMode) */
     this.pending = 0;        // sends awaiting the bot's answer (typing indicator)
     this.failed = [];        // unsent messages, retried in order
+    this.working = {};       // message id → its item: turns the server still runs (202)
+    this.lastReplyId = 0;    // newest bot or staff message shown
     this.unread = 0;
     this.socket = null;
     this.backoff = 1000;
@@ -328,6 +333,8 @@
     }
     this.render(m.role, m.text, { quickReplies: m.quick_replies, createdAt: m.created_at });
     if (m.role !== "customer") {
+      this.lastReplyId = Math.max(this.lastReplyId, m.id);
+      this.settle(m.id);
       if (!fromHistory) this.setTyping(false);
       if (this.panel.hidden && !fromHistory) { this.unread += 1; this.refreshBadge(); }
     }
@@ -349,8 +356,40 @@
       else if (mode === "bot" && before === "human") this.notice("The support agent handed you back to the virtual assistant.");
       else if (mode === "closed") this.notice("This conversation was closed. Write again any time.");
     }
-    if (mode !== "bot") this.setTyping(false);
+    if (mode !== "bot") { this.settle(Infinity); this.setTyping(false); }
     this.setStatus();
+  };
+
+  /* The server took a message but its turn is still running (HTTP 202): say so, and
+     fetch the history until the answer comes (the socket usually brings it first). Ids
+     grow, so an answer to it has a larger id; one that came before the 202 counts. */
+  Widget.prototype.stillWorking = function (item, messageId) {
+    if (this.lastReplyId > messageId) return;
+    item.appendChild(el("span", { "class": "state working" }, "Still working on it…"));
+    this.working[messageId] = item;
+    this.setTyping(true);
+    var self = this;
+    if (!this.timers.slow) {
+      this.timers.slow = setInterval(function () {
+        self.catchUp().catch(function () {});
+      }, this.config.pollIntervalMs || POLL_MS);
+    }
+  };
+
+  /* Messages older than `id` have their answer: their "still working" note goes. */
+  Widget.prototype.settle = function (id) {
+    var self = this;
+    Object.keys(this.working).forEach(function (k) {
+      if (Number(k) >= id) return;
+      var note = self.working[k].querySelector(".state.working");
+      if (note) note.remove();
+      delete self.working[k];
+    });
+    if (!Object.keys(this.working).length) {
+      clearInterval(this.timers.slow);
+      this.timers.slow = null;
+      if (!this.pending) this.setTyping(false);
+    }
   };
 
   Widget.prototype.setTyping = function (on) {
@@ -486,7 +525,8 @@
       self.seen[turn.message_id] = true;
       (turn.replies || []).forEach(function (r) { self.receive({ id: r.id, role: r.role || "bot", text: r.text, quick_replies: r.quick_replies }, false); });
       self.setMode(turn.mode, true, asked);
-      if (!self.pending) self.setTyping(false);
+      if (turn.status === "processing") self.stillWorking(job.item, turn.message_id);
+      if (!self.pending && !Object.keys(self.working).length) self.setTyping(false);
       if (!self.failed.length) self.clearError();
     }, function (e) {
       self.pending -= 1;
@@ -601,6 +641,8 @@
     this.stopPolling();
     clearTimeout(this.timers.reconnect);
     clearTimeout(this.timers.watch);
+    clearInterval(this.timers.slow);
+    this.timers.slow = null;
   };
 
   Widget.prototype.destroy = function () {
