@@ -100,6 +100,9 @@ async def run_tool_call(
                 summary=f"{tool_name} {json.dumps(checked)} (requested by the assistant)",
             )
             context.trace.approvals.append(approval_id)
+            # What the answer may cite: that this action now waits for a person.
+            waiting = {"approval": "requested", "action": tool_name.rpartition(".")[2]}
+            context.tool_outputs.append(as_text(waiting))
             return (
                 "approval requested: a staff member must approve this before it happens. "
                 "Tell the customer it is waiting for approval; do not promise the outcome."

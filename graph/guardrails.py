@@ -1,14 +1,19 @@
-"""Checks on the agent's reply before a customer sees it.
+"""Checks on a model's reply before a customer sees it.
 
-Only what a tool returned may be stated: amounts are compared with tool output, refund
-promises need an executed refund, and internal ids, other people's e-mail addresses and
-the instructions themselves must not leak. A failed check means a safe reply and a person.
+Only what a tool returned may be stated: amounts and other figures are compared with tool
+output, an answer must cite the results it rests on, refund promises need an executed
+refund, and internal ids, other people's e-mail addresses and the instructions themselves
+must not leak. Small talk states nothing at all: no figures, names or claims about the
+world or the account. A failed check means a safe reply (and, for the agent, a person).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _AMOUNT = re.compile(
     r"(?:[€$£]\s?(\d+(?:[.,]\d{1,2})?))|(?:(\d+(?:[.,]\d{1,2})?)\s?(?:eur|euros?|usd|dollars?|gbp)\b)",
@@ -22,6 +27,15 @@ _PROMISE = re.compile(
     re.I,
 )
 _LEAK = ("rules you always follow", "system prompt", "tools already know")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_ACCOUNT_CLAIM = re.compile(
+    r"\byour\b[^.!?]{0,60}\b(is|was|were|are|has|have|had|will|won't|can't|cannot)\b", re.I
+)
+COURTESY_WORDS = 6
+"""A statement this short ("Happy to help.", "Thanks for waiting!") claims nothing."""
 
 
 @dataclass(frozen=True)
@@ -75,4 +89,81 @@ def check_reply(
         return Verdict(False, "amount no tool returned")
     if _PROMISE.search(stripped) and not refunded:
         return Verdict(False, "refund promised without an approved refund")
+    return Verdict(True)
+
+
+def _statements(text: str) -> Iterator[str]:
+    """Sentences that state something: not questions, not short courtesies."""
+    for sentence in _SENTENCE.findall(text):
+        sentence = sentence.strip()
+        if sentence and not sentence.endswith("?") and len(sentence.split()) > COURTESY_WORDS:
+            yield sentence
+
+
+def _values(outputs: list[str]) -> set[str]:
+    """What the tools returned, as a reply would quote it: texts and numbers."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int | float) and abs(value) >= 10:
+            found.add(str(value))
+        elif isinstance(value, str) and 2 < len(value.strip()) <= 80:
+            found.add(value.strip().lower())
+
+    for output in outputs:
+        try:
+            walk(json.loads(output))
+        except ValueError:
+            continue
+    return found
+
+
+def _cited(value: str, lowered: str) -> bool:
+    """Quoted as returned, or a one-word value by its stem ("refunded" as "refund")."""
+    if value in lowered:
+        return True
+    return " " not in value and len(value) >= 6 and value[:6] in lowered
+
+
+def check_grounded(text: str, *, tool_outputs: list[str], said: list[str]) -> Verdict:
+    """The agent's answer rests on this turn's tool results: every figure in it was
+    returned by a tool or said in the conversation, and an answer that states something
+    cites at least one result. With no result at all it may only ask or be polite."""
+    known = " ".join([*tool_outputs, *said])
+    if any(figure not in known for figure in _DIGITS.findall(text)):
+        return Verdict(False, "a figure no tool returned")
+    statements = list(_statements(text))
+    if not statements:
+        return Verdict(True)
+    if not tool_outputs:
+        return Verdict(False, "an answer that rests on no tool result")
+    lowered = text.lower()
+    if not any(_cited(value, lowered) for value in _values(tool_outputs)):
+        return Verdict(False, "an answer that cites no tool result")
+    return Verdict(True)
+
+
+def check_small_talk(text: str, *, names: list[str]) -> Verdict:
+    """Small talk answers without tools, so it may state nothing: no figures, no names of
+    people, places or things (the company's and the customer's aside), no claims about
+    the customer's account."""
+    if _DIGITS.search(text):
+        return Verdict(False, "a figure in small talk")
+    allowed = {"i", "ok"} | {word.lower() for name in names for word in _WORD.findall(name)}
+    for sentence in _SENTENCE.findall(text):
+        words = _WORD.findall(sentence)
+        named = [w for w in words[1:] if w[:1].isupper() and w.lower() not in allowed]
+        if named or any(a.lower() not in allowed for a in _ACRONYM.findall(sentence)):
+            return Verdict(False, "a name or fact in small talk")
+    for statement in _statements(text):
+        if _ACCOUNT_CLAIM.search(statement):
+            return Verdict(False, "a claim about the account in small talk")
     return Verdict(True)

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 
 from graph.agent_tools import run_tool_call, tool_schemas
 from graph.context import TurnContext
-from graph.guardrails import check_reply
+from graph.guardrails import check_grounded, check_reply
 from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.pii import Vault, redact_messages, restore_arguments
 from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY
@@ -98,7 +98,8 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
                 )
             )
         if not calls and not answer.invalid_tool_calls:
-            return await _finish(context, state, vault.restore(str(answer.content)))
+            said = [vault.restore(str(m.content)) for m in messages if _conversational(m)]
+            return await _finish(context, state, vault.restore(str(answer.content)), said)
         for call in calls:
             entitled = context.policy.pii.entitled.get(call["name"].replace("__", "."), [])
             arguments = restore_arguments(call["args"], vault, entitled)
@@ -115,7 +116,16 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return await _hand_over(context, state, FAULT_REPLY, "step_limit")
 
 
-async def _finish(context: TurnContext, state: ConversationState, text: str) -> dict[str, Any]:
+def _conversational(message: BaseMessage) -> bool:
+    """What the customer and the bot said (not the rules, not tool results)."""
+    return isinstance(message, HumanMessage | AIMessage) and not getattr(
+        message, "tool_calls", None
+    )
+
+
+async def _finish(
+    context: TurnContext, state: ConversationState, text: str, said: list[str]
+) -> dict[str, Any]:
     verdict = check_reply(
         text,
         tool_outputs=context.tool_outputs,
@@ -123,6 +133,8 @@ async def _finish(context: TurnContext, state: ConversationState, text: str) -> 
         customer_email=context.customer_email,
         max_chars=context.policy.llm.max_reply_chars,
     )
+    if verdict.ok:
+        verdict = check_grounded(text, tool_outputs=context.tool_outputs, said=said)
     if not verdict.ok:
         context.trace.record(f"guardrail:{verdict.reason}", 0.0)
         return await _hand_over(context, state, SAFE_REPLY, "guardrail")

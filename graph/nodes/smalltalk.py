@@ -1,8 +1,9 @@
 """smalltalk: the reply the classification call wrote for small talk, thanks or an
 off-topic line (see `classify`), so such a turn costs one model call, not three.
 
-It is a model's text, so it passes the same guardrails as the agent's replies; one that
-fails them is dropped and the customer is asked what they need instead (chit-chat is no
+It is a model's text resting on no tool result, so it passes the agent's guardrails and
+states nothing besides (no figures, names or claims: `check_small_talk`); one that fails
+is dropped and the customer is asked what they need instead (chit-chat is no
 reason to hand over to a person)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.guardrails import check_reply
+from graph.guardrails import check_reply, check_small_talk
 from graph.nodes.clarify import clarify
 from graph.replies import reply
 from graph.state import ConversationState
@@ -28,6 +29,9 @@ async def smalltalk(state: ConversationState, runtime: Runtime[TurnContext]) -> 
         customer_email=context.customer_email,
         max_chars=context.policy.llm.max_reply_chars,
     )
+    if verdict.ok:
+        names = [context.company, context.customer_name or ""]
+        verdict = check_small_talk(text, names=names)
     if not verdict.ok:
         context.trace.record(f"guardrail:{verdict.reason}", 0.0)
         return await clarify(state, runtime)

@@ -378,3 +378,56 @@ async def test_an_unparseable_classification_is_recorded_and_the_turn_goes_on(
     )
     assert classify["error"].startswith("unparseable")
     assert classify["prompt_tokens"] > 0  # the call's tokens still count against budgets
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        (  # no tool at all: an invented answer about the account
+            [Say("Yes, your open order will still be delivered before the weekend as planned.")],
+            "rests on no tool result",
+        ),
+        (  # a tool ran, but the answer says nothing it returned
+            [
+                Call("orders__recent", {}),
+                Say("Everything on your account looks perfectly fine, nothing needs to happen."),
+            ],
+            "cites no tool result",
+        ),
+    ],
+)
+async def test_an_answer_that_rests_on_no_tool_result_is_not_shown(
+    http: httpx.AsyncClient,
+    fake_llm: FakeOpenAI,
+    admin_headers: dict[str, str],
+    steps: list[Say | Call],
+    reason: str,
+) -> None:
+    fake_llm.queue(OTHER, *steps)
+    turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
+
+    text = turn["replies"][0]["text"]
+    assert "delivered" not in text and "perfectly fine" not in text
+    assert "passed this to a person" in text  # honest, and a person has it
+    assert turn["mode"] == "human"
+    [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    assert any(reason in node for node in trace["node_path"])
+
+
+@pytest.mark.parametrize(
+    "invented",
+    [
+        "The 1998 FIFA World Cup was won by Germany.",
+        "Ha, Germany won that one! Anything else I can do for you?",
+        "Good news, your parcel has already left our warehouse this morning.",
+    ],
+)
+async def test_small_talk_states_no_facts(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI, invented: str
+) -> None:
+    fake_llm.queue(small_talk(invented))
+    turn = await (await open_webchat(http, "cus_maria")).say("who won the world cup in 1998?")
+
+    assert turn["replies"][0]["text"] != invented
+    assert "Germany" not in turn["replies"][0]["text"]
+    assert turn["mode"] == "bot"
