@@ -80,8 +80,7 @@ class FakeOpenAI:
     def _refusal(self, body: dict[str, Any]) -> str | None:
         if "named_tool_choice" in self.rejects and isinstance(body.get("tool_choice"), dict):
             return (
-                "Wrong type supplied for parameter 'tool_choice'. Expected 'string', "
-                "got 'object'"
+                "Wrong type supplied for parameter 'tool_choice'. Expected 'string', got 'object'"
             )
         if "tools" in self.rejects and "tools" in body:
             return "tools are not supported by this server"
