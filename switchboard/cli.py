@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import uuid
 from pathlib import Path
@@ -123,9 +124,10 @@ def chat(
     """Talk to the bot in the terminal, through the same engine as every channel."""
     from bots.base import InboundMessage
     from bots.terminal import TerminalAdapter
-    from switchboard.runtime import open_runtime
+    from switchboard.runtime import open_runtime, turn_wait_s
 
     settings = _settings()
+    patience = turn_wait_s(settings)
     chat_id = f"{as_user or 'anonymous'}:{uuid.uuid4().hex[:8]}"
 
     async def run() -> None:
@@ -143,8 +145,12 @@ def chat(
                         channel_message_id=f"{chat_id}:{number}",
                         text=line.rstrip("\n"),
                         verified_user_id=as_user,
-                    )
+                    ),
+                    timeout=patience,
                 )
+                if result.pending:  # a slow model: the reply is printed when it comes
+                    typer.echo("      (still working on it…)")
+                    result = await runtime.engine.wait_for_turn(result, timeout=math.inf)
                 typer.echo(f"      (served by {result.route or result.mode})")
 
     asyncio.run(run())

@@ -4,6 +4,7 @@ the real engine, a real database and a slow OpenAI-compatible server on 127.0.0.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from tests.graph.test_agent import OTHER, UNSURE, small_talk, write_policy
 from tests.support.databases import DatabaseFactory
 from tests.support.fake_openai import Hang
 from tests.support.slow_openai import SlowOpenAI, run_slow_openai
+from tests.switchboard.test_cli import _env as cli_env
 
 REPLY = "Good morning! I can help with payments and orders."
 
@@ -183,3 +185,36 @@ async def test_stop_cancels_a_turn_stuck_in_a_model_call(
         row = await stored(runtime, inbound)
     assert row.id == submitted.message_id
     assert row.status == InboundStatus.received
+
+
+async def test_chat_in_the_terminal_waits_for_a_slow_reply(
+    sqlite_databases: DatabaseFactory, model: SlowOpenAI, tmp_path: Path
+) -> None:
+    """`switchboard chat` used to print nothing for a turn slower than its wait."""
+    model.fake.queue(small_talk(REPLY))
+    model.delay_s = 2.0
+    env = cli_env(sqlite_databases.fresh())
+    env.update(
+        SWITCHBOARD_LLM_MODEL="fake-model",
+        SWITCHBOARD_LLM_BASE_URL=model.url,
+        OPENAI_API_KEY="sk-test",
+        SWITCHBOARD_POLICY=str(write_policy(tmp_path)),
+        SWITCHBOARD_TURN_WAIT_S="0.5",
+    )
+    chat = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "switchboard.cli",
+        "chat",
+        "--as",
+        "cus_maria",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(chat.communicate(b"Good morning\n"), timeout=120)
+    said = out.decode()
+    assert chat.returncode == 0, err.decode()
+    assert "still working" in said
+    assert said.index("still working") < said.index(f"bot> {REPLY}")
