@@ -55,6 +55,35 @@ def test_the_shipped_scenarios_all_pass(tmp_path: Path) -> None:
     assert int(suite.get("tests", "0")) >= passed
 
 
+async def test_the_shipped_scenarios_can_pass_with_a_model_too() -> None:
+    """Offline runs cannot see these mistakes: a turn that expects the agent must say
+    something the local classifier is unsure of (a sure one goes to its workflow and never
+    reaches a model), and an opening turn it is unsure of reaches the model whenever one is
+    configured, so it cannot expect no model calls."""
+    from graph.policy import load_policy
+    from switchboard.runtime import load_classifier
+    from switchboard.scenarios import load_scenarios
+    from switchboard.settings import DEFAULT_POLICY
+
+    policy = load_policy(DEFAULT_POLICY)
+    classifier = await load_classifier(policy)
+    threshold = policy.classifier.threshold
+    wrong: list[str] = []
+    for item in load_scenarios([ROOT / "scenarios"]):
+        if item.scenario.policy and set(item.scenario.policy) & {"classifier", "intents"}:
+            continue
+        for number, turn in enumerate(item.scenario.turns, start=1):
+            if turn.say is None or not turn.say.strip():
+                continue
+            sure = classifier.predict(turn.text).confidence >= threshold
+            if turn.expect.route == "agent" and sure:
+                wrong.append(f"{item.where} turn {number}: expects the agent, classifier sure")
+            opening = number == 1 and not (turn.expect.route or "").startswith("guard")
+            if opening and turn.expect.max_llm_calls == 0 and not sure:
+                wrong.append(f"{item.where} turn {number}: unsure, yet expects no model call")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_a_failing_scenario_reports_what_was_expected_and_seen(tmp_path: Path) -> None:
     path = tmp_path / "failing.yaml"
     path.write_text(FAILING, encoding="utf-8")
