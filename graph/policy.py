@@ -48,6 +48,12 @@ class IntentPolicy(BaseModel):
 class ClassifierPolicy(BaseModel):
     threshold: float = Field(0.4, ge=0.0, le=1.0)
     model_path: Path | None = None
+    confirm_below: float = Field(0.5, ge=0.0, le=1.0)
+    """A workflow that writes (a ticket, a staff notice, an approval request) runs on a
+    local guess only at this confidence or above; a model's guess never runs unasked."""
+    unsure_side_effects: Literal["confirm", "handover", "run"] = "confirm"
+    """What happens below `confirm_below`: ask the customer first ("Is this about your
+    payment?"), hand over to a person, or run the workflow anyway."""
 
 
 class EscalationPolicy(BaseModel):
@@ -135,10 +141,17 @@ class SlotPolicy(BaseModel):
         return pattern
 
 
+WRITING_WORKFLOWS = ("billing_issue", "refund_request")
+"""The built-in workflows that open tickets, notify staff or request approvals."""
+
+
 class WorkflowPolicy(BaseModel):
     label: str
     """How the bot names the request: "Back to <label>: …"."""
     slots: dict[str, SlotPolicy] = Field(default_factory=dict)
+    writes: bool | None = None
+    """It has side effects (tickets, staff notices, approvals), so an unsure guess is
+    confirmed first (`classifier.unsure_side_effects`). Unset: the built-in default."""
 
 
 def _default_workflows() -> dict[str, WorkflowPolicy]:
@@ -243,6 +256,16 @@ class Policy(BaseModel):
         if len(self.intents) < 2:
             raise ValueError("needs at least two intents")
         return self
+
+    def writes(self, workflow: str) -> bool:
+        entry = self.workflows.get(workflow)
+        if entry is not None and entry.writes is not None:
+            return entry.writes
+        return workflow in WRITING_WORKFLOWS
+
+    def label_of(self, workflow: str) -> str:
+        entry = self.workflows.get(workflow)
+        return entry.label if entry else workflow.replace("_", " ")
 
     def route_for(self, intent: str) -> str:
         entry = self.intents.get(intent)

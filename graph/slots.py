@@ -49,6 +49,11 @@ _RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
 NO_COMMENT = "No comment"
 RATINGS = ("1", "2", "3", "4", "5")
 """The satisfaction question's quick replies."""
+_YES = re.compile(
+    r"^(yes|yeah|yep|yup|sure|correct|right|exactly|indeed|of course|that'?s (it|right|correct)"
+    r"|y|ja|jawohl|s[ií]|oui|sim|certo|esatto)\b"
+)
+_DECLINE = re.compile(r"^(no|nope|nah|not really|not that|wrong|nein|non|não)\b")
 _NO = re.compile(r"^(no|nope|nah|no comment|no thanks|nothing|skip|n/?a|-)$")
 
 
@@ -92,6 +97,15 @@ def parse_rating(text: str) -> int | None:
         return _RATING_WORDS[plain]
     found = _RATING.match(plain)
     return int(found.group(1)) if found else None
+
+
+def is_yes(text: str) -> bool:
+    return bool(_YES.match(_plain(text)))
+
+
+def is_decline(text: str) -> bool:
+    """ "No", "nope, it's about my login": the answer to a yes/no question is no."""
+    return bool(_DECLINE.match(_plain(text)))
 
 
 def is_no(text: str) -> bool:

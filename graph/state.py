@@ -32,6 +32,16 @@ class Frame(TypedDict, total=False):
     """How to name it to the customer ("the double charge")."""
 
 
+class Confirming(TypedDict):
+    """A writing workflow guessed with too little confidence, waiting for a yes."""
+
+    workflow: str
+    intent: str
+    text: str
+    """The customer's request, for the workflow once confirmed."""
+    entities: Entities
+
+
 class ConversationState(TypedDict, total=False):
     message_id: int
     """The inbound message this turn answers (input)."""
@@ -80,5 +90,7 @@ class ConversationState(TypedDict, total=False):
     """A task workflow finished in this conversation: a later goodbye may ask for CSAT."""
     csat: str
     """Satisfaction question: "" (not asked), "asked", "comment" or "done"."""
+    confirming: Confirming | None
+    """The bot asked "Is this about your payment?": the next message answers it."""
     closing: bool
     """The customer ended the conversation this turn ("thanks, that's all")."""

@@ -21,7 +21,7 @@ from graph.entities import extract_entities
 from graph.policy import Policy
 from graph.replies import reply
 from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
-from graph.state import ConversationState, Frame, Reply
+from graph.state import Confirming, ConversationState, Frame, Reply
 
 Step = Literal[
     "billing_issue",
@@ -188,6 +188,14 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             return go("csat", "workflow:csat")
         update["csat"] = "done"  # asked once; the customer moved on
 
+    confirming = state.get("confirming")
+    update["confirming"] = None  # asked once: any other answer moves on
+    if confirming is not None and slots.is_yes(text):
+        return _confirmed(confirming, update, stack, policy)
+    if confirming is not None and slots.is_decline(text) and len(text.split()) <= 3:
+        notes.append(reply(DECLINED_REPLY))
+        return go("respond", "workflow:clarify", replies=notes)
+
     decided = decide(state, runtime)
     frame = top(stack)
     if decided == "human":
@@ -235,6 +243,21 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             return {**update, **corrected, "stack": stack}
 
     target = step_for(decided)
+    if _unsure_side_effects(state, policy, target):
+        context.trace.record(f"confirm:{target}", 0.0)
+        if policy.classifier.unsure_side_effects == "handover":
+            return go("handoff", "human", stack=[])
+        return go(
+            "respond",
+            "workflow:confirm",
+            confirming=Confirming(
+                workflow=target,
+                intent=state.get("intent") or "",
+                text=text,
+                entities=state.get("entities") or {},
+            ),
+            replies=[*notes, reply(confirm_question(policy, target), "Yes", "No")],
+        )
     if is_frame_workflow(policy, target):
         frame = new_frame(policy, target, state.get("entities"))
         extra = second_request(state, runtime, target)
@@ -247,13 +270,53 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return go(target, decided)
 
 
+DECLINED_REPLY = "Sorry, I got that wrong. Could you tell me in a few words what you need?"
+
+
+def confirm_question(policy: Policy, workflow: str) -> str:
+    return f"Just to be sure before I open anything: is this about {policy.label_of(workflow)}?"
+
+
+def _unsure_side_effects(state: ConversationState, policy: Policy, target: str) -> bool:
+    """A workflow with side effects, on a model's guess or a weak local one."""
+    if policy.classifier.unsure_side_effects == "run" or not policy.writes(target):
+        return False
+    return (
+        state.get("classified_by") == "llm"
+        or state.get("confidence", 0.0) < policy.classifier.confirm_below
+    )
+
+
+def _confirmed(
+    confirming: Confirming, update: dict[str, Any], stack: list[Frame], policy: Policy
+) -> dict[str, Any]:
+    """ "Yes": the guessed workflow runs on the request the customer made."""
+    workflow = confirming["workflow"]
+    entities = confirming["entities"]
+    routed = {
+        **update,
+        "intent": confirming["intent"],
+        "entities": entities,
+        "text": confirming["text"],
+        "route": f"workflow:{workflow}",
+        "go": step_for(f"workflow:{workflow}"),
+    }
+    if is_frame_workflow(policy, workflow):
+        frame = new_frame(policy, workflow, entities)
+        routed["stack"] = push(stack, frame, policy.dialogue.max_depth)
+    return routed
+
+
 def answers_waiting_question(state: ConversationState, policy: Policy) -> bool:
     """A short answer ("1038", "the second one") to the question the top workflow asked:
-    `route` takes it as that answer whatever its intent, so nobody needs to classify it."""
+    `route` takes it as that answer whatever its intent, so nobody needs to classify it.
+    A yes or no to "is this about your payment?" is one too."""
+    text = state.get("text", "")
+    if state.get("confirming") and (slots.is_yes(text) or slots.is_decline(text)):
+        return True
     frame = top(list(state.get("stack") or []))
     if frame is None or not frame.get("asking"):
         return False
-    text = state.get("text", "")
     if not _bare(text):
         return False
     slot = policy.workflows[frame["name"]].slots[frame["asking"]]

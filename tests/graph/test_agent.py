@@ -258,7 +258,9 @@ async def test_a_short_answer_to_our_own_question_needs_no_model(
     )
     fake_llm.queue(refund)
     maria = await open_webchat(http, "cus_maria")
-    asked = await maria.say("please refund order 9999")
+    guessed = await maria.say("please refund order 9999")
+    assert "is this about your refund?" in guessed["replies"][-1]["text"]  # a model's guess
+    asked = await maria.say("yes")  # answers our question: no model call
     assert "Which order is the refund for?" in asked["replies"][-1]["text"]
 
     answered = await maria.say("1038")  # unsure locally, but it answers the question
