@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from graph.hours import HandoffPolicy
 from graph.pii import PiiType
 
 WORKFLOWS = (
@@ -242,6 +243,7 @@ class Policy(BaseModel):
     workflows: dict[str, WorkflowPolicy] = Field(default_factory=_default_workflows)
     dialogue: DialoguePolicy = Field(default_factory=DialoguePolicy)
     csat: CsatPolicy = Field(default_factory=CsatPolicy)
+    handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
 
     @field_validator("workflows")
     @classmethod
