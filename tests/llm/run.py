@@ -151,6 +151,30 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _exchanges(log: Path) -> str:
+    """How the server answered: what to look at first when the client and it disagree."""
+    if not log.is_file():
+        return ""
+    total = errors = tool_calls = text = cut = 0
+    for line in log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        total += 1
+        response = entry["response"] if isinstance(entry["response"], dict) else {}
+        if entry["status"] >= 400 or not response.get("choices"):
+            errors += 1
+            continue
+        choice = response["choices"][0]
+        if choice.get("message", {}).get("tool_calls"):
+            tool_calls += 1
+        else:
+            text += 1
+        cut += choice.get("finish_reason") == "length"
+    return (
+        f"model exchanges: {total}; HTTP errors {errors}; answers with tool_calls {tool_calls}, "
+        f"text only {text}; cut at the token cap {cut}"
+    )
+
+
 @contextmanager
 def _model(args: argparse.Namespace, out: Path) -> Iterator[str]:
     if args.url:
@@ -247,16 +271,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.limit:
                 env["SWITCHBOARD_TEST_LLM_LIMIT"] = str(args.limit)
             problem = timed(groups[tests[0]], command, env)
-            for name in tests:
-                groups[name].note = problem
-                groups[name].seconds = groups[tests[0]].seconds / len(tests)
+            spent = groups[tests[0]].seconds
+            for name in tests:  # one pytest run: its time shared out evenly
+                groups[name].note, groups[name].seconds = problem, spent / len(tests)
             if junit.is_file():
                 _junit(groups, junit)
     rows = [g.row() for g in groups.values()]
     (out / "summary.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     table = _table(rows)
-    (out / "table.txt").write_text(table + "\n", encoding="utf-8")
+    exchanges = _exchanges(calls)
+    (out / "table.txt").write_text(f"{table}\n{exchanges}\n", encoding="utf-8")
     print(table)
+    print(exchanges)
     print(f"\nreports, logs and every model exchange: {out}")
     return 1 if any(g.failed or g.note for g in groups.values() if g.name != "offline") else 0
 

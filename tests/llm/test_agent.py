@@ -58,11 +58,11 @@ SCENARIOS = [
     ),
     Scenario(
         name="answer to our own question",
-        customer="cus_maria",
+        customer="cus_sam",  # no duplicate charge, so the refund needs its order number
         needs_llm=True,
         turns=[
             Turn(say="I'd like a refund please", expect=Expect(asks_for="order_number")),
-            Turn(say="1038", expect=Expect(route="workflow:refund_request", max_llm_calls=0)),
+            Turn(say="2001", expect=Expect(route="workflow:refund_request", max_llm_calls=0)),
         ],
     ),
 ]
