@@ -133,6 +133,9 @@ class Message(SQLModel, table=True):
     reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
+    author: str | None = Field(default=None, max_length=255)
+    """Who wrote a staff message (a staff account's name, `slack:<user id>`, or the
+    admin API's caller); None for the customer's and the bot's."""
     created_at: datetime = _ts()
     done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
@@ -353,3 +356,46 @@ class IntentCorrection(SQLModel, table=True):
     source: str = Field(max_length=16)  # admin | slack
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class StaffRole(StrEnum):
+    agent = "agent"
+    """Takes handoffs, replies, writes notes, resolves."""
+    approver = "approver"
+    """An agent who also decides approvals."""
+    admin = "admin"
+    """An approver who also manages staff and sees exports."""
+
+
+class StaffAccount(SQLModel, table=True):
+    """A person who signs in to the console. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "staff_accounts"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=255)
+    name: str = Field(max_length=255)
+    role: StaffRole = Field(sa_type=String(16))
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in console session: the cookie holds the token, this row its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff_accounts.id", index=True, ondelete="CASCADE")
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    created_at: datetime = _ts()
+
+
+class StaffNote(SQLModel, table=True):
+    """An internal note on a conversation: staff see it, the customer never does."""
+
+    __tablename__ = "staff_notes"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    author: str = Field(max_length=255)
+    text: str
+    created_at: datetime = _ts()

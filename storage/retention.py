@@ -28,6 +28,7 @@ from storage.models import (
     LinkCode,
     Message,
     Mode,
+    StaffNote,
     StaffNotification,
     StaffThread,
     Ticket,
@@ -36,7 +37,15 @@ from storage.models import (
 )
 
 ERASED = "[erased]"
-_PER_CONVERSATION = (Trace, StaffNotification, Handoff, StaffThread, CsatResponse, Approval)
+_PER_CONVERSATION = (
+    Trace,
+    StaffNotification,
+    StaffNote,
+    Handoff,
+    StaffThread,
+    CsatResponse,
+    Approval,
+)
 
 
 async def _forget_corrections(session: AsyncSession, conversation_ids: list[int]) -> int:
@@ -135,6 +144,11 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
             update(Approval)
             .where(col(Approval.conversation_id).in_(conversations))
             .values(summary=ERASED)
+        )
+        await session.exec(
+            update(StaffNote)
+            .where(col(StaffNote.conversation_id).in_(conversations))
+            .values(text=ERASED)
         )
         await session.exec(
             delete(CsatResponse).where(col(CsatResponse.conversation_id).in_(conversations))
