@@ -30,7 +30,7 @@ def model_name(tool_name: str) -> str:
 
 
 @cache
-def _arguments_model(spec: ToolSpec) -> type[BaseModel]:
+def arguments_model(spec: ToolSpec) -> type[BaseModel]:
     hints = get_type_hints(spec.func)
     fields: dict[str, Any] = {}
     for name, parameter in inspect.signature(spec.func).parameters.items():
@@ -53,7 +53,7 @@ def _schemas(allowed: tuple[str, ...]) -> list[dict[str, Any]]:
         spec = REGISTRY.get(name)
         if spec is None:
             continue
-        schema = convert_to_openai_tool(_arguments_model(spec))
+        schema = convert_to_openai_tool(arguments_model(spec))
         schema["function"]["name"] = model_name(name)
         schema["function"]["description"] = spec.description + (
             " Requires staff approval." if spec.risk == "sensitive" else ""
@@ -88,7 +88,7 @@ async def run_tool_call(
         return f"error: there is no tool called {name}"
     spec = REGISTRY[tool_name]
     try:
-        checked = _arguments_model(spec).model_validate(arguments).model_dump()
+        checked = arguments_model(spec).model_validate(arguments).model_dump()
     except ValidationError as exc:
         return f"error: invalid arguments for {name}: {exc.errors()[0]['msg']}"
     try:

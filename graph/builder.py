@@ -27,6 +27,7 @@ from graph.nodes.respond import respond
 from graph.nodes.route import STEPS, next_step, route
 from graph.nodes.settle import settle
 from graph.nodes.smalltalk import smalltalk
+from graph.nodes.workflow import run_workflow
 from graph.state import ConversationState
 
 
@@ -58,6 +59,7 @@ WORKFLOW_NODES: dict[str, Node] = {
     "agent": agent,
     "cancel": cancel,
     "csat": csat,
+    "workflow": run_workflow,
 }
 ADDITIVE = ("replies", "did")
 """Keys a workflow step adds to rather than replaces: one turn may run several steps."""
@@ -87,7 +89,7 @@ def workflow_step(name: str, node: Node) -> Node:
         for key in ADDITIVE:
             if key in update:
                 update[key] = [*(state.get(key) or []), *update[key]]  # type: ignore[misc]
-        update["step"] = name
+        update["step"] = update.get("step") or name  # a written workflow names itself
         settled = await settle({**state, **update}, runtime)  # type: ignore[typeddict-item]
         return {**update, **settled}
 

@@ -7,13 +7,32 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from graph.hours import HandoffPolicy
 from graph.pii import PiiType
+from graph.workflow_checks import tool_risk, workflow_problems
+from graph.workflow_language import (
+    STEP_KINDS,
+    Call,
+    Handoff,
+    Instruction,
+    Notify,
+    Step,
+    Ticket,
+    compile_steps,
+    walk,
+)
 
 WORKFLOWS = (
     "billing_issue",
@@ -37,11 +56,9 @@ class IntentPolicy(BaseModel):
 
     @field_validator("route")
     @classmethod
-    def _known_route(cls, route: str) -> str:
-        if route in ("agent", "human"):
-            return route
+    def _route_form(cls, route: str) -> str:
         kind, _, name = route.partition(":")
-        if kind != "workflow" or name not in WORKFLOWS:
+        if route not in ("agent", "human") and (kind != "workflow" or not name):
             raise ValueError(f"unknown route {route!r}: use agent, human or workflow:<name>")
         return route
 
@@ -124,8 +141,8 @@ class SlotPolicy(BaseModel):
     """A regular expression a typed answer must match (format check before any lookup)."""
     hint: str = ""
     """Added when an answer was not valid, so the customer knows what is expected."""
-    choices: Literal["none", "recent_orders"] = "none"
-    """Where quick-reply choices come from when the bot asks."""
+    choices: Literal["none", "recent_orders"] | list[str] = "none"
+    """The quick-reply choices offered when the bot asks: a list, or a named source."""
     max_attempts: int = Field(default=3, ge=1)
     """Invalid answers before the bot stops asking and offers a person."""
     infer: bool = True
@@ -142,6 +159,8 @@ class SlotPolicy(BaseModel):
         return pattern
 
 
+STEP_TAGS = set(STEP_KINDS)
+"""Discriminator tags pydantic puts in error locations; the key already names the step."""
 WRITING_WORKFLOWS = ("billing_issue", "refund_request")
 """The built-in workflows that open tickets, notify staff or request approvals."""
 
@@ -152,7 +171,13 @@ class WorkflowPolicy(BaseModel):
     slots: dict[str, SlotPolicy] = Field(default_factory=dict)
     writes: bool | None = None
     """It has side effects (tickets, staff notices, approvals), so an unsure guess is
-    confirmed first (`classifier.unsure_side_effects`). Unset: the built-in default."""
+    confirmed first (`classifier.unsure_side_effects`). Unset: the built-in default, or
+    for a written workflow whether its steps open tickets, notify, hand over or call a
+    tool that is not read-only."""
+    requires: Literal["anyone", "verified"] = "anyone"
+    """`verified`: unverified customers get the sign-in / person offer instead."""
+    steps: list[Step] | None = None
+    """A written workflow (graph/workflow_language.py); unset for the built-in nodes."""
 
 
 def _default_workflows() -> dict[str, WorkflowPolicy]:
@@ -245,13 +270,16 @@ class Policy(BaseModel):
     csat: CsatPolicy = Field(default_factory=CsatPolicy)
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
 
-    @field_validator("workflows")
-    @classmethod
-    def _known_workflows(cls, workflows: dict[str, WorkflowPolicy]) -> dict[str, WorkflowPolicy]:
-        unknown = sorted(set(workflows) - set(WORKFLOWS))
-        if unknown:
-            raise ValueError(f"unknown workflow {unknown[0]!r}")
-        return workflows
+    language: str = "en"
+    """The language replies are written in; a reply given per language falls back to it."""
+    _programs: dict[str, list[Instruction]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _checked(self) -> Policy:
+        problems = policy_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _enough_intents(self) -> Policy:
@@ -263,7 +291,20 @@ class Policy(BaseModel):
         entry = self.workflows.get(workflow)
         if entry is not None and entry.writes is not None:
             return entry.writes
+        if entry is not None and entry.steps is not None:
+            return any(_writes(step) for _, step in walk(entry.steps))
         return workflow in WRITING_WORKFLOWS
+
+    def written(self, workflow: str) -> bool:
+        """A workflow whose steps are in this file (run by the generic workflow node)."""
+        entry = self.workflows.get(workflow)
+        return entry is not None and entry.steps is not None
+
+    def program(self, workflow: str) -> list[Instruction]:
+        """The written workflow compiled, once per policy."""
+        if workflow not in self._programs:
+            self._programs[workflow] = compile_steps(self.workflows[workflow].steps or [])
+        return self._programs[workflow]
 
     def label_of(self, workflow: str) -> str:
         entry = self.workflows.get(workflow)
@@ -281,6 +322,29 @@ class Policy(BaseModel):
         return texts, labels
 
 
+def _writes(step: Any) -> bool:
+    if isinstance(step, Ticket | Notify | Handoff):
+        return True
+    return isinstance(step, Call) and tool_risk(step.call) != "read"
+
+
+def policy_problems(policy: Policy) -> list[str]:
+    problems: list[str] = []
+    for name, intent in policy.intents.items():
+        kind, _, target = intent.route.partition(":")
+        if kind == "workflow" and target not in WORKFLOWS and not policy.written(target):
+            problems.append(
+                f"intents.{name}.route: no workflow {target!r} (write it under workflows:)"
+            )
+    for name, workflow in policy.workflows.items():
+        if workflow.steps is None:
+            if name not in WORKFLOWS:
+                problems.append(f"workflows.{name}: unknown workflow (give it steps:)")
+            continue
+        problems.extend(workflow_problems(f"workflows.{name}", workflow))
+    return problems
+
+
 def load_policy(path: Path) -> Policy:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -289,6 +353,23 @@ def load_policy(path: Path) -> Policy:
     try:
         return Policy.model_validate(raw or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise PolicyError(f"policy error: {path}: {key}: {first['msg']}") from None
+        lines = [f"policy error: {path}: {problem}" for problem in problems_of(exc)]
+        raise PolicyError("\n".join(lines)) from None
+
+
+def problems_of(exc: ValidationError) -> list[str]:
+    """One line per problem, each naming its key: `workflows.x.steps[3].call: ...`."""
+    problems: list[str] = []
+    for error in exc.errors():
+        key = ""
+        for part in error["loc"]:
+            if isinstance(part, int):
+                key += f"[{part}]"
+            elif part not in STEP_TAGS or not key.endswith("]"):
+                key += f".{part}" if key else str(part)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"] or ": " not in message:
+            problems.append(f"{key or '(root)'}: {message}")
+        else:  # the policy-wide checks: their own keys, "; " between them
+            problems.extend(message.split("; "))
+    return problems

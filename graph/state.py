@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from graph.entities import Entities
 
@@ -30,6 +30,12 @@ class Frame(TypedDict, total=False):
     """Said in the same message as another request; starts when that one is done."""
     topic: str
     """How to name it to the customer ("the double charge")."""
+    pc: int
+    """A written workflow: the step it waits at (an index into its compiled program)."""
+    vars: dict[str, Any]
+    """A written workflow's `as` and `set` variables (size-capped)."""
+    outcome: str
+    """A written workflow's end: "resolved", "unresolved", or "" while it runs."""
 
 
 class Confirming(TypedDict):

@@ -35,6 +35,7 @@ Step = Literal[
     "agent",
     "cancel",
     "csat",
+    "workflow",
     "respond",
 ]
 STEPS: tuple[Step, ...] = get_args(Step)
@@ -87,10 +88,18 @@ def decide(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     return decided
 
 
-def step_for(decided: str) -> Step:
+def workflow_of(decided: str) -> str:
+    """The workflow (or system step) a route names: `workflow:faq` → `faq`."""
+    return decided.partition(":")[2] or decided
+
+
+def step_for(decided: str, policy: Policy | None = None) -> Step:
+    """The node that runs a route: a written workflow runs in the generic `workflow`."""
     if decided == "human":
         return "handoff"
-    name = decided.partition(":")[2] or decided
+    name = workflow_of(decided)
+    if policy is not None and policy.written(name):
+        return "workflow"
     for step in STEPS:
         if name == step:
             return step
@@ -202,10 +211,11 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return go("handoff", "human", stack=[])
 
     if frame is not None and frame.get("asking"):
-        target = step_for(decided)
+        target = step_for(decided, policy)
+        wanted = workflow_of(decided)
         intent = state.get("intent") or ""
         understood = _understood(state, policy) and intent in policy.intents
-        elsewhere = understood and target not in ("clarify", frame["name"])
+        elsewhere = understood and wanted not in ("clarify", frame["name"])
         # "Order #2001" answers "which order is the refund for?"; "has order 2001 shipped
         # yet?" is another question that happens to hold a number, and must not be taken
         # as consent to refund it.
@@ -216,16 +226,16 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         )
         if answered is not None:
             return {**update, **answered}
-        if understood and target != "clarify" and target != frame["name"]:
+        if understood and wanted != "clarify" and wanted != frame["name"]:
             if intent in policy.dialogue.takeover:
                 label = frame.get("topic", "your request")
                 notes.append(reply(f"Let's set {label} aside and deal with this first."))
                 stack = []
-            elif not is_frame_workflow(policy, target):
+            elif not is_frame_workflow(policy, wanted):
                 return go(target, decided)  # a digression: settle resumes the question
-            fresh = new_frame(policy, target, state.get("entities"))
+            fresh = new_frame(policy, wanted, state.get("entities"))
             return go(target, decided, stack=push(stack, fresh, policy.dialogue.max_depth))
-        if understood and target == frame["name"]:
+        if understood and wanted == frame["name"]:
             return go(target, decided)  # asked again: the workflow asks again
         asked = policy.workflows[frame["name"]].slots[frame["asking"]]
         outcome = _reask(frame, runtime, asked.hint or "Sorry, I didn't catch that.")
@@ -242,31 +252,33 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             stack = push(stack, frame, policy.dialogue.max_depth)
             return {**update, **corrected, "stack": stack}
 
-    target = step_for(decided)
-    if _unsure_side_effects(state, policy, target):
-        context.trace.record(f"confirm:{target}", 0.0)
+    target = step_for(decided, policy)
+    wanted = workflow_of(decided)
+    if _unsure_side_effects(state, policy, wanted):
+        context.trace.record(f"confirm:{wanted}", 0.0)
         if policy.classifier.unsure_side_effects == "handover":
             return go("handoff", "human", stack=[])
         return go(
             "respond",
             "workflow:confirm",
             confirming=Confirming(
-                workflow=target,
+                workflow=wanted,
                 intent=state.get("intent") or "",
                 text=text,
                 entities=state.get("entities") or {},
             ),
-            replies=[*notes, reply(confirm_question(policy, target), "Yes", "No")],
+            replies=[*notes, reply(confirm_question(policy, wanted), "Yes", "No")],
         )
-    if is_frame_workflow(policy, target):
-        frame = new_frame(policy, target, state.get("entities"))
-        extra = second_request(state, runtime, target)
+    if is_frame_workflow(policy, wanted):
+        frame = new_frame(policy, wanted, state.get("entities"))
+        extra = second_request(state, runtime, wanted)
         if extra is not None:
             first, queued = extra
             frame = new_frame(policy, first, state.get("entities"))
             stack = push(stack, queued, policy.dialogue.max_depth)
         stack = push(stack, frame, policy.dialogue.max_depth)
-        return go(step_for(f"workflow:{frame['name']}"), f"workflow:{frame['name']}", stack=stack)
+        first_route = f"workflow:{frame['name']}"
+        return go(step_for(first_route, policy), first_route, stack=stack)
     return go(target, decided)
 
 
@@ -299,7 +311,7 @@ def _confirmed(
         "entities": entities,
         "text": confirming["text"],
         "route": f"workflow:{workflow}",
-        "go": step_for(f"workflow:{workflow}"),
+        "go": step_for(f"workflow:{workflow}", policy),
     }
     if is_frame_workflow(policy, workflow):
         frame = new_frame(policy, workflow, entities)
@@ -355,7 +367,7 @@ def _answer(
         "asking": "",
     }
     return {
-        "go": step_for(f"workflow:{frame['name']}"),
+        "go": step_for(f"workflow:{frame['name']}", policy),
         "route": f"workflow:{frame['name']}",
         "intent": intent_of(policy, frame["name"]) or state.get("intent"),
         "stack": replace_top(stack, filled),
@@ -384,9 +396,12 @@ def _correct(
             "asking": "",
             "attempts": 0,
             "queued": False,
+            "pc": 0,  # a written workflow runs again from its first step
+            "vars": {},
+            "outcome": "",
         }
         return {
-            "go": step_for(f"workflow:{last['name']}"),
+            "go": step_for(f"workflow:{last['name']}", policy),
             "route": f"workflow:{last['name']}",
             "intent": intent_of(policy, last["name"]) or state.get("intent"),
             "frame": frame,

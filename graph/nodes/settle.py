@@ -61,13 +61,14 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
             return {**update, "stack": stack, "replies": replies}
         stack = stack[:-1]
         update["last_frame"] = frame
-        update["served"] = True
+        if frame.get("outcome") != "unresolved":  # `end: unresolved` served nobody
+            update["served"] = True
     frame = top(stack)
     if frame is not None and frame.get("queued") and steps < MAX_STEPS:
         started: Frame = {**frame, "queued": False}  # type: ignore[typeddict-item]
         if replies:
             replies = _append(replies, f"I'll look at {frame.get('topic')} next.")
-        go: Step = step_for(f"workflow:{frame['name']}")
+        go: Step = step_for(f"workflow:{frame['name']}", runtime.context.policy)
         return {**update, "stack": replace_top(stack, started), "replies": replies, "go": go}
     if frame is not None and frame.get("asking") and frame.get("name") != step:
         replies.append(_resume(frame, runtime))

@@ -1,0 +1,323 @@
+"""workflow: runs a workflow written in the policy file (graph/workflow_language.py).
+
+One generic node for every written workflow. It walks the compiled program from the
+frame's position until the workflow waits for a slot, ends or hands over; the position
+and the `as` variables are kept in the frame, so the next message (or a restart) resumes
+at the same step. Tools act for the verified customer (the engine binds it); a
+sensitive tool becomes an approval request, as everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph import slots
+from graph.agent_tools import arguments_model
+from graph.context import TurnContext
+from graph.policy import WorkflowPolicy
+from graph.replies import TALK_TO_PERSON, reply, sign_in_needed
+from graph.stack import replace_top, top
+from graph.state import ConversationState, Frame, Reply
+from graph.templates import WorkflowTemplateError, evaluate, render, value, variable
+from graph.workflow_language import (
+    Ask,
+    Call,
+    End,
+    Handoff,
+    If,
+    Instruction,
+    Notify,
+    Reask,
+    Say,
+    Set,
+    Ticket,
+)
+from tools.base import REGISTRY, ToolError
+
+MAX_INSTRUCTIONS = 200
+"""Steps in one turn: a written loop cannot spin forever."""
+VARIABLES_MAX_CHARS = 8000
+"""A frame's variables are checkpointed every turn: large tool results are cut."""
+ERROR_REPLY = (
+    "I'm sorry, I couldn't complete that just now. I've opened ticket {ticket} so a person "
+    "from our team can look into it."
+)
+
+
+class Waiting(Exception):
+    """The workflow asked the customer something: stop, and resume at `at` (else at the
+    step that asked)."""
+
+    def __init__(self, at: int | None = None) -> None:
+        super().__init__(at)
+        self.at = at
+
+
+@dataclass
+class Run:
+    """One turn of one workflow: what it said and did, and where it got to."""
+
+    state: ConversationState
+    context: TurnContext
+    workflow: WorkflowPolicy
+    frame: Frame
+    variables: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    did: list[str] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)
+    outcome: str = ""
+    handed_over: bool = False
+
+    def names(self) -> dict[str, Any]:
+        context = self.context
+        entities: dict[str, Any] = dict(self.state.get("entities") or {})
+        flags = {flag: True for flag in entities.get("flags") or []}
+        return {
+            **self.variables,
+            "slots": dict(self.frame.get("slots") or {}),
+            "customer": {
+                "name": context.customer_name,
+                "email": context.customer_email,
+                "vip": context.customer_vip,
+                "verified": context.tools.verified,
+            },
+            "entities": _Entities({**entities, **flags}),
+            "message": self.state.get("text", ""),
+            "channel": self.state.get("channel", ""),
+            "now": datetime.now(UTC),
+            "company": context.company,
+            "currency": context.policy.currency,
+        }
+
+    def say(self, text: str, *quick_replies: str) -> None:
+        self.replies.append(reply(text, *quick_replies))
+
+
+class _Entities(dict[str, Any]):
+    """`entities.urgent` is false, not an error, when the message did not say so."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name, False)
+
+
+async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    context = runtime.context
+    stack = list(state.get("stack") or [])
+    frame: Frame = dict(top(stack) or {})  # type: ignore[assignment]
+    name = frame.get("name", "")
+    workflow = context.policy.workflows[name]
+    if workflow.requires == "verified" and not context.tools.verified:
+        return {"replies": [sign_in_needed(workflow.label)], "step": name}
+    program = context.policy.program(name)
+    run = Run(state, context, workflow, frame, dict(frame.get("vars") or {}))
+    pc: int = frame.get("pc", 0)
+    try:
+        for _ in range(MAX_INSTRUCTIONS):
+            if pc >= len(program):
+                run.outcome = run.outcome or "resolved"
+                break
+            instruction = program[pc]
+            run.path.append(instruction.label)
+            pc = await _step(run, program, pc, instruction)
+            if run.outcome or run.handed_over:
+                break
+        else:
+            raise WorkflowTemplateError(f"more than {MAX_INSTRUCTIONS} steps in one turn")
+    except Waiting as waiting:
+        run.frame["pc"] = waiting.at if waiting.at is not None else pc
+    except WorkflowTemplateError as exc:  # a policy error only live data shows
+        await _failed(run, f"workflow {name} at {run.path[-1]}: {exc}")
+    run.frame["vars"] = _capped(run.variables)
+    run.frame["outcome"] = run.outcome
+    # The steps taken, in the turn's node path: `plan_change:steps[2].else[0]`.
+    context.trace.node_path.extend(f"{name}:{label}" for label in run.path)
+    update: dict[str, Any] = {
+        "replies": run.replies,
+        "did": run.did,
+        "stack": replace_top(stack, run.frame),
+        "step": "handoff" if run.handed_over else name,
+    }
+    if run.handed_over:
+        update["csat"] = state.get("csat") or "handoff"
+    return update
+
+
+async def _step(run: Run, program: list[Instruction], pc: int, instruction: Instruction) -> int:
+    """Carry out one instruction; the index of the next one."""
+    step = instruction.step
+    names = run.names()
+    if instruction.kind == "jump":
+        assert instruction.target is not None
+        return instruction.target
+    if isinstance(step, If):
+        if evaluate(step.if_, names):
+            return pc + 1
+        assert instruction.target is not None
+        return instruction.target
+    if isinstance(step, Ask):
+        if not (run.frame.get("slots") or {}).get(step.ask):
+            await _ask(run, step.ask, hint="")
+        return pc + 1
+    if isinstance(step, Reask):
+        return await _reask(run, program, step, names)
+    if isinstance(step, Call):
+        return await _call(run, pc, instruction, step, names)
+    if isinstance(step, Say):
+        _reply(run, step, names)
+    elif isinstance(step, Ticket):
+        await _ticket(run, step, names)
+    elif isinstance(step, Notify):
+        await _notify(run, render(step.notify, names))
+    elif isinstance(step, Handoff):
+        await _handoff(run, step, names)
+    elif isinstance(step, Set):
+        for key, expression in step.set.items():
+            run.variables[key] = variable(evaluate(expression, run.names()))
+    elif isinstance(step, End):
+        run.outcome = step.end
+    return pc + 1
+
+
+async def _ask(run: Run, slot_name: str, *, hint: str) -> None:
+    """Wait for `slot_name`: the question, with its choices as quick replies."""
+    slot = run.workflow.slots[slot_name]
+    if isinstance(slot.choices, list):
+        offered = list(slot.choices)
+    elif slot.choices == "recent_orders" and run.context.tools.verified:
+        recent = await run.context.tools.call("orders.recent", limit=4)
+        offered = [order.number for order in recent]
+    else:
+        offered = []
+    values = dict(run.frame.get("slots") or {})
+    values.pop(slot_name, None)
+    run.frame["slots"], run.frame["choices"] = values, offered[:6]
+    run.frame["asking"] = slot_name
+    run.replies.append(slots.question(slot, offered[:6], hint=hint))
+    raise Waiting
+
+
+async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[str, Any]) -> int:
+    slot = run.workflow.slots[step.reask]
+    attempts = run.frame.get("attempts", 0) + 1
+    if attempts >= slot.max_attempts:
+        run.frame["attempts"], run.frame["asking"] = 0, ""
+        run.replies.append(slots.give_up(run.workflow.label))
+        run.outcome = "unresolved"
+        return len(program)
+    run.frame["attempts"] = attempts
+    first_ask = next(
+        (
+            i
+            for i, ins in enumerate(program)
+            if isinstance(ins.step, Ask) and ins.step.ask == step.reask
+        ),
+        None,
+    )
+    hint = render(step.hint, names) if step.hint else (slot.hint or "That doesn't look right.")
+    try:
+        await _ask(run, step.reask, hint=hint)
+    except Waiting:
+        raise Waiting(first_ask) from None  # the answer is checked again from there
+    return len(program)
+
+
+async def _call(
+    run: Run, pc: int, instruction: Instruction, step: Call, names: dict[str, Any]
+) -> int:
+    spec = REGISTRY[step.call]
+    try:
+        arguments = value(step.with_, names)
+        checked = arguments_model(spec).model_validate(arguments).model_dump()
+        if spec.risk == "sensitive":
+            summary = render(step.summary, names) if step.summary else f"{spec.name} {checked}"
+            approval_id = await run.context.tools.call(
+                "approvals.request", tool_name=spec.name, arguments=checked, summary=summary
+            )
+            run.context.trace.approvals.append(approval_id)
+            run.did.append(f"the approval request to {summary}")
+            result: Any = {"approval": "requested", "summary": summary}
+        else:
+            result = await run.context.tools.call(spec.name, **checked)
+    except (ToolError, ValueError) as exc:
+        if instruction.target is not None:
+            return instruction.target
+        await _failed(run, f"{spec.name} failed: {exc}")
+        return pc + 1
+    if step.as_:
+        run.variables[step.as_] = variable(result)
+    return pc + 1
+
+
+def _reply(run: Run, step: Say, names: dict[str, Any]) -> None:
+    template = step.reply
+    if isinstance(template, dict):
+        language = run.context.policy.language
+        template = template.get(language) or next(iter(template.values()))
+    run.say(render(template, names), *(render(q, names) for q in step.quick_replies))
+
+
+async def _ticket(run: Run, step: Ticket, names: dict[str, Any]) -> None:
+    fields = {k: value(v, names) for k, v in step.ticket.model_dump().items() if v is not None}
+    ticket = await run.context.tools.call("tickets.create", **fields)
+    run.variables["_ticket_id"] = ticket.id
+    if step.as_:
+        run.variables[step.as_] = variable(ticket)
+    if ticket.created:
+        run.did.append(f"{fields.get('category', 'support')} ticket {ticket.number}")
+
+
+async def _notify(run: Run, text: str) -> None:
+    await run.context.tools.call(
+        "notify.staff", kind="ticket", text=text, ticket_id=run.variables.get("_ticket_id")
+    )
+
+
+async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
+    reason = render(step.handoff.reason, names)
+    summary = (
+        render(step.handoff.summary, names)
+        if step.handoff.summary
+        else f"Handoff from workflow {run.frame.get('name')} ({reason}). "
+        f"Customer wrote: {run.state.get('text', '')[:300]}"
+    )
+    ticket_id = run.variables.get("_ticket_id")
+    number = None
+    if ticket_id is None:
+        ticket = await run.context.tools.call(
+            "tickets.create", category="support", priority="normal", summary=summary
+        )
+        ticket_id, number = ticket.id, ticket.number
+    await run.context.tools.call(
+        "handoff.request", reason=f"workflow:{reason}", summary=summary, ticket_id=ticket_id
+    )
+    if not run.replies:
+        where = f" Your ticket number is {number}." if number else ""
+        run.say(f"I'm passing this to a person from our team.{where} They'll reply right here.")
+    run.handed_over = True
+
+
+async def _failed(run: Run, why: str) -> None:
+    """The default for a failed step: an apology, a ticket and the offer of a person."""
+    summary = f"{why}. Customer wrote: {run.state.get('text', '')[:300]}"
+    ticket = await run.context.tools.call(
+        "tickets.create", category="support", priority="normal", summary=summary[:1000]
+    )
+    run.say(ERROR_REPLY.format(ticket=ticket.number), TALK_TO_PERSON)
+    run.outcome = "unresolved"
+
+
+def _capped(variables: dict[str, Any]) -> dict[str, Any]:
+    """Variables as checkpointed: any that would make the frame large are dropped."""
+    kept: dict[str, Any] = {}
+    size = 0
+    for key, item in variables.items():
+        size += len(json.dumps(item, default=str))
+        if size > VARIABLES_MAX_CHARS:
+            break
+        kept[key] = item
+    return kept

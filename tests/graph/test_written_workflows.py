@@ -1,0 +1,216 @@
+"""Workflows written in the policy file, run by the real engine: slots, tool calls,
+branches, tickets and notices, errors, restarts, and the checks that stop a broken
+workflow at start with the key that is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from graph.policy import PolicyError, load_policy
+from storage import traces
+from tests.conftest import make_settings
+from tests.graph.conftest import PolicyFile
+from tests.graph.conversation import DEFAULT_POLICY, Customer
+
+Starter = Callable[..., Any]
+
+DELIVERY_CHECK = {
+    "label": "your delivery",
+    "requires": "verified",
+    "slots": {
+        "order_number": {
+            "prompt": "Which order number is it?",
+            "kind": "order_number",
+            "pattern": r"^#?\d{3,8}$",
+            "hint": "An order number has 3 to 8 digits.",
+            "choices": "recent_orders",
+        }
+    },
+    "steps": [
+        {"ask": "order_number"},
+        {"call": "orders.get", "with": {"number": "{{ slots.order_number }}"}, "as": "order"},
+        {
+            "if": "order is none",
+            "then": [
+                {
+                    "reask": "order_number",
+                    "hint": "I couldn't find order #{{ slots.order_number }} on your account.",
+                }
+            ],
+        },
+        {
+            "if": "order.status == 'delivered'",
+            "then": [
+                {"reply": "Order {{ order.number }} ({{ order.items }}) was delivered."},
+                {"end": "resolved"},
+            ],
+            "else": [
+                {
+                    "ticket": {
+                        "category": "orders",
+                        "priority": "{{ 'high' if entities.urgent else 'normal' }}",
+                        "summary": "Delivery check: order {{ order.number }} is {{ order.status }}",
+                    },
+                    "as": "ticket",
+                },
+                {"notify": "Ticket {{ ticket.number }}: order {{ order.number }} needs a look"},
+                {
+                    "reply": {
+                        "en": "I've opened ticket {{ ticket.number }} about order "
+                        "{{ order.number }}; we'll update you here.",
+                        "es": "He abierto el ticket {{ ticket.number }}.",
+                    },
+                    "quick_replies": ["Thanks"],
+                },
+            ],
+        },
+    ],
+}
+
+
+def written(policy_file: PolicyFile, **workflows: Any) -> Path:
+    return policy_file(
+        intents={"order_status": {"route": "workflow:delivery_check"}},
+        workflows={"delivery_check": DELIVERY_CHECK, **workflows},
+    )
+
+
+async def _node_path(customer: Customer) -> list[str]:
+    async with customer.runtime.sessions() as session:
+        rows = await traces.traces_for_conversation(session, customer.conversation_id)
+    return list(rows[-1].node_path)
+
+
+async def test_a_written_workflow_asks_checks_and_answers(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(written(policy_file)))
+    async with open_app(settings) as runtime:
+        maria = Customer(runtime, "cus_maria")
+        asked = await maria.say("Where is my order?")
+        assert "Which order number is it?" in asked.said
+        assert {"Order #1042", "Order #1038"} <= set(asked.buttons)
+        assert asked.dialogue["asks_for"] == "order_number"
+
+        wrong = await maria.say("9999")
+        assert "I couldn't find order #9999 on your account." in wrong.said
+        assert wrong.dialogue["asks_for"] == "order_number"
+
+    async with open_app(settings) as runtime:  # a restart: the workflow waits where it was
+        maria.runtime = runtime
+        answered = await maria.say("1038")
+        assert "Order 1038" in answered.said and "was delivered" in answered.said
+        assert answered.dialogue["active"] is None
+        path = await _node_path(maria)
+        assert "delivery_check:steps[3].then[0]" in path
+        assert "delivery_check:steps[3].then[1]" in path
+
+
+async def test_a_written_workflow_opens_a_ticket_and_notifies_staff(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(written(policy_file)))
+    async with open_app(settings) as runtime:
+        maria = Customer(runtime, "cus_maria")
+        turn = await maria.say("what's the status of order 1042")
+        assert "I've opened ticket SB-" in turn.said and "order 1042" in turn.said
+        assert turn.buttons == ["Thanks"]
+        async with runtime.sessions() as session:
+            rows = await traces.traces_for_conversation(session, maria.conversation_id)
+        assert {"orders.get", "tickets.create", "notify.staff"} <= set(rows[-1].tools)
+        assert "delivery_check:steps[3].else[1]" in rows[-1].node_path
+
+        cancelled = await maria.say("never mind")  # what stays in place is named
+        assert "orders ticket SB-" in cancelled.said or "No problem" in cancelled.said
+
+
+async def test_a_failing_call_runs_its_on_error_steps(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    broken = {
+        **DELIVERY_CHECK,
+        "steps": [
+            {
+                "call": "orders.recent",
+                "with": {"limit": "lots"},  # not a number: the call fails
+                "as": "recent",
+                "on_error": [{"reply": "I can't reach our order system right now."}],
+            },
+            {"reply": "never said"},
+        ],
+    }
+    path = written(policy_file, delivery_check=broken)
+    async with open_app(make_settings(database_url, SWITCHBOARD_POLICY=str(path))) as runtime:
+        turn = await Customer(runtime, "cus_maria").say("Where is my order?")
+    assert turn.said == "I can't reach our order system right now."
+
+
+async def test_an_unverified_visitor_gets_the_sign_in_offer(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(written(policy_file)))
+    async with open_app(settings) as runtime:
+        turn = await Customer(runtime, None).say("Where is my order?")
+    assert "sign in" in turn.said
+
+
+def _policy_with(tmp_path: Path, workflow: dict[str, Any], route: str = "delivery_check") -> Path:
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    policy["intents"]["order_status"]["route"] = f"workflow:{route}"
+    policy.setdefault("workflows", {})["delivery_check"] = workflow
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"steps": [{"call": "orders.gett", "as": "order"}]},
+            "workflows.delivery_check.steps[0].call: unknown tool 'orders.gett'",
+        ),
+        (
+            {"steps": [{"ask": "plan"}]},
+            "workflows.delivery_check.steps[0].ask: unknown slot 'plan'",
+        ),
+        (
+            {"steps": [{"reply": "Hello {{ ordr.number }}"}]},
+            "workflows.delivery_check.steps[0].reply: unknown variable 'ordr'",
+        ),
+        (
+            {"steps": [{"end": "resolved"}, {"reply": "late"}]},
+            "workflows.delivery_check.steps[1]: a step after steps[0] never runs",
+        ),
+        (
+            {"steps": [{"if": "order.status ==", "then": [{"end": "resolved"}]}]},
+            "workflows.delivery_check.steps[0].if:",
+        ),
+        (
+            {"steps": [{"reply": "hi", "ask": "order_number"}]},
+            "workflows.delivery_check.steps[0]: a step needs exactly one of",
+        ),
+        (
+            {"steps": [{"reply": "hi", "colour": "blue"}]},
+            "workflows.delivery_check.steps[0].colour: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_a_broken_workflow_fails_at_start_naming_the_key(
+    tmp_path: Path, change: dict[str, Any], expected: str
+) -> None:
+    workflow = {**DELIVERY_CHECK, **change}
+    with pytest.raises(PolicyError) as failed:
+        load_policy(_policy_with(tmp_path, workflow))
+    assert expected in str(failed.value)
+
+
+def test_an_intent_routed_to_a_missing_workflow_fails_at_start(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as failed:
+        load_policy(_policy_with(tmp_path, DELIVERY_CHECK, route="plan_change"))
+    assert "intents.order_status.route: no workflow 'plan_change'" in str(failed.value)
