@@ -151,6 +151,16 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _policy(code: Path, out: Path, structured: str) -> Path:
+    import yaml
+
+    policy = yaml.safe_load((code / "switchboard" / "default_policy.yaml").read_text("utf-8"))
+    policy.setdefault("llm", {})["structured_output"] = structured
+    path = out / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def _exchanges(log: Path) -> str:
     """How the server answered: what to look at first when the client and it disagree."""
     if not log.is_file():
@@ -202,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=15.0, help="time for the whole run")
     parser.add_argument("--timeout-s", type=int, default=90, help="one model call's timeout")
     parser.add_argument("--max-tokens", type=int, default=256, help="llama-server's -n")
+    parser.add_argument(
+        "--structured",
+        help="policy llm.structured_output for the run (e.g. json_schema): skips the "
+        "server probing, which a scenario run repeats in every scenario (a fresh app each)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "artifacts" / "llm")
     parser.add_argument(
         "--checkout", type=Path, default=ROOT, help="measure another checkout's code (before/after)"
@@ -241,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             upstream = stack.enter_context(_model(args, out))
             url = stack.enter_context(recording(upstream, calls))
             env = _env(code, url, args.timeout_s)
+            if args.structured:
+                env["SWITCHBOARD_POLICY"] = str(_policy(code, out, args.structured))
         if "scenarios" in groups:
             report = out / "scenarios.json"
             eval_ = [str(bindir / "switchboard"), "eval", "scenarios", "--llm", "--json"]
