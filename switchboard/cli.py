@@ -13,6 +13,7 @@ import typer
 
 from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
+from switchboard.cli_policy import policy_app
 from switchboard.cli_report import customers_export_command, report_command
 from switchboard.cli_retention import erase_command, prune_command
 from switchboard.cli_retrain import retrain_command
@@ -32,6 +33,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(slack_app, name="slack")
 app.add_typer(kb_app, name="kb")
+app.add_typer(policy_app, name="policy")
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 customers_app.command("export")(customers_export_command)
@@ -93,26 +95,52 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
+def demo_load(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A demo company file (YAML: customers, orders, charges, kb). "
+            "Default: demo.yaml beside the policy, else the built-in shop.",
+        ),
+    ] = None,
+) -> None:
     """Load the demo company (customers, orders, charges, articles). Safe to repeat."""
     from storage.db import create_engine, session_factory, transaction
     from storage.demo import load_demo
+    from storage.demo_file import DemoFileError, demo_file_for, read_demo_file
+    from switchboard.knowledge.importer import DEMO_KB
 
     settings = _settings()
+    path = data or demo_file_for(settings.policy_path)
+    try:
+        company = read_demo_file(path) if path is not None else None
+    except DemoFileError as exc:
+        _fail(str(exc))
 
     async def run() -> dict[str, int]:
+        from storage.demo_file import load_demo_file
+
         engine = create_engine(settings.database_url)
         try:
             async with transaction(session_factory(engine)) as session:
-                return await load_demo(session)
+                if company is None:
+                    return await load_demo(session)
+                return await load_demo_file(session, company)
         finally:
             await engine.dispose()
 
     added = asyncio.run(run())
-    typer.echo("demo loaded: " + ", ".join(f"{n} {table} added" for table, n in added.items()))
+    source = f" from {path}" if path is not None else ""
+    typer.echo(
+        f"demo loaded{source}: " + ", ".join(f"{n} {table} added" for table, n in added.items())
+    )
     from switchboard.cli_kb import import_demo_help_centre
 
-    import_demo_help_centre()  # the help pages in demo/kb replace the hand-made articles
+    if company is None:  # the help pages in demo/kb replace the hand-made articles
+        import_demo_help_centre(DEMO_KB)
+    elif company.kb is not None:
+        import_demo_help_centre(company.kb)
 
 
 @app.command()

@@ -153,15 +153,16 @@ def kb_list(
         typer.echo(f"{row.source or row.slug}\t{row.passages} passages\t{when}\t{row.title}{flag}")
 
 
-def import_demo_help_centre() -> None:
-    """`demo load`'s second half: the demo company's help pages (demo/kb in a checkout)."""
-    from switchboard.knowledge.importer import DEMO_KB, import_paths
+def import_demo_help_centre(pages: Path) -> None:
+    """`demo load`'s second half: the demo company's help pages (demo/kb in a checkout, or
+    the folder a demo file names)."""
+    from switchboard.knowledge.importer import import_paths
     from tools.kb_embedding import passage_encoder
 
-    if not DEMO_KB.is_dir():
-        typer.echo(f"demo help centre: {DEMO_KB} not found (not a source checkout), skipped")
+    if not pages.is_dir():
+        typer.echo(f"demo help centre: {pages} not found (not a source checkout), skipped")
         return
     report = _with_sessions(
-        lambda sessions: import_paths(sessions, [DEMO_KB], encoder=passage_encoder())
+        lambda sessions: import_paths(sessions, [pages], encoder=passage_encoder())
     )
     typer.echo(f"demo help centre: {report.summary()}")

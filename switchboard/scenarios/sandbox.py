@@ -1,4 +1,5 @@
-"""Where scenarios run: a fresh database with the demo company for every scenario, and
+"""Where scenarios run: a fresh database with the demo company for every scenario (the
+policy's own `demo.yaml` when its directory has one, else the built-in shop), and
 settings that keep the run hermetic (no real Telegram/Slack, no model unless asked).
 
 A template database is migrated and loaded once; each scenario gets a copy (a file copy on
@@ -27,6 +28,7 @@ from graph.policy import Policy, PolicyError, load_policy
 from storage.checkpoints import libpq_url
 from storage.db import create_engine, is_sqlite, session_factory, transaction
 from storage.demo import load_demo
+from storage.demo_file import DemoData, DemoFileError, demo_file_for, load_demo_file, read_demo_file
 from storage.migrate import upgrade
 from switchboard.runtime import load_classifier
 from switchboard.settings import Settings
@@ -64,20 +66,25 @@ def _unknown_key(override: dict[str, Any], known: dict[str, Any], prefix: str = 
     return None
 
 
-async def _load_demo(url: str) -> None:
+async def _load_demo(url: str, company: DemoData | None) -> None:
     """The demo company as `switchboard demo load` leaves it: rows, then the help centre
-    pages of a source checkout (the FAQ answers come from those)."""
+    pages (the FAQ answers come from those). `company`: the policy's own demo file, else
+    the built-in shop."""
     from switchboard.knowledge.importer import DEMO_KB, import_paths
     from tools.kb_embedding import passage_encoder
 
+    pages = DEMO_KB if company is None else company.kb
     engine = create_engine(url)
     try:
         sessions = session_factory(engine)
         async with transaction(sessions) as session:
-            await load_demo(session)
-        if DEMO_KB.is_dir():
+            if company is None:
+                await load_demo(session)
+            else:
+                await load_demo_file(session, company)
+        if pages is not None and pages.is_dir():
             encoder = await asyncio.to_thread(passage_encoder)
-            await import_paths(sessions, [DEMO_KB], encoder=encoder)
+            await import_paths(sessions, [pages], encoder=encoder)
     finally:
         await engine.dispose()
 
@@ -109,6 +116,7 @@ class Sandbox:
         self._policy_raw: dict[str, Any] = {}
         self._models: dict[str, Path] = {}
         self._policies: dict[str, Path] = {}
+        self._company: DemoData | None = None
 
     # --- set-up ----------------------------------------------------------------------
 
@@ -119,6 +127,11 @@ class Sandbox:
         except PolicyError as exc:
             raise SandboxError(str(exc)) from None
         self._policy_raw = yaml.safe_load(self.base.policy_path.read_text(encoding="utf-8"))
+        data = demo_file_for(self.base.policy_path)
+        try:
+            self._company = read_demo_file(data) if data is not None else None
+        except DemoFileError as exc:
+            raise SandboxError(str(exc)) from None
         self._template = await self._create_template()
         await self._policy_file(None)
         return policy
@@ -129,7 +142,7 @@ class Sandbox:
         else:
             url = await self._create_database(None)
         await asyncio.to_thread(upgrade, url)
-        await _load_demo(url)
+        await _load_demo(url, self._company)
         return url
 
     async def _pg(self, sql: str) -> None:
