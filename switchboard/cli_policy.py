@@ -1,0 +1,86 @@
+"""`switchboard policy check | schema | graph`: a policy file checked with the line of every
+problem, its JSON Schema for editors, and its intents and workflows drawn in Mermaid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.policy import Policy
+from graph.workflow_language import walk
+from switchboard.settings import ConfigError, get_settings
+
+policy_app = typer.Typer(help="Check, describe and draw the policy file.", no_args_is_help=True)
+
+FileArg = Annotated[
+    Path | None,
+    typer.Argument(help="A policy file; default: the configured one (SWITCHBOARD_POLICY)."),
+]
+
+
+def _path(file: Path | None) -> Path:
+    if file is not None:
+        return file
+    try:
+        return get_settings().policy_path
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _loaded(file: Path | None) -> Policy:
+    from switchboard.policy_lines import check_file
+
+    policy, problems = check_file(_path(file))
+    for line in problems:
+        typer.echo(line, err=True)
+    if policy is None:
+        raise typer.Exit(1)
+    return policy
+
+
+def summary(policy: Policy) -> str:
+    written = {name: w for name, w in policy.workflows.items() if w.steps is not None}
+    steps = sum(len(walk(w.steps or [])) for w in written.values())
+    return (
+        f"{len(policy.intents)} intents, {len(policy.workflows)} workflows "
+        f"({len(written)} written, {steps} steps)"
+    )
+
+
+@policy_app.command("check")
+def check(file: FileArg = None) -> None:
+    """Load the policy; print every problem as file:line: key: message (exit 1)."""
+    path = _path(file)
+    policy = _loaded(path)
+    typer.echo(f"{path}: ok, {summary(policy)}")
+
+
+@policy_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the policy file (what editors check keys against)."""
+    from switchboard.policy_schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
+
+
+@policy_app.command("graph")
+def graph(
+    file: FileArg = None,
+    workflow: Annotated[
+        str | None, typer.Option(help="Draw only this workflow and the intents routed to it.")
+    ] = None,
+) -> None:
+    """Print a Mermaid flowchart: intents → routes → each workflow's steps and branches."""
+    from switchboard.policy_graph import mermaid, policy_flow
+
+    policy = _loaded(file)
+    known = set(policy.workflows) | {
+        route.partition(":")[2] for route in (i.route for i in policy.intents.values())
+    }
+    if workflow is not None and workflow not in known:
+        typer.echo(f"no workflow {workflow!r}; known: {', '.join(sorted(known - {''}))}", err=True)
+        raise typer.Exit(2)
+    typer.echo(mermaid(policy_flow(policy, workflow)), nl=False)
