@@ -146,13 +146,13 @@ def policy_flow(policy: Policy, workflow: str | None = None) -> Flow:
         else:
             routes.setdefault(kind, flow.node(f"r_{kind}", "route", kind))
             flow.edges.append(Edge(source, routes[kind]))
-    names = [workflow] if workflow is not None else list(dict.fromkeys([*policy.workflows]))
+    names = [workflow] if workflow is not None else list(policy.workflows)
     names += [n for n in routes if n not in names and n not in ("agent", "human")]
     for name in names:
-        entry = policy.workflows.get(name)
-        if entry is not None and entry.steps is not None:
-            workflow_flow(name, entry.steps, flow)
-        elif workflow is None or name == workflow:
+        written = policy.workflows.get(name)
+        if written is not None and written.steps is not None:
+            workflow_flow(name, written.steps, flow)
+        else:
             flow.node(f"w_{_ident(name)}", "builtin", name)
     return flow
 
