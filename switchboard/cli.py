@@ -62,15 +62,14 @@ def serve(
     """Serve the web chat API, widget, webhooks, admin API and metrics."""
     import uvicorn
 
-    from graph.policy import PolicyError, load_policy
     from switchboard.app import create_app
     from switchboard.logs import configure_logging
+    from switchboard.policy_lines import check_file
 
     settings = _settings()
-    try:
-        load_policy(settings.policy_path)  # fail at start, in one line, not mid-request
-    except PolicyError as exc:
-        _fail(str(exc))
+    _, problems = check_file(settings.policy_path)
+    if problems:  # fail at start, one line per problem with its line, not mid-request
+        _fail("\n".join(problems))
     configure_logging(settings.log_level)
     from storage.migrate import schema_problem
 

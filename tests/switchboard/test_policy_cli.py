@@ -84,3 +84,27 @@ def test_graph_draws_intents_routes_and_workflows() -> None:
     assert "g_billing_issue" in one and "g_order_status" not in one
     missing = _run("graph", "--workflow", "nope")
     assert missing.returncode == 2 and "no workflow 'nope'" in missing.stderr
+
+
+def test_serve_refuses_a_broken_policy_with_the_same_lines(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "route: workflow:billing_issue", "route: workflow:billing_isue", 1
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env["SWITCHBOARD_POLICY"] = str(path)
+    env["SWITCHBOARD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    line = text.splitlines().index(next(x for x in text.splitlines() if "billing_isue" in x)) + 1
+    assert result.stderr.strip() == (
+        f"{path}:{line}: intents.billing_issue.route: "
+        "no workflow 'billing_isue' (write it under workflows:)"
+    )
