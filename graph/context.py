@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from graph.intents import IntentClassifier
@@ -43,3 +43,6 @@ class TurnContext:
     """What tools returned to the agent this turn: the only facts its reply may state."""
     clock: Callable[[], float] = time.time
     """Now, in epoch seconds: idle expiry reads it, tests move it."""
+    staff_reachable: Callable[[], Awaitable[bool]] | None = None
+    """Whether anyone can answer a handoff (a staff channel or a staff account); None:
+    assume so (the graph tests and scenario runs have no deployment to ask)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from time import monotonic, perf_counter
@@ -128,7 +129,9 @@ class TurnRunner:
         chat_model: BaseChatModel | None = None,
         model_name: str = "",
         daily_token_budget: int = 0,
+        staff_reachable: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        self._staff_reachable = staff_reachable
         self._chat_model = chat_model
         self._runnables: dict[object, object] = {}  # the model bound to tools and schemas
         self._server = ServerProfile.for_policy(policy.llm.structured_output)
@@ -176,6 +179,7 @@ class TurnRunner:
             customer_vip=request.customer_vip if request else False,
             max_chars=self._max_chars,
             customer_email=request.customer_email if request else None,
+            staff_reachable=self._staff_reachable,
         )
 
     async def run_turn(self, request: TurnRequest) -> TurnOutcome:

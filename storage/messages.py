@@ -104,6 +104,7 @@ async def add_outbound(
     quick_replies: list[str] | None = None,
     reply_to_id: int | None = None,
     delivered: bool = False,
+    author: str | None = None,
 ) -> Message:
     """An outbox row: pending until the channel confirms it, or `delivered` at once for a
     channel that serves replies from this store (web chat)."""
@@ -116,6 +117,7 @@ async def add_outbound(
         quick_replies=quick_replies or [],
         status=OutboundStatus.delivered if delivered else OutboundStatus.pending,
         reply_to_id=reply_to_id,
+        author=author,
     )
     return await insert_row(session, message)
 

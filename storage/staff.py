@@ -143,13 +143,16 @@ async def latest_handoff(session: AsyncSession, conversation_id: int) -> Handoff
     return result.first()
 
 
-async def assign(session: AsyncSession, conversation_id: int, assignee: str) -> bool:
+async def assign(
+    session: AsyncSession, conversation_id: int, assignee: str, *, only_if_free: bool = False
+) -> bool:
     """Store who took the conversation (on it and on its open handoff); False if it is not
-    with staff any more."""
+    with staff any more, or (`only_if_free`) someone else has it already."""
+    where = [col(Conversation.id) == conversation_id, col(Conversation.mode) == Mode.human]
+    if only_if_free:
+        where.append(col(Conversation.assignee).is_(None))
     result = await session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation_id, col(Conversation.mode) == Mode.human)
-        .values(assignee=assignee, updated_at=utcnow())
+        update(Conversation).where(*where).values(assignee=assignee, updated_at=utcnow())
     )
     if not result.rowcount:
         return False

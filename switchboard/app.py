@@ -25,6 +25,7 @@ from switchboard.api import (
     approvals,
     console,
     corrections,
+    handoffs,
     health,
     kb,
     outbox,
@@ -177,6 +178,7 @@ def create_app(
     )
     app.include_router(admin.router)
     app.include_router(approvals.router)
+    app.include_router(handoffs.router)
     app.include_router(corrections.router)
     app.include_router(outbox.router)
     app.include_router(kb.router)

@@ -67,6 +67,7 @@ class Outbox:
         role: Role = Role.bot,
         quick_replies: list[str] | None = None,
         reply_to_id: int | None = None,
+        author: str | None = None,
     ) -> Message:
         """An outbox row in the caller's transaction: pending, or delivered already when
         the channel's client reads our store (web chat)."""
@@ -79,6 +80,7 @@ class Outbox:
             quick_replies=quick_replies,
             reply_to_id=reply_to_id,
             delivered=self._served_from_store(channel),
+            author=author,
         )
 
     async def reset_failed(self, outbox_id: int) -> tuple[int | None, str]:

@@ -664,9 +664,11 @@ class Engine:
         *,
         quick_replies: list[str] | None = None,
         role: Role = Role.staff,
+        author: str | None = None,
     ) -> int:
         """Queue and deliver a staff member's message (or, with `role=bot`, a message the
-        bot sends because of a staff action) to the customer's channel."""
+        bot sends because of a staff action) to the customer's channel; `author` is who
+        wrote it."""
         async with transaction(self._sessions) as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
@@ -678,6 +680,7 @@ class Engine:
                 text=text,
                 role=role,
                 quick_replies=quick_replies,
+                author=author,
             )
         assert row.id is not None
         async with self._locks.hold(conversation_id):

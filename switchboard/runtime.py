@@ -29,6 +29,7 @@ from switchboard.delivery import DeliveryPolicy
 from switchboard.engine import Engine
 from switchboard.fanout import Fanout
 from switchboard.guards import RateLimiter
+from switchboard.handoffs import HandoffDesk, staff_reachable
 from switchboard.settings import Settings
 from switchboard.telemetry import turn_spans
 
@@ -44,6 +45,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     webchat: WebchatAdapter
+    handoffs: HandoffDesk
+    """Staff actions on handoffs, shared by Slack, the console and the admin API."""
 
 
 async def load_classifier(
@@ -143,6 +146,7 @@ async def open_runtime(
                 chat_model=_chat_model(settings),
                 model_name=settings.llm_model or "",
                 daily_token_budget=settings.llm_daily_token_budget,
+                staff_reachable=staff_reachable(settings, sessions),
             )
             engine = Engine(
                 sessions=sessions,
@@ -159,7 +163,8 @@ async def open_runtime(
                 engine.on_conversation_changed(fanout.changed_listener())
             await engine.start()
             try:
-                yield Runtime(settings, policy, classifier, db, sessions, engine, webchat)
+                handoffs = HandoffDesk(sessions, engine, policy)
+                yield Runtime(settings, policy, classifier, db, sessions, engine, webchat, handoffs)
             finally:
                 await engine.stop()
                 await runner.pruner.close()

@@ -1,7 +1,9 @@
 """The staff desk: what staff do in Slack.
 
-Taking, resolving and handing back a conversation, replying in its thread, deciding
-approvals, teaching the classifier and the slash command. Each action changes storage
+Taking, resolving and handing back a conversation, replying in its thread (through the
+channel-neutral `handoffs.HandoffDesk`, which the console uses too; what is done there is
+mirrored into the thread), deciding approvals, teaching the classifier and the slash
+command. Each action changes storage
 with a conditional update, so a double click acts once. Notifications to staff go out
 through the desk's outbox (`staff_outbox.py`).
 """
@@ -11,22 +13,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlmodel import col, select
 
-from bots.slack.blocks import escape
+from bots.slack.blocks import escape, person
 from bots.slack.cards import MessageRef, StatusReport, TicketCard
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
-from graph.slots import RATINGS
 from storage import staff
 from storage.corrections import NothingToLearn, TurnNotFound, record_correction
 from storage.db import transaction
-from storage.models import (
-    Approval,
-    Conversation,
-    Message,
-    Mode,
-    OutboundStatus,
-    Role,
+from storage.models import Approval, Message, OutboundStatus
+from switchboard.handoffs import (
+    ConversationClosed,
+    HandoffEvent,
+    StaffMember,
 )
 from switchboard.staff_cards import CardReader
 from switchboard.staff_outbox import NotificationOutbox
@@ -36,14 +34,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-RESOLVED_TEXT = (
-    "Our support team has marked your request as resolved. If there's anything else, just "
-    "write here and I'll help."
-)
-RETURNED_TEXT = (
-    "You're back with our virtual assistant. Write here any time, and if you need a person "
-    "again, just ask."
-)
+
+def _member(user: str) -> StaffMember:
+    """A Slack user: stored by id; the customer is told "a person from our team"."""
+    return StaffMember(user)
 
 
 class StaffDesk:
@@ -54,6 +48,8 @@ class StaffDesk:
         self._poster = poster
         self._cards = CardReader(runtime.settings.public_url, tuple(runtime.policy.intents))
         self._outbox = NotificationOutbox(runtime, poster, self._cards)
+        self._handoffs = runtime.handoffs
+        self._handoffs.on_action(self._mirror)
 
     async def start(self) -> None:
         await self._outbox.start()
@@ -77,63 +73,30 @@ class StaffDesk:
         return thread
 
     async def take(self, conversation_id: int, user: str) -> None:
-        async with transaction(self._sessions) as session:
-            taken = await staff.assign(session, conversation_id, user)
+        try:
+            taken = await self._handoffs.take(conversation_id, _member(user), "slack")
+        except LookupError:
+            taken = False
         if not taken:
             await self._poster.whisper(
                 self._poster.support_channel,
                 user,
                 f"Conversation #{conversation_id} is not waiting for staff any more.",
             )
-            return
-        thread = await self._refresh_card(conversation_id)
-        if thread is not None:
-            await self._poster.note(thread, f"<@{user}> took this conversation.")
 
     async def hand_back(self, conversation_id: int, user: str, *, resolved: bool) -> None:
-        async with transaction(self._sessions) as session:
-            changed = await staff.return_to_bot(
-                session, conversation_id, by=user, resolved=resolved
+        try:
+            changed = await self._handoffs.hand_back(
+                conversation_id, _member(user), resolved=resolved, source="slack"
             )
+        except LookupError:
+            changed = False
         if not changed:
             await self._poster.whisper(
                 self._poster.support_channel,
                 user,
                 f"Conversation #{conversation_id} is already back with the bot.",
             )
-            return
-        await self._engine.conversation_changed(conversation_id)  # the widget shows "bot"
-        await self._engine.send_staff_reply(
-            conversation_id, RESOLVED_TEXT if resolved else RETURNED_TEXT
-        )
-        if resolved:
-            await self._ask_rating(conversation_id)
-        closed = "resolved" if resolved else "returned"
-        thread = await self._refresh_card(conversation_id, closed=closed, closed_by=user)
-        if thread is not None:
-            what = "resolved this" if resolved else "returned this to the bot"
-            await self._poster.note(
-                thread, f"<@{user}> {what}; the customer was told and the bot answers again."
-            )
-
-    async def _ask_rating(self, conversation_id: int) -> None:
-        """Resolved by staff: the 1-5 question, once per conversation, where the policy
-        asks it on this channel. The bot reads the answer (graph/nodes/csat.py)."""
-        question = self._policy.csat.question
-        async with self._sessions() as session:
-            conversation = await session.get(Conversation, conversation_id)
-            asked = await session.exec(
-                select(Message.id).where(
-                    Message.conversation_id == conversation_id,
-                    col(Message.text).contains(question),
-                )
-            )
-            already = asked.first() is not None
-        if conversation is None or already or not self._policy.csat.asks_on(conversation.channel):
-            return
-        await self._engine.send_staff_reply(
-            conversation_id, question, quick_replies=list(RATINGS), role=Role.bot
-        )
 
     async def staff_reply(self, thread: MessageRef, user: str, text: str) -> None:
         """A reply in a handoff thread goes to the customer, on their channel, as staff."""
@@ -141,21 +104,53 @@ class StaffDesk:
             row = await staff.thread_by_ref(
                 session, channel_ref=thread.channel, thread_ref=thread.ts
             )
-            conversation = await session.get(Conversation, row.conversation_id) if row else None
-        if conversation is None or conversation.id is None or not text:
+        if row is None or not text:
             return  # staff talking among themselves under some other post
-        if conversation.mode == Mode.closed:
+        try:
+            outbox_id = await self._handoffs.reply(
+                row.conversation_id, _member(user), text, "slack"
+            )
+        except ConversationClosed:
             await self._poster.note(thread, ":warning: This conversation is closed; not sent.")
             return
-        if conversation.mode == Mode.human and not conversation.assignee:
-            await self.take(conversation.id, user)  # the first to answer has it
-        outbox_id = await self._engine.send_staff_reply(conversation.id, text)
+        except LookupError:
+            return
         async with self._sessions() as session:
             sent = await session.get(Message, outbox_id)
         if sent is not None and sent.status == OutboundStatus.failed:
             await self._poster.note(
                 thread, f":warning: Not delivered to the customer: {escape(sent.error or '?')}"
             )
+
+    async def _mirror(self, event: HandoffEvent) -> None:
+        """Every staff action, from Slack or elsewhere, shown on the handoff's card and in
+        its thread (a console reply is posted there, so Slack sees it too)."""
+        who = (
+            person(event.by.key)
+            if event.source == "slack"
+            else escape(event.by.name or event.by.key)
+        )
+        where = "" if event.source == "slack" else f" (in the {event.source})"
+        if event.action == "take":
+            thread = await self._refresh_card(event.conversation_id)
+            if thread is not None:
+                await self._poster.note(thread, f"{who} took this conversation{where}.")
+        elif event.action in ("resolve", "return"):
+            closed = "resolved" if event.action == "resolve" else "returned"
+            thread = await self._refresh_card(
+                event.conversation_id, closed=closed, closed_by=event.by.key
+            )
+            if thread is not None:
+                what = "resolved this" if event.action == "resolve" else "returned this to the bot"
+                await self._poster.note(
+                    thread,
+                    f"{who} {what}{where}; the customer was told and the bot answers again.",
+                )
+        elif event.source != "slack":  # a reply or note written outside Slack
+            thread = await self._outbox.thread(event.conversation_id)
+            if thread is not None:
+                label = "to the customer" if event.action == "reply" else "internal note"
+                await self._poster.note(thread, f"*{who}*{where}, {label}: {escape(event.text)}")
 
     # --- approvals ---------------------------------------------------------------------
 

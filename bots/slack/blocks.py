@@ -7,6 +7,7 @@ cut to Slack's limits (3000 characters a section).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bots.slack.cards import (
@@ -29,6 +30,16 @@ Block = dict[str, Any]
 
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def person(who: str | None) -> str:
+    """A Slack user as a mention; anyone else (a console account's name) as plain text."""
+    if who and _SLACK_USER.fullmatch(who):
+        return f"<@{who}>"
+    return escape(who or "?")
 
 
 def cut(text: str, limit: int = SECTION_LIMIT) -> str:
@@ -86,9 +97,7 @@ def _intent(card: HandoffCard) -> str:
     if card.confidence is not None:
         said = f"{said} ({card.confidence:.0%})"
     if card.corrected:
-        return (
-            f"{escape(card.corrected)} (corrected by <@{card.corrected_by}>; the bot said {said})"
-        )
+        return f"{escape(card.corrected)} (corrected by {person(card.corrected_by)}; the bot said {said})"
     return said
 
 
@@ -143,10 +152,10 @@ def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
         blocks.append(menu)
     if card.closed:
         verb = "Resolved" if card.closed == "resolved" else "Returned to the bot"
-        blocks.append(_context(f":white_check_mark: {verb} by <@{card.closed_by}>"))
+        blocks.append(_context(f":white_check_mark: {verb} by {person(card.closed_by)}"))
         blocks.append({"type": "actions", "elements": [_link_button("Transcript", card.admin_url)]})
         return fallback, blocks
-    who = f"Taken by <@{card.assignee}>" if card.assignee else "Not taken yet"
+    who = f"Taken by {person(card.assignee)}" if card.assignee else "Not taken yet"
     blocks.append(_context(f"{who} · replies in this thread reach the customer"))
     value = str(card.conversation_id)
     buttons = [
@@ -200,7 +209,7 @@ def _approval(card: ApprovalCard) -> tuple[str, list[Block]]:
         # approving/denying: decided, the action still being carried out.
         approved = card.status in ("approved", "approving")
         icon, verb = (":white_check_mark:", "Approved") if approved else (":no_entry:", "Denied")
-        by = f" by <@{card.decided_by}>" if card.decided_by else ""
+        by = f" by {person(card.decided_by)}" if card.decided_by else ""
         blocks.append(_context(f"{icon} {verb}{by}"))
     return fallback, blocks
 
@@ -217,7 +226,7 @@ def status_text(report: StatusReport) -> str:
     """The `/switchboard status` answer (mrkdwn)."""
     lines = [f"*Open handoffs: {len(report.handoffs)}*"]
     for h in report.handoffs:
-        who = f"<@{h.assignee}>" if h.assignee else "not taken"
+        who = f"{person(h.assignee)}" if h.assignee else "not taken"
         where = (
             f" · <https://slack.com/archives/{h.thread.channel}/p{h.thread.ts.replace('.', '')}"
             "|thread>"

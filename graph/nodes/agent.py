@@ -21,6 +21,7 @@ from langgraph.runtime import Runtime
 from graph.agent_tools import run_tool_call, tool_schemas
 from graph.context import TurnContext
 from graph.guardrails import check_grounded, check_reply
+from graph.handover import hand_over
 from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.pii import Vault, redact_messages, restore_arguments
 from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY
@@ -58,11 +59,9 @@ async def _hand_over(
     ticket = await context.tools.call(
         "tickets.create", category="support", priority="normal", summary=summary
     )
-    await context.tools.call(
-        "handoff.request", reason=f"agent:{reason}", summary=summary, ticket_id=ticket.id
-    )
+    told = await hand_over(context, reason=f"agent:{reason}", summary=summary, ticket=ticket)
     context.trace.record(f"fallback:{reason}", 0.0)
-    return {"replies": [reply(template.format(ticket=ticket.number))]}
+    return {"replies": [reply(told or template.format(ticket=ticket.number))]}
 
 
 async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:

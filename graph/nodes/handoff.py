@@ -1,5 +1,5 @@
 """handoff: a person takes over. Ticket, human mode and a staff notice, then tell the
-customer who will answer and where."""
+customer the truth about who will answer and when (graph/handover.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.handover import WAITING_REPLY, hand_over
 from graph.replies import reply
 from graph.state import ConversationState
 
@@ -33,10 +34,7 @@ async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         priority="high" if urgent else "normal",
         summary=summary,
     )
-    await tools.call("handoff.request", reason=reason, summary=summary, ticket_id=ticket.id)
-    text = (
-        f"I'm connecting you with a person from our team. Your ticket number is {ticket.number}; "
-        "they'll reply right here in this chat."
-    )
+    told = await hand_over(runtime.context, reason=reason, summary=summary, ticket=ticket)
+    text = told or WAITING_REPLY.format(ticket=ticket.number)
     # Staff resolving it ask for the rating (switchboard/staff.py); route reads the answer.
     return {"replies": [reply(text)], "csat": state.get("csat") or "handoff"}

@@ -1,4 +1,5 @@
-"""Admin API (bearer `SWITCHBOARD_ADMIN_TOKEN`): transcripts with traces, tickets."""
+"""Admin API (bearer `SWITCHBOARD_ADMIN_TOKEN` or a staff session): transcripts with
+traces, staff notes and who wrote each staff message, tickets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from storage import customers, link_codes, messages, tickets, traces
 from storage.corrections import corrections_for_conversation
 from storage.csat import csat_for_conversation
 from storage.models import Conversation, IntentCorrection, Ticket
-from switchboard.api.deps import AdminDep, SessionDep, WriteSessionDep
+from storage.staff_accounts import notes_for
+from switchboard.api.actors import AdminDep
+from switchboard.api.deps import SessionDep, WriteSessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -65,6 +68,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "id": m.id,
                 "direction": str(m.direction),
                 "role": str(m.role),
+                "author": m.author,
                 "text": m.text,
                 "attachments": m.attachments,
                 "status": m.status,
@@ -97,6 +101,10 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
             _ticket(t) for t in await tickets.tickets_for_conversation(session, conversation_id)
         ],
         "csat": {"score": rating.score, "comment": rating.comment} if rating else None,
+        "notes": [
+            {"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
+            for n in await notes_for(session, conversation_id)
+        ],
     }
 
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from storage.approvals import approvals_with_status
 from storage.models import Approval
-from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep
+from switchboard.api.actors import AdminDep, ApproverDep
+from switchboard.api.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/admin/approvals", tags=["admin"], dependencies=[AdminDep])
 
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/api/admin/approvals", tags=["admin"], dependencies=[
 class Decision(BaseModel):
     decision: Literal["approve", "deny"]
     decided_by: str = Field("admin-api", min_length=1, max_length=128)
+    """With the admin token: who decided (a signed-in approver is recorded by name)."""
 
 
 def _approval(approval: Approval) -> dict[str, Any]:
@@ -38,10 +40,14 @@ async def list_approvals(session: SessionDep, status: str = "pending") -> dict[s
 
 
 @router.post("/{approval_id}")
-async def decide(approval_id: int, body: Decision, runtime: RuntimeDep) -> dict[str, Any]:
+async def decide(
+    approval_id: int, body: Decision, runtime: RuntimeDep, actor: ApproverDep
+) -> dict[str, Any]:
+    """Only approvers (and admins, and the admin token) decide."""
+    decided_by = body.decided_by if actor.account is None else actor.label
     try:
         outcome = await runtime.engine.decide_approval(
-            approval_id, approved=body.decision == "approve", decided_by=body.decided_by
+            approval_id, approved=body.decision == "approve", decided_by=decided_by
         )
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None

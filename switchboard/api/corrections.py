@@ -19,7 +19,8 @@ from storage.corrections import (
     remove_correction,
 )
 from storage.models import IntentCorrection, Trace
-from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep, WriteSessionDep
+from switchboard.api.actors import AdminDep
+from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 

@@ -1,11 +1,10 @@
-"""Shared FastAPI dependencies: the runtime and the admin token check."""
+"""Shared FastAPI dependencies: the runtime and database sessions (who calls: `actors`)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import will_write
@@ -37,18 +36,3 @@ async def get_write_session(runtime: RuntimeDep):  # type: ignore[no-untyped-def
 
 
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session)]
-
-
-def require_admin(
-    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    configured = runtime.settings.admin_token
-    if configured is None:
-        raise HTTPException(404, "admin API is off: set SWITCHBOARD_ADMIN_TOKEN to enable it")
-    scheme, _, token = (authorization or "").partition(" ")
-    expected = configured.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise HTTPException(401, "admin token missing or wrong")
-
-
-AdminDep = Depends(require_admin)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from storage.db import transaction
 from storage.kb_import import ArticleRow, delete_article, list_articles, save_article, slugify
-from switchboard.api.deps import AdminDep, RuntimeDep
+from switchboard.api.actors import AdminDep
+from switchboard.api.deps import RuntimeDep
 from switchboard.knowledge.importer import build_article
 from switchboard.knowledge.readers import read_markdown
 from tools.kb_embedding import passage_encoder

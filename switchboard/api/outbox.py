@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from storage.models import Direction, Message
-from switchboard.api.deps import AdminDep, RuntimeDep, SessionDep
+from switchboard.api.actors import AdminDep
+from switchboard.api.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/admin/outbox", tags=["admin"], dependencies=[AdminDep])
 

@@ -86,6 +86,7 @@ async def test_transcript_survives_a_reload(server: LiveServer, page: Any) -> No
 
 
 async def test_quick_reply_click_sends_it(server: LiveServer, page: Any) -> None:
+    await server.add_staff()
     await embed(page, server)
     await open_chat(page)
     await say(page, SEED)
@@ -99,13 +100,15 @@ async def test_quick_reply_click_sends_it(server: LiveServer, page: Any) -> None
     assert turn["mode"] == "human"
     await expect(bubbles(page, "customer").last).to_have_text("Talk to a person")
     await expect(quick).to_have_count(0)
-    await expect(page.get_by_role("note")).to_contain_text("A support agent has joined")
-    await expect(page.locator(".status")).to_contain_text("support agent")
+    # Honest: nobody has joined yet, so the widget says the customer waits for a person.
+    await expect(page.get_by_role("note")).to_contain_text("Waiting for a person")
+    await expect(page.locator(".status")).to_contain_text("Waiting for a person")
 
 
 async def test_staff_message_arrives_live_and_hand_back_is_announced(
     server: LiveServer, page: Any
 ) -> None:
+    await server.add_staff()
     await embed(page, server, user_id="cus_sam")
     await open_chat(page)
     turn = await say(page, "I want to talk to a person")
@@ -136,6 +139,7 @@ async def test_a_late_answer_to_an_older_request_does_not_undo_a_hand_back(
     """The customer writes while with staff; staff hand back before that message's answer
     (which says "human", as it was when the server answered) reaches the widget. The
     socket's newer "bot" must stand."""
+    await server.add_staff()
     await embed(page, server, user_id="cus_sam")
     await open_chat(page)
     turn = await say(page, "I want to talk to a person")

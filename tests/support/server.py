@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from storage.conversations import set_mode
 from storage.db import transaction
-from storage.models import Mode
+from storage.models import Mode, StaffRole
+from storage.staff_accounts import add_staff, find_staff
 from switchboard.app import create_app
 from switchboard.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime
@@ -35,6 +36,19 @@ class LiveServer:
     def runtime(self) -> Runtime:
         runtime: Runtime = self.app.state.runtime
         return runtime
+
+    async def add_staff(
+        self, email: str = "dana@example.com", name: str = "Dana", role: str = "agent"
+    ) -> str:
+        """A staff account (so handoffs have someone to wait for); returns its password.
+        Adding the same e-mail again changes nothing."""
+        password = "dana-password-1"
+        async with transaction(self.runtime.sessions) as session:
+            if await find_staff(session, email) is None:
+                await add_staff(
+                    session, email=email, name=name, role=StaffRole(role), password=password
+                )
+        return password
 
     async def hand_back(self, conversation_id: int) -> None:
         """Staff hand the conversation back to the bot (the state change the staff desk

@@ -268,7 +268,8 @@
   };
 
   Widget.prototype.setStatus = function () {
-    var text = this.mode === "human" ? "You're chatting with a support agent"
+    var text = this.mode === "human"
+      ? (this.staffJoined ? "You're chatting with our support team" : "Waiting for a person from our team")
       : this.mode === "closed" ? "Conversation closed" : "Virtual assistant · a person is one message away";
     if (this.started && !this.live && this.session) text += " · reconnecting…";
     this.statusLine.textContent = text;
@@ -332,6 +333,11 @@
       }
     }
     this.render(m.role, m.text, { quickReplies: m.quick_replies, createdAt: m.created_at });
+    /* Honest status: "waiting" until a person has joined (their first message, or the
+       server's "… joined the conversation."). */
+    if (m.role === "staff" || (m.role === "bot" && /joined the conversation\.$/.test(m.text))) {
+      if (!this.staffJoined) { this.staffJoined = true; this.setStatus(); }
+    }
     if (m.role !== "customer") {
       this.lastReplyId = Math.max(this.lastReplyId, m.id);
       this.settle(m.id);
@@ -351,9 +357,10 @@
     if (mode === this.mode) return;
     var before = this.mode;
     this.mode = mode;
+    if (mode !== "human") this.staffJoined = false;
     if (live && before) {
-      if (mode === "human") this.notice("A support agent has joined the conversation.");
-      else if (mode === "bot" && before === "human") this.notice("The support agent handed you back to the virtual assistant.");
+      if (mode === "human") this.notice("Waiting for a person from our team. Anything you write is kept for them.");
+      else if (mode === "bot" && before === "human") this.notice("Our support team handed you back to the virtual assistant.");
       else if (mode === "closed") this.notice("This conversation was closed. Write again any time.");
     }
     if (mode !== "bot") { this.settle(Infinity); this.setTyping(false); }

@@ -153,6 +153,7 @@ async def test_staff_message_reaches_only_that_session(
 async def test_handoff_and_hand_back_are_pushed_as_mode_changes(
     server: LiveServer, http: httpx.AsyncClient, aio: aiohttp.ClientSession
 ) -> None:
+    await server.add_staff()
     visitor = await open_webchat(http)
     async with await connect(aio, server, visitor) as ws:
         turn = await visitor.say("I want to talk to a person")
@@ -169,6 +170,7 @@ async def test_a_socket_opened_after_the_last_reply_still_hears_of_a_hand_back(
 ) -> None:
     """No reply reached this socket (the handoff's was sent before it opened, and a
     hand-back sends none): it still learns which conversation is its own when it opens."""
+    await server.add_staff()
     visitor = await open_webchat(http)
     turn = await visitor.say("I want to talk to a person")
     async with await connect(aio, server, visitor) as ws:

@@ -1,0 +1,117 @@
+"""Who is calling the admin API and the console, and what their role lets them do.
+
+A caller is the admin token (`Authorization: Bearer`, for scripts and automation; it
+may do everything), a staff member signed in to the console (the `switchboard_staff`
+cookie: a random session token, stored as its hash), or the older token cookie the
+console sets when opened with the token. Roles rank agent < approver < admin.
+Nothing configured (no token, no staff account) → 404: the admin side does not exist.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from storage.models import StaffAccount, StaffRole
+from storage.staff_accounts import staff_exists, staff_for_token
+from switchboard.api.admin_auth import COOKIE, cookie_value
+from switchboard.api.deps import RuntimeDep
+from switchboard.handoffs import StaffMember
+from switchboard.runtime import Runtime
+
+STAFF_COOKIE = "switchboard_staff"
+RANK = {StaffRole.agent: 0, StaffRole.approver: 1, StaffRole.admin: 2}
+OFF = (
+    "admin API is off: set SWITCHBOARD_ADMIN_TOKEN or add a staff account "
+    "(switchboard staff add EMAIL --role admin)"
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    member: StaffMember
+    role: StaffRole
+    account: StaffAccount | None = None
+    """None: the admin token."""
+    session_token: str | None = None
+
+    def allows(self, needed: StaffRole) -> bool:
+        return RANK[self.role] >= RANK[needed]
+
+    @property
+    def label(self) -> str:
+        """For audit fields (who decided, who wrote)."""
+        return self.member.name or self.member.key
+
+
+TOKEN_ACTOR = Actor(StaffMember("admin API"), StaffRole.admin)
+CONSOLE_TOKEN_ACTOR = Actor(StaffMember("admin console"), StaffRole.admin)
+
+
+def _token(runtime: Runtime) -> str | None:
+    secret = runtime.settings.admin_token
+    return secret.get_secret_value() if secret is not None else None
+
+
+def account_actor(account: StaffAccount, session_token: str | None = None) -> Actor:
+    return Actor(StaffMember(account.name, account.name), account.role, account, session_token)
+
+
+async def find_actor(request: Request, runtime: Runtime) -> Actor | None:
+    token = _token(runtime)
+    scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+    bearer = scheme.lower() == "bearer"
+    if token and bearer and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return TOKEN_ACTOR
+    session_token = request.cookies.get(STAFF_COOKIE)
+    if session_token:
+        async with runtime.sessions() as session:
+            account = await staff_for_token(session, session_token)
+        if account is not None:
+            return account_actor(account, session_token)
+    cookie = request.cookies.get(COOKIE)
+    if token and cookie and hmac.compare_digest(cookie.encode(), cookie_value(token).encode()):
+        return CONSOLE_TOKEN_ACTOR
+    return None
+
+
+async def admin_side_exists(runtime: Runtime) -> bool:
+    if _token(runtime) is not None:
+        return True
+    async with runtime.sessions() as session:
+        return await staff_exists(session)
+
+
+async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    actor = await find_actor(request, runtime)
+    if actor is not None:
+        return actor
+    if not await admin_side_exists(runtime):
+        raise HTTPException(404, OFF)
+    raise HTTPException(401, "admin token missing or wrong (or sign in to the console)")
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+AdminDep = Depends(current_actor)
+
+
+def require_role(actor: Actor, needed: StaffRole) -> None:
+    if not actor.allows(needed):
+        raise HTTPException(403, f"this needs the {needed} role; {actor.label} is {actor.role}")
+
+
+async def _approver(actor: ActorDep) -> Actor:
+    require_role(actor, StaffRole.approver)
+    return actor
+
+
+async def _admin(actor: ActorDep) -> Actor:
+    require_role(actor, StaffRole.admin)
+    return actor
+
+
+ApproverDep = Annotated[Actor, Depends(_approver)]
+AdminRoleDep = Annotated[Actor, Depends(_admin)]
