@@ -1,6 +1,6 @@
 """The admin console at `/admin`: conversations (filter by mode, channel, intent, date,
 customer), a transcript with each turn's trace, tickets, approvals waiting with
-Approve/Deny, and dead letters with Retry.
+Approve/Deny, dead letters with Retry, and the policy's workflows drawn as SVG.
 
 Server-rendered HTML behind the shared admin sign-in (`admin_auth`). It reads through the
 console's queries and acts through the engine, exactly as the JSON admin API and the Slack
@@ -30,6 +30,7 @@ from switchboard.api.console_page import (
 )
 from switchboard.api.console_transcript import conversation_page
 from switchboard.api.deps import RuntimeDep
+from switchboard.api.workflows_page import workflows_page
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -252,6 +253,16 @@ async def dead_letters(
         return denied
     load = console_data.dead_letters
     return await _waiting_page(runtime, load, dead_letters_page, "before", before, done, failed)
+
+
+@router.get("/admin/workflows")
+async def workflows(request: Request, runtime: RuntimeDep, token: Short = None) -> Response:
+    """The policy's intents and routes, each written workflow drawn (server-side SVG)."""
+    if (denied := _signed_in(request, runtime, token)) is not None:
+        return denied
+    async with runtime.sessions() as session:
+        counts = await console_data.counts(session)
+    return HTMLResponse(workflows_page(runtime.policy, counts=counts))
 
 
 @router.post("/admin/dead-letters/{outbox_id}/retry")

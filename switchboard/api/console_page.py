@@ -49,6 +49,7 @@ SECTIONS = [
     ("tickets", "Tickets", "/admin/tickets"),
     ("approvals", "Approvals", "/admin/approvals"),
     ("dead_letters", "Dead letters", "/admin/dead-letters"),
+    ("workflows", "Workflows", "/admin/workflows"),
     ("analytics", "Analytics", "/admin/analytics"),
 ]
 
