@@ -145,3 +145,58 @@ async def test_an_open_widget_hears_the_hand_back_from_slack(
     kinds = [f["type"] for f in frames if f["type"] in ("mode", "message")]
     assert kinds == ["mode", "message"]
     assert [f["mode"] for f in frames if f["type"] == "mode"] == ["bot"]
+
+
+async def test_slack_and_the_admin_api_work_on_the_same_handoff(
+    http: httpx.AsyncClient,
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    admin_headers: dict[str, str],
+) -> None:
+    maria = await open_webchat(http, "cus_maria")
+    turn = await maria.say("I want to talk to a human")
+    cid = turn["conversation_id"]
+    ts = await handoff_card(fake_slack)
+
+    # The console (here: its API) answers first, so it has the handoff; Slack sees it all.
+    sent = await http.post(
+        f"/api/admin/conversations/{cid}/messages",
+        json={"text": "Hi Maria, Anna here.", "staff": "Anna"},
+        headers=admin_headers,
+    )
+    assert sent.status_code == 201
+    await fake_slack.wait_for(lambda: "Taken by Anna" in fake_slack.text_of(SUPPORT, ts))
+    await fake_slack.wait_for(
+        lambda: [
+            c
+            for c in fake_slack.posted(channel=SUPPORT, thread_ts=ts)
+            if "Anna" in c.args["text"] and "Hi Maria, Anna here." in c.args["text"]
+        ],
+        what="the console reply in the thread",
+    )
+    note = await http.post(
+        f"/api/admin/conversations/{cid}/notes",
+        json={"text": "VIP, be quick", "staff": "Anna"},
+        headers=admin_headers,
+    )
+    assert note.status_code == 201
+    await fake_slack.wait_for(
+        lambda: [
+            c
+            for c in fake_slack.posted(channel=SUPPORT, thread_ts=ts)
+            if "internal note" in c.args["text"] and "VIP, be quick" in c.args["text"]
+        ],
+        what="the note in the thread",
+    )
+
+    # A Slack reply after that goes to the customer and shows in the admin API as staff's.
+    assert (await slack.thread_reply(STAFF, ts, "And Bob from Slack.")).status_code == 200
+    seen = await wait_for_history(maria, fake_slack, lambda m: m["text"] == "And Bob from Slack.")
+    assert seen
+    detail = (await http.get(f"/api/admin/conversations/{cid}", headers=admin_headers)).json()
+    staff_rows = [(m["author"], m["text"]) for m in detail["messages"] if m["role"] == "staff"]
+    assert staff_rows == [("Anna", "Hi Maria, Anna here."), (STAFF, "And Bob from Slack.")]
+    assert detail["conversation"]["assignee"] == "Anna"  # the first to reply keeps it
+    customer_sees = [m["text"] for m in (await maria.history())["messages"]]
+    assert customer_sees.count("Hi Maria, Anna here.") == 1
+    assert "VIP, be quick" not in customer_sees
