@@ -18,6 +18,7 @@ from switchboard.cli_report import customers_export_command, report_command
 from switchboard.cli_retention import erase_command, prune_command
 from switchboard.cli_retrain import retrain_command
 from switchboard.cli_slack import slack_app
+from switchboard.cli_staff import staff_app
 from switchboard.cli_telegram import telegram_app
 from switchboard.settings import ConfigError, Settings, get_settings
 
@@ -34,6 +35,7 @@ app.add_typer(telegram_app, name="telegram")
 app.add_typer(slack_app, name="slack")
 app.add_typer(kb_app, name="kb")
 app.add_typer(policy_app, name="policy")
+app.add_typer(staff_app, name="staff")
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 customers_app.command("export")(customers_export_command)
