@@ -45,6 +45,8 @@ class Box:
 class Arrow:
     points: tuple[Point, ...]
     label: str = ""
+    tip: bool = True
+    """False into an empty branch: the line goes on, so no arrowhead mid-way."""
 
 
 @dataclass
@@ -65,7 +67,10 @@ class Frame:
             (self.entry[0] + dx, self.entry[1] + dy),
             [(x + dx, y + dy) for x, y in self.exits],
             [Box(b.x + dx, b.y + dy, b.kind, b.label, b.path) for b in self.boxes],
-            [Arrow(tuple((x + dx, y + dy) for x, y in a.points), a.label) for a in self.arrows],
+            [
+                Arrow(tuple((x + dx, y + dy) for x, y in a.points), a.label, a.tip)
+                for a in self.arrows
+            ],
         )
 
 
@@ -84,11 +89,11 @@ def _empty() -> Frame:
     return Frame(BOX_W / 3, 0, (BOX_W / 6, 0), [(BOX_W / 6, 0)])
 
 
-def _join(exits: list[Point], entry: Point, label: str = "") -> list[Arrow]:
+def _join(exits: list[Point], entry: Point, label: str = "", tip: bool = True) -> list[Arrow]:
     """Arrows from open ends down to a joint just above `entry`, then into it."""
     joint = entry[1] - GAP / 2
     return [
-        Arrow(((x, y), (x, joint), (entry[0], joint), entry), label if i == 0 else "")
+        Arrow(((x, y), (x, joint), (entry[0], joint), entry), label if i == 0 else "", tip)
         for i, (x, y) in enumerate(exits)
     ]
 
@@ -117,14 +122,14 @@ def _fork(head: Frame, branches: list[tuple[str, Frame]]) -> Frame:
     """A box with branches side by side under it, each arrow labelled."""
     width = max(head.width, sum(f.width for _, f in branches) + COLUMN_GAP * (len(branches) - 1))
     out = head.moved((width - head.width) / 2, 0)
+    forks = out.exits[:1]
     out.width, out.exits = width, []
     x = (width - sum(f.width for _, f in branches) - COLUMN_GAP * (len(branches) - 1)) / 2
     top = head.height + GAP
     tallest = 0.0
     for label, branch in branches:
         placed = branch.moved(x, top)
-        if head.exits:
-            out.arrows += _join(head.exits[:1], placed.entry, label)
+        out.arrows += _join(forks, placed.entry, label, tip=branch.height > 0)
         out.boxes += placed.boxes
         out.arrows += placed.arrows
         out.exits += placed.exits
@@ -176,12 +181,13 @@ def _box_svg(box: Box) -> str:
     fill = COLOURS.get(box.kind, "#ffffff")
     rx = 22 if box.kind in ("end", "start") else 6
     title = f"<title>{escape(box.path)}</title>" if box.path else ""
-    head = "" if box.kind in ("end", "start") else box.kind
+    head = "reask ↺ (back to its ask)" if box.kind == "reask" else box.kind
     text = [f'<text x="{box.x + 10:.0f}" y="{box.y + 15:.0f}" class="k">{escape(head)}</text>']
     if box.kind in ("end", "start"):
+        pill = f"end: {box.label}" if box.kind == "end" else box.label
         text = [
             f'<text x="{box.x + BOX_W / 2:.0f}" y="{box.y + 28:.0f}" class="l" '
-            f'text-anchor="middle">{escape(box.label)}</text>'
+            f'text-anchor="middle">{escape(pill)}</text>'
         ]
     else:
         for row, line in enumerate(_lines(box.label)):
@@ -196,7 +202,8 @@ def _box_svg(box: Box) -> str:
 
 def _arrow_svg(arrow: Arrow, marker: str) -> str:
     points = " ".join(f"{x:.0f},{y:.0f}" for x, y in arrow.points)
-    line = f'<polyline points="{points}" class="a" marker-end="url(#{marker})"/>'
+    end = f' marker-end="url(#{marker})"' if arrow.tip else ""
+    line = f'<polyline points="{points}" class="a"{end}/>'
     if not arrow.label:
         return line
     (_, _), (_, _), (x, y), _ = arrow.points
@@ -208,7 +215,7 @@ def workflow_svg(name: str, steps: list[Any]) -> str:
     body = layout(steps)
     parts = [_box("start", name, stops=False), body]
     if body.exits:
-        parts.append(_box("end", "end: resolved", stops=True))
+        parts.append(_box("end", "resolved", stops=True))
     frame = _stack(parts).moved(PAD, PAD)
     width, height = frame.width + 2 * PAD, frame.height + 2 * PAD
     marker = "arrow-" + re.sub(r"[^A-Za-z0-9_-]", "_", name)  # ids are page-wide
