@@ -12,7 +12,6 @@ from langgraph.types import Command
 
 from graph.context import TurnContext
 from graph.nodes.agent import agent
-from graph.nodes.billing import billing_issue
 from graph.nodes.cancel import cancel
 from graph.nodes.clarify import clarify
 from graph.nodes.classify import classify
@@ -21,13 +20,12 @@ from graph.nodes.faq import faq
 from graph.nodes.greeting import greeting
 from graph.nodes.guard import AFTER_GUARD, after_guard, guard
 from graph.nodes.handoff import handoff
-from graph.nodes.orders import order_status
-from graph.nodes.refund import refund_request
 from graph.nodes.respond import respond
 from graph.nodes.route import STEPS, next_step, route
 from graph.nodes.settle import settle
 from graph.nodes.smalltalk import smalltalk
 from graph.nodes.workflow import run_workflow
+from graph.stack import top
 from graph.state import ConversationState
 
 
@@ -48,9 +46,6 @@ class RoutedNode(Protocol):
 
 
 WORKFLOW_NODES: dict[str, Node] = {
-    "billing_issue": billing_issue,
-    "order_status": order_status,
-    "refund_request": refund_request,
     "faq": faq,
     "greeting": greeting,
     "smalltalk": smalltalk,
@@ -66,14 +61,18 @@ ADDITIVE = ("replies", "did")
 
 
 def timed(name: str, node: Node) -> Node:
-    """Record the node in the turn's trace with its wall time."""
+    """Record the node in the turn's trace with its wall time; the generic workflow node
+    under the name of the written workflow it runs, so traces show `billing_issue`."""
 
     async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         started = perf_counter()
+        shown = name
+        if name == "workflow":
+            shown = (top(list(state.get("stack") or [])) or {}).get("name") or name
         try:
             return await node(state, runtime=runtime)
         finally:
-            runtime.context.trace.record(name, (perf_counter() - started) * 1000)
+            runtime.context.trace.record(shown, (perf_counter() - started) * 1000)
 
     run.__name__ = name
     return run

@@ -34,14 +34,9 @@ from graph.workflow_language import (
     walk,
 )
 
-WORKFLOWS = (
-    "billing_issue",
-    "order_status",
-    "refund_request",
-    "faq",
-    "greeting",
-    "clarify",
-)
+WORKFLOWS = ("faq", "greeting", "clarify")
+"""The system steps a route may name without steps of its own; every business workflow
+is written under `workflows:`."""
 Risk = Literal["read", "write", "sensitive"]
 
 
@@ -161,8 +156,6 @@ class SlotPolicy(BaseModel):
 
 STEP_TAGS = set(STEP_KINDS)
 """Discriminator tags pydantic puts in error locations; the key already names the step."""
-WRITING_WORKFLOWS = ("billing_issue", "refund_request")
-"""The built-in workflows that open tickets, notify staff or request approvals."""
 
 
 class WorkflowPolicy(BaseModel):
@@ -171,35 +164,15 @@ class WorkflowPolicy(BaseModel):
     slots: dict[str, SlotPolicy] = Field(default_factory=dict)
     writes: bool | None = None
     """It has side effects (tickets, staff notices, approvals), so an unsure guess is
-    confirmed first (`classifier.unsure_side_effects`). Unset: the built-in default, or
-    for a written workflow whether its steps open tickets, notify, hand over or call a
-    tool that is not read-only."""
+    confirmed first (`classifier.unsure_side_effects`). Unset: whether its steps open
+    tickets, notify, hand over or call a tool that is not read-only."""
+    topics: dict[str, str] = Field(default_factory=dict)
+    """How the bot names the request when the message carries a flag: `{double_charge:
+    the double charge}`; else its label."""
     requires: Literal["anyone", "verified"] = "anyone"
     """`verified`: unverified customers get the sign-in / person offer instead."""
     steps: list[Step] | None = None
     """A written workflow (graph/workflow_language.py); unset for the built-in nodes."""
-
-
-def _default_workflows() -> dict[str, WorkflowPolicy]:
-    order = SlotPolicy(
-        prompt="Which order number is it?",
-        kind="order_number",
-        pattern=r"^#?\d{3,8}$",
-        hint="An order number has 3 to 8 digits, like 1042.",
-        choices="recent_orders",
-    )
-    return {
-        "order_status": WorkflowPolicy(label="your order", slots={"order_number": order}),
-        "refund_request": WorkflowPolicy(
-            label="your refund",
-            slots={
-                "order_number": order.model_copy(
-                    update={"prompt": "Which order is the refund for?"}
-                )
-            },
-        ),
-        "billing_issue": WorkflowPolicy(label="your payment"),
-    }
 
 
 class DialoguePolicy(BaseModel):
@@ -265,7 +238,7 @@ class Policy(BaseModel):
     budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
     llm: LLMPolicy = Field(default_factory=LLMPolicy)
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
-    workflows: dict[str, WorkflowPolicy] = Field(default_factory=_default_workflows)
+    workflows: dict[str, WorkflowPolicy] = Field(default_factory=dict)
     dialogue: DialoguePolicy = Field(default_factory=DialoguePolicy)
     csat: CsatPolicy = Field(default_factory=CsatPolicy)
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
@@ -293,7 +266,7 @@ class Policy(BaseModel):
             return entry.writes
         if entry is not None and entry.steps is not None:
             return any(_writes(step) for _, step in walk(entry.steps))
-        return workflow in WRITING_WORKFLOWS
+        return False
 
     def written(self, workflow: str) -> bool:
         """A workflow whose steps are in this file (run by the generic workflow node)."""

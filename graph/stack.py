@@ -47,13 +47,13 @@ def new_frame(
 def topic(policy: Policy, name: str, entities: Entities | None = None) -> str:
     """How the bot names a request: from what the customer said where it can."""
     flags = (entities or {}).get("flags") or []
-    if name == "billing_issue":
-        if "double_charge" in flags:
-            return "the double charge"
-        if "failed_payment" in flags:
-            return "the failed payment"
     workflow = policy.workflows.get(name)
-    return workflow.label if workflow else name.replace("_", " ")
+    if workflow is None:
+        return name.replace("_", " ")
+    for flag, named in workflow.topics.items():
+        if flag in flags:
+            return named
+    return workflow.label
 
 
 def push(stack: list[Frame], frame: Frame, max_depth: int) -> list[Frame]:

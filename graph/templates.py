@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from graph.replies import day, money
@@ -65,6 +65,16 @@ def check_expression(source: str) -> str | None:
     except TemplateError as exc:
         return str(exc)
     return None
+
+
+@lru_cache(maxsize=2048)
+def names_used(source: str, *, expression: bool) -> frozenset[str]:
+    """The names a template or expression reads (for the load-time checks)."""
+    try:
+        parsed = _ENV.parse("{{ " + source + " }}" if expression else source)
+        return frozenset(meta.find_undeclared_variables(parsed))
+    except TemplateError:
+        return frozenset()  # reported as a syntax error
 
 
 def render(source: str, names: dict[str, Any]) -> str:

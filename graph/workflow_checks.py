@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
-
 import tools.catalog  # noqa: F401  (registers the built-in tools, which steps may call)
-from graph.templates import check_expression, check_template
+from graph.templates import check_expression, check_template, names_used
 from graph.workflow_language import (
     Ask,
     Call,
     End,
+    Fill,
     Handoff,
     If,
     Notify,
+    Offer,
     Reask,
     Say,
     Set,
@@ -29,22 +28,23 @@ from tools.base import REGISTRY
 if TYPE_CHECKING:
     from graph.policy import WorkflowPolicy
 
-NAMES = ("slots", "customer", "entities", "message", "channel", "now", "company", "currency")
+NAMES = (
+    "slots",
+    "customer",
+    "entities",
+    "message",
+    "channel",
+    "now",
+    "company",
+    "currency",
+    "workflow",
+)
 """What every template and expression may use, besides the workflow's own variables."""
-_PARSER = SandboxedEnvironment()
 
 
 def tool_risk(name: str) -> str | None:
     spec = REGISTRY.get(name)
     return spec.risk if spec is not None else None
-
-
-def _names_used(source: str, *, expression: bool) -> set[str]:
-    try:
-        parsed = _PARSER.parse("{{ " + source + " }}" if expression else source)
-    except TemplateSyntaxError:
-        return set()  # reported as a syntax error
-    return set(meta.find_undeclared_variables(parsed))
 
 
 def _texts(step: Any) -> list[tuple[str, str, bool]]:
@@ -63,6 +63,12 @@ def _texts(step: Any) -> list[tuple[str, str, bool]]:
 
     if isinstance(step, If):
         found.append(("if", step.if_, True))
+    elif isinstance(step, Ask | Reask) and step.choices:
+        found.append(("choices", step.choices, True))
+    elif isinstance(step, Fill):
+        found.extend((f"fill.{name}", source, True) for name, source in step.fill.items())
+    elif isinstance(step, Offer):
+        found.append(("offer", step.offer, True))
     elif isinstance(step, Set):
         found.extend((f"set.{name}", source, True) for name, source in step.set.items())
     elif isinstance(step, Call):
@@ -78,7 +84,7 @@ def _texts(step: Any) -> list[tuple[str, str, bool]]:
         templates("notify", step.notify)
     elif isinstance(step, Handoff):
         templates("handoff", step.handoff.model_dump(exclude_none=True))
-    elif isinstance(step, Reask) and step.hint:
+    if isinstance(step, Reask) and step.hint:
         templates("hint", step.hint)
     return found
 
@@ -117,6 +123,14 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
             if slot not in workflow.slots:
                 kind = "ask" if isinstance(step, Ask) else "reask"
                 problems.append(f"{at}.{kind}: unknown slot {slot!r} (declare it under slots:)")
+        if isinstance(step, Say) and step.quick_replies_from not in (None, *workflow.slots):
+            problems.append(f"{at}.quick_replies_from: unknown slot {step.quick_replies_from!r}")
+        if isinstance(step, Fill):
+            problems.extend(
+                f"{at}.fill.{slot}: unknown slot {slot!r} (declare it under slots:)"
+                for slot in step.fill
+                if slot not in workflow.slots
+            )
         if isinstance(step, Call) and step.call not in REGISTRY:
             problems.append(f"{at}.call: unknown tool {step.call!r}")
         for key, source, expression in _texts(step):
@@ -124,7 +138,7 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
             if error:
                 problems.append(f"{at}.{key}: {error}")
                 continue
-            unknown = sorted(_names_used(source, expression=expression) - declared)
+            unknown = sorted(names_used(source, expression=expression) - declared)
             if unknown:
                 problems.append(f"{at}.{key}: unknown variable {unknown[0]!r}")
     problems += [f"{prefix}.{p}" for p in _after_end(steps, "steps")]

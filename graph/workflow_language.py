@@ -28,6 +28,8 @@ class Ask(_Step):
     """Wait for a slot, unless it is already known."""
 
     ask: str
+    choices: str | None = None
+    """An expression for the values offered as quick replies (else the slot's `choices`)."""
 
 
 class Reask(_Step):
@@ -36,6 +38,22 @@ class Reask(_Step):
 
     reask: str
     hint: Template = ""
+    choices: str | None = None
+
+
+class Fill(_Step):
+    """Give slots values the workflow worked out ("the only order on its way"), so a later
+    "sorry, I meant 1038" corrects them."""
+
+    fill: dict[str, str]
+    """Slot name → expression."""
+
+
+class Offer(_Step):
+    """Remember the alternatives shown (an expression for a list of slot values), so "no,
+    the other one" after the answer picks among them."""
+
+    offer: str
 
 
 class Call(_Step):
@@ -62,6 +80,9 @@ class Say(_Step):
     reply: Template | dict[str, Template]
     """A template, or one per language code (the conversation's, else the policy's)."""
     quick_replies: list[Template] = Field(default_factory=list)
+    quick_replies_from: str | None = None
+    """A slot: the values last offered for it (`offer`) become quick replies, labelled as
+    the slot's choices are ("Order #1038")."""
 
 
 class TicketFields(_Step):
@@ -98,14 +119,28 @@ class Handoff(_Step):
 
 class Set(_Step):
     set: dict[str, str]
-    """Variables from expressions, in order (each sees the ones before it)."""
+    """Variables from expressions; each may read the others (they are evaluated in the
+    order their names need)."""
 
 
 class End(_Step):
     end: Literal["resolved", "unresolved"]
 
 
-STEP_KINDS = ("ask", "reask", "call", "if", "reply", "ticket", "notify", "handoff", "set", "end")
+STEP_KINDS = (
+    "ask",
+    "reask",
+    "call",
+    "if",
+    "reply",
+    "ticket",
+    "notify",
+    "handoff",
+    "set",
+    "fill",
+    "offer",
+    "end",
+)
 
 
 def _kind(value: Any) -> str | None:
@@ -127,6 +162,8 @@ Step = Annotated[
     | Annotated[Notify, Tag("notify")]
     | Annotated[Handoff, Tag("handoff")]
     | Annotated[Set, Tag("set")]
+    | Annotated[Fill, Tag("fill")]
+    | Annotated[Offer, Tag("offer")]
     | Annotated[End, Tag("end")],
     Discriminator(
         _kind,

@@ -24,9 +24,6 @@ from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
 from graph.state import Confirming, ConversationState, Frame, Reply
 
 Step = Literal[
-    "billing_issue",
-    "order_status",
-    "refund_request",
     "faq",
     "greeting",
     "smalltalk",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from langgraph.runtime import Runtime
 
 from graph import slots
@@ -23,21 +24,32 @@ from graph.policy import WorkflowPolicy
 from graph.replies import TALK_TO_PERSON, reply, sign_in_needed
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
-from graph.templates import WorkflowTemplateError, evaluate, render, value, variable
+from graph.templates import (
+    WorkflowTemplateError,
+    evaluate,
+    names_used,
+    render,
+    value,
+    variable,
+)
 from graph.workflow_language import (
     Ask,
     Call,
     End,
+    Fill,
     Handoff,
     If,
     Instruction,
     Notify,
+    Offer,
     Reask,
     Say,
     Set,
     Ticket,
 )
 from tools.base import REGISTRY, ToolError
+
+log = structlog.get_logger(__name__)
 
 MAX_INSTRUCTIONS = 200
 """Steps in one turn: a written loop cannot spin forever."""
@@ -79,7 +91,8 @@ class Run:
         flags = {flag: True for flag in entities.get("flags") or []}
         return {
             **self.variables,
-            "slots": dict(self.frame.get("slots") or {}),
+            # Every declared slot is a name: unknown until asked, then its value.
+            "slots": {**dict.fromkeys(self.workflow.slots), **(self.frame.get("slots") or {})},
             "customer": {
                 "name": context.customer_name,
                 "email": context.customer_email,
@@ -87,6 +100,10 @@ class Run:
                 "verified": context.tools.verified,
             },
             "entities": _Entities({**entities, **flags}),
+            "workflow": {
+                "label": self.workflow.label,
+                "slots": {name: slot.model_dump() for name, slot in self.workflow.slots.items()},
+            },
             "message": self.state.get("text", ""),
             "channel": self.state.get("channel", ""),
             "now": datetime.now(UTC),
@@ -112,7 +129,8 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
     name = frame.get("name", "")
     workflow = context.policy.workflows[name]
     if workflow.requires == "verified" and not context.tools.verified:
-        return {"replies": [sign_in_needed(workflow.label)], "step": name}
+        topic = workflow.label.removeprefix("your ")
+        return {"replies": [sign_in_needed(topic)], "step": name}
     program = context.policy.program(name)
     run = Run(state, context, workflow, frame, dict(frame.get("vars") or {}))
     pc: int = frame.get("pc", 0)
@@ -161,7 +179,7 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
         return instruction.target
     if isinstance(step, Ask):
         if not (run.frame.get("slots") or {}).get(step.ask):
-            await _ask(run, step.ask, hint="")
+            await _ask(run, step.ask, hint="", choices=_choices(step.choices, names))
         return pc + 1
     if isinstance(step, Reask):
         return await _reask(run, program, step, names)
@@ -176,17 +194,41 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
     elif isinstance(step, Handoff):
         await _handoff(run, step, names)
     elif isinstance(step, Set):
-        for key, expression in step.set.items():
-            run.variables[key] = variable(evaluate(expression, run.names()))
+        for key in _in_dependency_order(step.set):
+            run.variables[key] = variable(evaluate(step.set[key], run.names()))
+    elif isinstance(step, Fill):
+        filled = {slot: str(evaluate(source, names)) for slot, source in step.fill.items()}
+        run.frame["slots"] = {**(run.frame.get("slots") or {}), **filled}
+    elif isinstance(step, Offer):
+        run.frame["choices"] = [str(choice) for choice in evaluate(step.offer, names)][:4]
     elif isinstance(step, End):
         run.outcome = step.end
     return pc + 1
 
 
-async def _ask(run: Run, slot_name: str, *, hint: str) -> None:
+def _in_dependency_order(assignments: dict[str, str]) -> list[str]:
+    """`set` keys so that each comes after the ones it reads: a mapping's order does not
+    survive every YAML tool (many sort keys when they write a file)."""
+    pending = {key: names_used(source, expression=True) for key, source in assignments.items()}
+    ordered: list[str] = []
+    while pending:
+        ready = [key for key, used in pending.items() if not (used & set(pending)) - {key}]
+        for key in ready or [next(iter(pending))]:  # a cycle: as written
+            ordered.append(key)
+            pending.pop(key)
+    return ordered
+
+
+def _choices(source: str | None, names: dict[str, Any]) -> list[str] | None:
+    return None if source is None else [str(choice) for choice in evaluate(source, names)]
+
+
+async def _ask(run: Run, slot_name: str, *, hint: str, choices: list[str] | None) -> None:
     """Wait for `slot_name`: the question, with its choices as quick replies."""
     slot = run.workflow.slots[slot_name]
-    if isinstance(slot.choices, list):
+    if choices is not None:
+        offered = choices
+    elif isinstance(slot.choices, list):
         offered = list(slot.choices)
     elif slot.choices == "recent_orders" and run.context.tools.verified:
         recent = await run.context.tools.call("orders.recent", limit=4)
@@ -195,9 +237,9 @@ async def _ask(run: Run, slot_name: str, *, hint: str) -> None:
         offered = []
     values = dict(run.frame.get("slots") or {})
     values.pop(slot_name, None)
-    run.frame["slots"], run.frame["choices"] = values, offered[:6]
+    run.frame["slots"], run.frame["choices"] = values, offered[:4]
     run.frame["asking"] = slot_name
-    run.replies.append(slots.question(slot, offered[:6], hint=hint))
+    run.replies.append(slots.question(slot, offered[:4], hint=hint))
     raise Waiting
 
 
@@ -220,7 +262,7 @@ async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[
     )
     hint = render(step.hint, names) if step.hint else (slot.hint or "That doesn't look right.")
     try:
-        await _ask(run, step.reask, hint=hint)
+        await _ask(run, step.reask, hint=hint, choices=_choices(step.choices, names))
     except Waiting:
         raise Waiting(first_ask) from None  # the answer is checked again from there
     return len(program)
@@ -258,7 +300,11 @@ def _reply(run: Run, step: Say, names: dict[str, Any]) -> None:
     if isinstance(template, dict):
         language = run.context.policy.language
         template = template.get(language) or next(iter(template.values()))
-    run.say(render(template, names), *(render(q, names) for q in step.quick_replies))
+    buttons = [render(q, names) for q in step.quick_replies]
+    if step.quick_replies_from:
+        slot = run.workflow.slots[step.quick_replies_from]
+        buttons += [slots.choice_label(slot, c) for c in (run.frame.get("choices") or [])[:3]]
+    run.say(render(template, names), *buttons)
 
 
 async def _ticket(run: Run, step: Ticket, names: dict[str, Any]) -> None:
@@ -303,6 +349,7 @@ async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
 
 async def _failed(run: Run, why: str) -> None:
     """The default for a failed step: an apology, a ticket and the offer of a person."""
+    log.warning("workflow.step_failed", workflow=run.frame.get("name"), error=why[:500])
     summary = f"{why}. Customer wrote: {run.state.get('text', '')[:300]}"
     ticket = await run.context.tools.call(
         "tickets.create", category="support", priority="normal", summary=summary[:1000]

@@ -46,7 +46,7 @@ DELIVERY_CHECK = {
         {
             "if": "order.status == 'delivered'",
             "then": [
-                {"reply": "Order {{ order.number }} ({{ order.items }}) was delivered."},
+                {"reply": "Order {{ order.number }} ({{ order['items'] }}) was delivered."},
                 {"end": "resolved"},
             ],
             "else": [
