@@ -214,3 +214,16 @@ def test_an_intent_routed_to_a_missing_workflow_fails_at_start(tmp_path: Path) -
     with pytest.raises(PolicyError) as failed:
         load_policy(_policy_with(tmp_path, DELIVERY_CHECK, route="plan_change"))
     assert "intents.order_status.route: no workflow 'plan_change'" in str(failed.value)
+
+
+def test_the_readme_example_is_a_valid_policy(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Writing a workflow", 1)[1]
+    example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    policy["intents"].update(example["intents"])
+    policy["workflows"].update(example["workflows"])
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    loaded = load_policy(path)
+    assert loaded.written("outage_report") and loaded.writes("outage_report")
