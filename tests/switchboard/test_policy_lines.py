@@ -71,8 +71,8 @@ def test_merge_keys_are_followed() -> None:
 
 def test_check_names_file_line_and_key(tmp_path: Path) -> None:
     text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
-        "billing_issue:\n    label: your payment",
-        "billing_issue:\n    label: your payment\n"
+        "\nworkflows:\n",
+        "\nworkflows:\n  plan_change:\n    label: your plan\n"
         "    steps:\n      - ask: order_number\n      - call: orders.gett\n",
     )
     path = tmp_path / "policy.yaml"
@@ -81,8 +81,8 @@ def test_check_names_file_line_and_key(tmp_path: Path) -> None:
     assert policy is None
     lines = text.splitlines()
     by_key = {p.split(": ", 2)[1]: p for p in problems}
-    ask = by_key["workflows.billing_issue.steps[0].ask"]
-    call = by_key["workflows.billing_issue.steps[1].call"]
+    ask = by_key["workflows.plan_change.steps[0].ask"]
+    call = by_key["workflows.plan_change.steps[1].call"]
     assert call.endswith("unknown tool 'orders.gett'")
     for problem, needle in ((ask, "- ask: order_number"), (call, "- call: orders.gett")):
         file, line, _ = problem.split(":", 2)
