@@ -67,10 +67,13 @@ def test_schema_is_json_and_the_shipped_copy_is_current() -> None:
     )
 
 
-def test_the_shipped_policy_points_editors_at_the_schema() -> None:
-    first = DEFAULT_POLICY.read_text(encoding="utf-8").splitlines()[0]
-    assert first == SCHEMA_LINE
-    assert (DEFAULT_POLICY.parent / first.split("$schema=", 1)[1]).resolve() == SCHEMA_FILE
+def test_the_shipped_policies_point_editors_at_the_schema() -> None:
+    assert DEFAULT_POLICY.read_text(encoding="utf-8").splitlines()[0] == SCHEMA_LINE
+    examples = sorted((DEFAULT_POLICY.parents[1] / "examples").glob("*/policy.yaml"))
+    for policy in [DEFAULT_POLICY, *examples]:
+        first = policy.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), policy
+        assert (policy.parent / first.split("$schema=", 1)[1]).resolve() == SCHEMA_FILE, policy
 
 
 def test_graph_draws_intents_routes_and_workflows() -> None:
