@@ -182,7 +182,7 @@ class DialoguePolicy(BaseModel):
     """A workflow waiting longer than this for an answer is dropped; the bot says so."""
     max_depth: int = Field(default=3, ge=1)
     """Workflows kept waiting at once; the oldest is dropped beyond this."""
-    takeover: list[str] = Field(default_factory=lambda: ["billing_issue", "human_handoff"])
+    takeover: list[str] = Field(default_factory=list)
     """Intents that replace a waiting workflow instead of being a digression from it."""
 
 
@@ -267,6 +267,11 @@ class Policy(BaseModel):
         if entry is not None and entry.steps is not None:
             return any(_writes(step) for _, step in walk(entry.steps))
         return False
+
+    def is_task(self, intent: str) -> bool:
+        """A request to act (a written workflow, or a person), not a question or chat."""
+        route = self.route_for(intent)
+        return route == "human" or self.written(route.partition(":")[2])
 
     def written(self, workflow: str) -> bool:
         """A workflow whose steps are in this file (run by the generic workflow node)."""

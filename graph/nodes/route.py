@@ -36,7 +36,6 @@ Step = Literal[
     "respond",
 ]
 STEPS: tuple[Step, ...] = get_args(Step)
-TASKS = ("billing_issue", "order_status", "refund_request", "human_handoff")
 SPLIT_CONFIDENCE = 0.5
 _QUESTION = re.compile(
     r"(where|when|what|why|how|which|who|has|have|is|are|did|does|do|can|could|will|would)\b",
@@ -128,7 +127,7 @@ def second_request(
             continue
         route = policy.route_for(prediction.intent)
         workflow = route.partition(":")[2]
-        if prediction.intent not in TASKS or not is_frame_workflow(policy, workflow):
+        if not policy.is_task(prediction.intent) or not is_frame_workflow(policy, workflow):
             continue
         if workflow not in [w for w, _ in found]:
             found.append((workflow, clause))
@@ -187,7 +186,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         update["csat"] = csat
     if csat in ("asked", "comment") and not stack:
         intent = state.get("intent") or ""
-        task = _understood(state, policy) and intent in TASKS and not slots.parse_rating(text)
+        task = (
+            _understood(state, policy) and policy.is_task(intent) and not slots.parse_rating(text)
+        )
         if csat == "asked" and slots.parse_rating(text) is not None:
             return go("csat", "workflow:csat")
         if csat == "comment" and not task:
