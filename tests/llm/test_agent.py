@@ -56,6 +56,20 @@ SCENARIOS = [
         customer=None,
         reply_not_contains=["headphones", "1042", "1038", "Phone case", "Maria"],
     ),
+    # The agent itself, whatever the classification call would decide: a message the local
+    # classifier is sure of, routed to the agent by this scenario's policy.
+    Scenario(
+        name="agent by policy",
+        customer="cus_maria",
+        needs_llm=True,
+        policy={"intents": {"order_status": {"route": "agent"}}},
+        turns=[
+            Turn(
+                say="is my latest parcel going to arrive before the weekend?",
+                expect=Expect(route="agent", reply_not_contains=["error"], max_llm_calls=6),
+            )
+        ],
+    ),
     Scenario(
         name="answer to our own question",
         customer="cus_sam",  # no duplicate charge, so the refund needs its order number
@@ -132,3 +146,13 @@ def test_an_anonymous_visitor_gets_no_account_data(
     assert not any(t.startswith("orders.") for t in report.turns[0].tools) or fell_back(
         report.turns[0]
     ), describe(report)
+
+
+def test_the_agent_reads_the_order_through_a_tool_call(
+    seen: Callable[[str], ScenarioReport],
+) -> None:
+    report = seen("agent by policy")
+    _passed(report)
+    turn = report.turns[0]
+    assert any(t.startswith("orders.") for t in turn.tools), describe(report)
+    assert not fell_back(turn), describe(report)
