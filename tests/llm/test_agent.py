@@ -120,7 +120,9 @@ def test_small_talk_is_answered_by_the_classification_call_alone(
     report = seen("small talk")
     _passed(report)
     turn = report.turns[0]
-    assert turn.route == "workflow:smalltalk" and turn.llm_calls == 1, describe(report)
+    # `greeting` is a fair reading of small talk too; either way no agent, one call.
+    assert turn.route in ("workflow:smalltalk", "workflow:greeting"), describe(report)
+    assert turn.llm_calls == 1, describe(report)
 
 
 def test_an_account_question_is_answered_from_the_tools(
