@@ -5,6 +5,7 @@ A site owner changes behaviour here, not in code. Validation errors name the key
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -246,6 +247,16 @@ class Policy(BaseModel):
     language: str = "en"
     """The language replies are written in; a reply given per language falls back to it."""
     _programs: dict[str, list[Instruction]] = PrivateAttr(default_factory=dict)
+    _version: str = PrivateAttr(default="")
+
+    @property
+    def version(self) -> str:
+        """A hash of the policy's content (not its layout or comments): each trace records
+        it, so any turn can be read against the policy that made its decisions."""
+        if not self._version:
+            content = self.model_dump_json(by_alias=True).encode()
+            self._version = hashlib.sha256(content).hexdigest()[:12]
+        return self._version
 
     @model_validator(mode="after")
     def _checked(self) -> Policy:

@@ -101,6 +101,8 @@ class TurnOutcome:
     cost_usd: float = 0.0
     dialogue: dict[str, Any] = field(default_factory=dict)
     """The workflow stack after the turn (graph/stack.py `view`), recorded in the trace."""
+    policy_version: str | None = None
+    """The content hash of the policy that decided the turn."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class TurnRunner:
             tokens=context.llm.tokens if context.llm else 0,
             cost_usd=context.llm.cost_usd if context.llm else 0.0,
             dialogue=view(state),
+            policy_version=self.policy.version,
         )
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------

@@ -210,6 +210,8 @@ class Trace(SQLModel, table=True):
     """One entry per LLM call: purpose, model, tokens, latency, cost, error."""
     tool_calls: list[dict[str, Any]] = _json([])
     """One entry per tool call: tool, arguments, a short result or error, time (masked)."""
+    policy_version: str | None = Field(default=None, max_length=16)
+    """The content hash of the policy that decided the turn (graph/policy.py `version`)."""
     created_at: datetime = _ts()
 
 

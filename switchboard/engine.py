@@ -541,6 +541,7 @@ class Engine:
                     tool_calls=outcome.tool_calls,
                     tokens=outcome.tokens,
                     cost_usd=outcome.cost_usd,
+                    policy_version=outcome.policy_version,
                 ),
             )
             mode = await conversations.record_turn(

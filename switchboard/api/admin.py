@@ -93,6 +93,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "tokens": t.tokens,
                 "cost_usd": t.cost_usd,
                 "dialogue": t.entities.get("dialogue") or {},
+                "policy_version": t.policy_version,
                 "correction": _correction(labels[t.id]) if t.id in labels else None,
             }
             for t in turns

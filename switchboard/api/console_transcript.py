@@ -72,6 +72,7 @@ def trace_block(trace: Trace) -> str:
         ("LLM", _llm_calls(trace)),
         ("Tokens · cost", f"{trace.tokens} · ${trace.cost_usd:.5f}"),
         ("Turn time", _ms(trace.total_ms)),
+        ("Policy", escape(trace.policy_version or "–")),
     ]
     if entities:
         rows.insert(2, ("Entities", escape(", ".join(map(str, entities)))))

@@ -227,3 +227,26 @@ def test_the_readme_example_is_a_valid_policy(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(policy), encoding="utf-8")
     loaded = load_policy(path)
     assert loaded.written("outage_report") and loaded.writes("outage_report")
+
+
+async def test_each_trace_records_the_policy_version_that_decided_it(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    path = written(policy_file)
+    async with open_app(make_settings(database_url, SWITCHBOARD_POLICY=str(path))) as runtime:
+        maria = Customer(runtime, "cus_maria")
+        await maria.say("what's the status of order 1042")
+        async with runtime.sessions() as session:
+            [trace] = await traces.traces_for_conversation(session, maria.conversation_id)
+    assert trace.policy_version == load_policy(path).version
+
+
+def test_the_policy_version_follows_content_not_layout(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    same = tmp_path / "same.yaml"
+    same.write_text("# a comment and a reflow change nothing\n" + text, encoding="utf-8")
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(text.replace("idle_minutes: 30", "idle_minutes: 31"), encoding="utf-8")
+    version = load_policy(DEFAULT_POLICY).version
+    assert load_policy(same).version == version
+    assert load_policy(changed).version != version
