@@ -12,17 +12,20 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage.models import StaffAccount, StaffRole
 from storage.staff_accounts import staff_exists, staff_for_token
-from switchboard.api.admin_auth import COOKIE, cookie_value
+from switchboard.api import admin_auth
+from switchboard.api.admin_auth import COOKIE, STAFF_COOKIE, cookie_value
+from switchboard.api.analytics_page import login_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.handoffs import StaffMember
 from switchboard.runtime import Runtime
 
-STAFF_COOKIE = "switchboard_staff"
 RANK = {StaffRole.agent: 0, StaffRole.approver: 1, StaffRole.admin: 2}
 OFF = (
     "admin API is off: set SWITCHBOARD_ADMIN_TOKEN or add a staff account "
@@ -115,3 +118,57 @@ async def _admin(actor: ActorDep) -> Actor:
 
 ApproverDep = Annotated[Actor, Depends(_approver)]
 AdminRoleDep = Annotated[Actor, Depends(_admin)]
+
+
+# --- the console's pages and forms ---------------------------------------------------
+
+
+async def page_actor(request: Request, runtime: Runtime, token: str | None) -> Actor | Response:
+    """Who is looking at an admin page; else the login page, or the redirect that trades
+    a one-time `?token=` for the cookie and drops it from the address."""
+    target = request.url.path
+    if token is not None:
+        configured = _token(runtime)
+        if configured is None and not await admin_side_exists(runtime):
+            raise HTTPException(404, OFF)
+        if configured is None or not hmac.compare_digest(token.encode(), configured.encode()):
+            return HTMLResponse(
+                login_page("That token is not right.", next_path=target), status_code=401
+            )
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        redirect = RedirectResponse(target + (f"?{rest}" if rest else ""), status_code=303)
+        return admin_auth.with_cookie(redirect, request, configured)
+    actor = await find_actor(request, runtime)
+    if actor is not None:
+        return actor
+    if not await admin_side_exists(runtime):
+        raise HTTPException(404, OFF)
+    return HTMLResponse(login_page(next_path=target), status_code=401)
+
+
+def form_token_for(actor: Actor, runtime: Runtime) -> str:
+    """Hidden in every state-changing form: derived from the signed-in session (or the
+    admin token), which a page on another site cannot read."""
+    if actor.session_token is not None:
+        return admin_auth.derived(actor.session_token, b"switchboard staff form")
+    return admin_auth.form_token(_token(runtime) or "")
+
+
+async def check_form_post(
+    request: Request, runtime: Runtime
+) -> tuple[dict[str, str], Actor] | Response:
+    """The form's fields and who posted it, when the post is signed in, same-origin and
+    carries the form token; otherwise the response to send (login page or 403)."""
+    actor = await find_actor(request, runtime)
+    if actor is None:
+        if not await admin_side_exists(runtime):
+            raise HTTPException(404, OFF)
+        return HTMLResponse(login_page(next_path=request.url.path), status_code=401)
+    form = await admin_auth.read_form(request)
+    given = form.get("form_token", "")
+    expected = form_token_for(actor, runtime)
+    if not admin_auth.same_origin(request) or not hmac.compare_digest(
+        given.encode(), expected.encode()
+    ):
+        raise HTTPException(403, "this form did not come from the admin console")
+    return form, actor

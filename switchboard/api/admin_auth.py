@@ -1,9 +1,12 @@
 """Sign-in for the admin pages (`/admin`, `/admin/analytics`): one cookie for all of them.
 
-Access: `Authorization: Bearer <token>` (scripts), or a cookie set by the login form or by
-opening any admin page with `?token=<token>` once (the page then redirects to drop the
-token from the address bar and history). The cookie holds an HMAC of the token, never the
-token itself; it is HttpOnly and SameSite=Strict. No token configured → 404.
+Staff sign in with their e-mail and password (`switchboard staff add`): the cookie
+`switchboard_staff` holds a random session token (the database keeps its hash). The
+admin token also works: `Authorization: Bearer <token>` (scripts), or a cookie set by the
+login form or by opening any admin page with `?token=<token>` once (the page then
+redirects to drop the token from the address bar and history); that cookie holds an
+HMAC of the token, never the token itself. Both cookies are HttpOnly, SameSite=Strict and
+Secure on https. No token and no staff account → 404 (`actors.py` decides who calls).
 
 Forms that change something (approve, deny, retry) also carry a form token derived from
 the admin token and are refused when the browser says they came from another origin:
@@ -20,10 +23,13 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from storage.db import transaction
+from storage.staff_accounts import SESSION_LIFETIME, check_password, close_session, open_session
 from switchboard.api.analytics_page import login_page
 from switchboard.api.deps import RuntimeDep
 
 COOKIE = "switchboard_admin"
+STAFF_COOKIE = "switchboard_staff"
 router = APIRouter(tags=["admin pages"], include_in_schema=False)
 
 
@@ -35,17 +41,17 @@ def configured_token(runtime: Any) -> str:
     return str(secret.get_secret_value())
 
 
-def _derived(token: str, purpose: bytes) -> str:
+def derived(token: str, purpose: bytes) -> str:
     return hmac.new(token.encode(), purpose, hashlib.sha256).hexdigest()
 
 
 def cookie_value(token: str) -> str:
-    return _derived(token, b"switchboard admin cookie")
+    return derived(token, b"switchboard admin cookie")
 
 
 def form_token(token: str) -> str:
     """Hidden in every state-changing form; a page on another site cannot read it."""
-    return _derived(token, b"switchboard admin form")
+    return derived(token, b"switchboard admin form")
 
 
 def is_authorised(runtime: Any, authorization: str | None, cookie: str | None) -> bool:
@@ -94,36 +100,52 @@ async def read_form(request: Request) -> dict[str, str]:
     return {key: values[0] for key, values in form.items() if values}
 
 
-async def check_form_post(request: Request, runtime: Any) -> dict[str, str] | Response:
-    """The form's fields when the post is signed in, same-origin and carries the form
-    token; otherwise the response to send (login page or 403)."""
-    token = configured_token(runtime)
-    cookie = request.cookies.get(COOKIE)
-    if not is_authorised(runtime, request.headers.get("authorization"), cookie):
-        return HTMLResponse(login_page(next_path=request.url.path), status_code=401)
-    form = await read_form(request)
-    given = form.get("form_token", "")
-    if not same_origin(request) or not hmac.compare_digest(
-        given.encode(), form_token(token).encode()
-    ):
-        raise HTTPException(403, "this form did not come from the admin console")
-    return form
+def with_staff_cookie(response: Response, request: Request, session_token: str) -> Response:
+    response.set_cookie(
+        STAFF_COOKIE,
+        session_token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+    )
+    return response
 
 
 @router.post("/admin/login")
 async def login(request: Request, runtime: RuntimeDep) -> Response:
-    configured = configured_token(runtime)
     form = await read_form(request)
     target = safe_next(form.get("next"))
-    if not token_matches(runtime, form.get("token", "")):
+    if "email" in form or "password" in form:
+        async with transaction(runtime.sessions) as session:
+            account = await check_password(
+                session, form.get("email", "")[:255], form.get("password", "")[:1024]
+            )
+            session_token = await open_session(session, account) if account else None
+        if session_token is None:
+            return HTMLResponse(
+                login_page("That e-mail and password do not match.", next_path=target),
+                status_code=401,
+            )
+        return with_staff_cookie(RedirectResponse(target, status_code=303), request, session_token)
+    secret = runtime.settings.admin_token
+    if secret is None or not token_matches(runtime, form.get("token", "")):
         return HTMLResponse(
             login_page("That token is not right.", next_path=target), status_code=401
         )
-    return with_cookie(RedirectResponse(target, status_code=303), request, configured)
+    return with_cookie(
+        RedirectResponse(target, status_code=303), request, secret.get_secret_value()
+    )
 
 
 @router.post("/admin/logout")
-async def logout() -> Response:
+async def logout(request: Request, runtime: RuntimeDep) -> Response:
+    session_token = request.cookies.get(STAFF_COOKIE)
+    if session_token:
+        async with transaction(runtime.sessions) as session:
+            await close_session(session, session_token)
     response = RedirectResponse("/admin", status_code=303)
     response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(STAFF_COOKIE, path="/")
     return response

@@ -1,8 +1,9 @@
-"""The analytics page (`/admin/analytics`) and the warehouse export
-(`GET /api/admin/export/conversations`), both behind the admin token.
+"""The analytics page (`/admin/analytics`, any signed-in staff) and the warehouse export
+(`GET /api/admin/export/conversations`, admins and the admin token only).
 
-Access is the admin pages' shared sign-in (`switchboard/api/admin_auth.py`): bearer
-token, or the cookie from the login form or a one-time `?token=` link. No token → 404.
+Access is the admin pages' shared sign-in (`actors.py`, `admin_auth.py`): a staff
+session, the bearer token, or the cookie from the login form or a one-time `?token=`
+link. No token and no staff account → 404.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Cookie, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from switchboard.api import admin_auth
-from switchboard.api.analytics_page import analytics_page, login_page
+from switchboard.api.actors import AdminRoleDep, page_actor
+from switchboard.api.analytics_page import analytics_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.export import conversation_lines
 from switchboard.report import Window, build_report
@@ -34,20 +35,10 @@ async def analytics(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     token: Annotated[str | None, Query()] = None,
-    authorization: Annotated[str | None, Header()] = None,
-    switchboard_admin: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    configured = admin_auth.configured_token(runtime)
-    if token is not None:  # trade the token in the address for a cookie, then drop it
-        if not admin_auth.token_matches(runtime, token):
-            return HTMLResponse(
-                login_page("That token is not right.", next_path=PAGE), status_code=401
-            )
-        query = urlencode({"days": days, **({"channel": channel} if channel else {})})
-        redirect = RedirectResponse(f"{PAGE}?{query}", status_code=303)
-        return admin_auth.with_cookie(redirect, request, configured)
-    if not admin_auth.is_authorised(runtime, authorization, switchboard_admin):
-        return HTMLResponse(login_page(next_path=PAGE), status_code=401)
+    actor = await page_actor(request, runtime, token)  # `?token=` → cookie, then redirect
+    if isinstance(actor, Response):
+        return actor
     now = datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     window = Window(
@@ -65,15 +56,13 @@ async def analytics(
 @router.get("/api/admin/export/conversations", tags=["admin"])
 async def export_conversations(
     runtime: RuntimeDep,
+    _: AdminRoleDep,
     since: Annotated[datetime | None, Query(description="Updated at or after (ISO 8601).")] = None,
     until: Annotated[datetime | None, Query(description="Updated before (ISO 8601).")] = None,
-    authorization: Annotated[str | None, Header()] = None,
-    switchboard_admin: Annotated[str | None, Cookie()] = None,
 ) -> StreamingResponse:
     """NDJSON, one conversation a line (transcript, per-turn traces, handoffs, approvals,
-    CSAT), streamed page by page: memory stays flat for any number of conversations."""
-    if not admin_auth.is_authorised(runtime, authorization, switchboard_admin):
-        raise HTTPException(401, "admin token missing or wrong")
+    CSAT), streamed page by page: memory stays flat for any number of conversations.
+    Admins only (and the admin token)."""
     since, until = (_utc(since), _utc(until))
 
     async def lines() -> AsyncIterator[str]:

@@ -50,17 +50,28 @@ def _document(title: str, body: str) -> str:
 
 
 def login_page(error: str = "", *, next_path: str = "/admin") -> str:
-    """The sign-in form; `next_path` (an admin page, checked on post) is where it returns."""
+    """The sign-in form (a staff account's e-mail and password, or the admin token);
+    `next_path` (an admin page, checked on post) is where it returns."""
     message = f'<p role="alert" style="color:#b3261e">{escape(error)}</p>' if error else ""
+    hidden = f'<input type="hidden" name="next" value="{escape(next_path)}">'
     return _document(
         "Switchboard admin: sign in",
         '<main style="max-width:420px;margin-top:10vh"><div class="panel">'
-        "<h1>Switchboard admin</h1><p>Enter the admin token (SWITCHBOARD_ADMIN_TOKEN).</p>"
-        f'{message}<form method="post" action="/admin/login" class="window">'
-        f'<input type="hidden" name="next" value="{escape(next_path)}">'
+        f"<h1>Switchboard admin</h1>{message}"
+        '<form method="post" action="/admin/login" id="staff-login" '
+        'style="display:grid;gap:8px;margin-bottom:16px">'
+        f'{hidden}<label for="email">E-mail</label>'
+        '<input id="email" name="email" type="email" autocomplete="username" required>'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" '
+        'autocomplete="current-password" required>'
+        '<button type="submit">Sign in</button></form>'
+        "<p>Or with the admin token (SWITCHBOARD_ADMIN_TOKEN):</p>"
+        f'<form method="post" action="/admin/login" id="token-login" class="window">{hidden}'
         '<label for="token" hidden>Admin token</label>'
-        '<input id="token" name="token" type="password" autocomplete="current-password" '
-        'required style="flex:1"><button type="submit">Sign in</button></form></div></main>',
+        '<input id="token" name="token" type="password" autocomplete="off" '
+        'required style="flex:1"><button type="submit">Sign in</button></form>'
+        "</div></main>",
     )
 
 

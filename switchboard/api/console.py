@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from storage.models import StaffRole
 from switchboard.api import admin_auth, console_data
-from switchboard.api.analytics_page import login_page
+from switchboard.api.actors import Actor, check_form_post, form_token_for, page_actor
 from switchboard.api.console_data import ConversationFilter
 from switchboard.api.console_page import (
     approvals_page,
@@ -40,26 +41,6 @@ Flash = Annotated[str | None, Query(max_length=200)]
 MODES = ("bot", "human", "closed")
 
 
-def _signed_in(request: Request, runtime: Any, token: str | None) -> Response | None:
-    """None when the request may see the page; else the login page or the redirect that
-    trades a one-time `?token=` for the cookie and drops it from the address."""
-    configured = admin_auth.configured_token(runtime)
-    target = request.url.path
-    if token is not None:
-        if not admin_auth.token_matches(runtime, token):
-            return HTMLResponse(
-                login_page("That token is not right.", next_path=target), status_code=401
-            )
-        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-        redirect = RedirectResponse(target + (f"?{rest}" if rest else ""), status_code=303)
-        return admin_auth.with_cookie(redirect, request, configured)
-    if admin_auth.is_authorised(
-        runtime, request.headers.get("authorization"), request.cookies.get(admin_auth.COOKIE)
-    ):
-        return None
-    return HTMLResponse(login_page(next_path=target), status_code=401)
-
-
 def _day(value: str | None, name: str) -> date | None:
     """Empty form fields mean "no filter"; anything else must be a calendar date."""
     if not value:
@@ -70,16 +51,13 @@ def _day(value: str | None, name: str) -> date | None:
         raise HTTPException(422, f"{name}: expected a date like 2025-01-31") from None
 
 
-def _form_token(runtime: Any) -> str:
-    return admin_auth.form_token(admin_auth.configured_token(runtime))
-
-
 def _flash(done: str | None, failed: str | None) -> str:
     return flash_box(done) if done else flash_box(failed, ok=False)
 
 
 async def _waiting_page(
     runtime: Any,
+    actor: Actor,
     load: Callable[..., Awaitable[Any]],
     render: Callable[..., str],
     cursor_name: str,
@@ -95,7 +73,7 @@ async def _waiting_page(
     return HTMLResponse(
         render(
             page,
-            form_token=_form_token(runtime),
+            form_token=form_token_for(actor, runtime),
             counts=counts,
             params={cursor_name: str(cursor)} if cursor else {},
             flash=_flash(done, failed),
@@ -116,8 +94,9 @@ async def conversations(
     before: Key = None,
     token: Short = None,
 ) -> Response:
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     if mode and mode not in MODES:
         raise HTTPException(422, f"mode: expected one of {', '.join(MODES)}")
     where = ConversationFilter(
@@ -153,8 +132,9 @@ async def conversation(
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     async with runtime.sessions() as session:
         detail = await console_data.conversation_detail(session, conversation_id, after=after)
         counts = await console_data.counts(session)
@@ -162,7 +142,7 @@ async def conversation(
         raise HTTPException(404, f"conversation {conversation_id} not found")
     html = conversation_page(
         detail,
-        form_token=_form_token(runtime),
+        form_token=form_token_for(actor, runtime),
         counts=counts,
         after=after,
         flash=_flash(done, failed),
@@ -179,8 +159,9 @@ async def tickets(
     before: Key = None,
     token: Short = None,
 ) -> Response:
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     async with runtime.sessions() as session:
         page = await console_data.list_tickets(
             session, status=status or None, customer=customer or None, before=before
@@ -209,24 +190,31 @@ async def approvals(
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     load = console_data.pending_approvals
-    return await _waiting_page(runtime, load, approvals_page, "after", after, done, failed)
+    return await _waiting_page(runtime, actor, load, approvals_page, "after", after, done, failed)
 
 
 @router.post("/admin/approvals/{approval_id}")
 async def decide(approval_id: Id, request: Request, runtime: RuntimeDep) -> Response:
-    form = await admin_auth.check_form_post(request, runtime)
-    if isinstance(form, Response):
-        return form
+    posted = await check_form_post(request, runtime)
+    if isinstance(posted, Response):
+        return posted
+    form, actor = posted
     decision = form.get("decision")
     if decision not in ("approve", "deny"):
         raise HTTPException(422, "decision: expected approve or deny")
     back = admin_auth.safe_next(form.get("back") or "/admin/approvals")
+    if not actor.allows(StaffRole.approver):
+        refused = {"failed": f"Only approvers decide approvals; {actor.label} is {actor.role}."}
+        return RedirectResponse(f"{back}?{urlencode(refused)}", status_code=303)
     try:
         outcome = await runtime.engine.decide_approval(
-            approval_id, approved=decision == "approve", decided_by="admin-console"
+            approval_id,
+            approved=decision == "approve",
+            decided_by="admin-console" if actor.account is None else actor.label,
         )
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
@@ -249,17 +237,21 @@ async def dead_letters(
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     load = console_data.dead_letters
-    return await _waiting_page(runtime, load, dead_letters_page, "before", before, done, failed)
+    return await _waiting_page(
+        runtime, actor, load, dead_letters_page, "before", before, done, failed
+    )
 
 
 @router.get("/admin/workflows")
 async def workflows(request: Request, runtime: RuntimeDep, token: Short = None) -> Response:
     """The policy's intents and routes, each written workflow drawn (server-side SVG)."""
-    if (denied := _signed_in(request, runtime, token)) is not None:
-        return denied
+    actor = await page_actor(request, runtime, token)
+    if isinstance(actor, Response):
+        return actor
     async with runtime.sessions() as session:
         counts = await console_data.counts(session)
     return HTMLResponse(workflows_page(runtime.policy, counts=counts))
@@ -267,9 +259,9 @@ async def workflows(request: Request, runtime: RuntimeDep, token: Short = None) 
 
 @router.post("/admin/dead-letters/{outbox_id}/retry")
 async def retry(outbox_id: Id, request: Request, runtime: RuntimeDep) -> Response:
-    form = await admin_auth.check_form_post(request, runtime)
-    if isinstance(form, Response):
-        return form
+    posted = await check_form_post(request, runtime)
+    if isinstance(posted, Response):
+        return posted
     try:
         status = await runtime.engine.retry_delivery(outbox_id)
     except LookupError as exc:

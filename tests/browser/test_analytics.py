@@ -29,14 +29,14 @@ def browser_database_url(sqlite_databases: DatabaseFactory) -> str:
 async def sign_in(page: Any, server: LiveServer) -> None:
     await page.goto(server.url + "/admin/analytics")
     await page.fill("#token", ADMIN_TOKEN)
-    await page.click("button[type=submit]")
+    await page.click("#token-login button[type=submit]")
     await page.wait_for_selector("[data-kpi=Conversations]")
 
 
 async def test_desktop_figures_and_charts(page: Any, server: LiveServer) -> None:
     await page.goto(server.url + "/admin/analytics")
     await page.fill("#token", "wrong")
-    await page.click("button[type=submit]")
+    await page.click("#token-login button[type=submit]")
     assert "not right" in await page.inner_text("[role=alert]")
     await sign_in(page, server)
     kpi = page.locator("[data-kpi=Conversations] .value")

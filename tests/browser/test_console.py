@@ -26,7 +26,7 @@ async def seeded(server: LiveServer) -> AsyncIterator[Seeded]:
 async def test_desktop_console(page: Any, server: LiveServer, seeded: Seeded) -> None:
     await page.goto(server.url + "/admin")
     await page.fill("#token", ADMIN_TOKEN)
-    await page.click("button[type=submit]")
+    await page.click("#token-login button[type=submit]")
     await page.wait_for_selector("#conversations")
     assert await page.locator("nav a[aria-current=page]").inner_text() == "Conversations"
     assert "1" in await page.locator("nav a[href='/admin/approvals'] .badge").inner_text()
