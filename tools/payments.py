@@ -69,7 +69,9 @@ async def list_charges(session: AsyncSession, caller: Caller) -> list[ChargeInfo
 
 def find_duplicate_charges(charges: list[ChargeInfo]) -> list[DuplicateCharge]:
     """Group successful charges by purchase (order, or amount when there is no order) and
-    report groups with more than one charge within 24 hours of the first."""
+    report every run of more than one charge within 24 hours of the run's first. Runs, not
+    the group's first charge: last month's bill of the same amount must not hide this
+    month's bill taken twice."""
     groups: dict[tuple[str | None, int, str], list[ChargeInfo]] = defaultdict(list)
     for charge in charges:
         if charge.status == "succeeded":
@@ -77,10 +79,16 @@ def find_duplicate_charges(charges: list[ChargeInfo]) -> list[DuplicateCharge]:
     duplicates = []
     for (order_number, amount, currency), group in groups.items():
         group.sort(key=lambda c: c.created_at)
-        close = [c for c in group if c.created_at - group[0].created_at <= DUPLICATE_WINDOW]
-        if len(close) > 1:
-            ids = tuple(c.charge_id for c in close)
-            duplicates.append(DuplicateCharge(order_number, amount, currency, ids, ids[1:]))
+        runs: list[list[ChargeInfo]] = []
+        for charge in group:
+            if runs and charge.created_at - runs[-1][0].created_at <= DUPLICATE_WINDOW:
+                runs[-1].append(charge)
+            else:
+                runs.append([charge])
+        for close in runs:
+            if len(close) > 1:
+                ids = tuple(c.charge_id for c in close)
+                duplicates.append(DuplicateCharge(order_number, amount, currency, ids, ids[1:]))
     return duplicates
 
 

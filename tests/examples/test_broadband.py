@@ -72,7 +72,7 @@ def test_demo_load_takes_the_policy_s_own_company(tmp_path: Path) -> None:
 
     first = _run(["demo", "load"], env)
     assert first.returncode == 0, first.stderr
-    assert "demo.yaml: 3 customers added, 4 orders added, 6 charges added" in first.stdout
+    assert "demo.yaml: 3 customers added, 4 orders added, 7 charges added" in first.stdout
     assert "demo help centre: imported 8" in first.stdout
     again = _run(["demo", "load"], env)
     assert "0 customers added" in again.stdout and "unchanged 8" in again.stdout
