@@ -27,6 +27,7 @@ from switchboard.api import (
     corrections,
     handoffs,
     health,
+    inbox,
     kb,
     outbox,
 )
@@ -183,6 +184,7 @@ def create_app(
     app.include_router(outbox.router)
     app.include_router(kb.router)
     app.include_router(analytics.router)
+    app.include_router(inbox.router)
     app.include_router(console.router)
     app.include_router(health.router)
 

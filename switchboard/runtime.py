@@ -25,6 +25,7 @@ from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
 from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
+from switchboard.console_live import ConsoleEvents
 from switchboard.delivery import DeliveryPolicy
 from switchboard.engine import Engine
 from switchboard.fanout import Fanout
@@ -47,6 +48,8 @@ class Runtime:
     webchat: WebchatAdapter
     handoffs: HandoffDesk
     """Staff actions on handoffs, shared by Slack, the console and the admin API."""
+    console: ConsoleEvents
+    """Live updates for open console pages."""
 
 
 async def load_classifier(
@@ -161,11 +164,16 @@ async def open_runtime(
             engine.on_conversation_changed(webchat.conversation_changed)
             if fanout is not None:
                 engine.on_conversation_changed(fanout.changed_listener())
+            console = ConsoleEvents()
+            engine.on_conversation_changed(console.publish)
             await engine.start()
             try:
                 handoffs = HandoffDesk(sessions, engine, policy)
-                yield Runtime(settings, policy, classifier, db, sessions, engine, webchat, handoffs)
+                yield Runtime(
+                    settings, policy, classifier, db, sessions, engine, webchat, handoffs, console
+                )
             finally:
+                console.close()
                 await engine.stop()
                 await runner.pruner.close()
     finally:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage.models import StaffRole
+from storage.staff_accounts import notes_for
 from switchboard.api import admin_auth, console_data
 from switchboard.api.actors import Actor, check_form_post, form_token_for, page_actor
 from switchboard.api.console_data import ConversationFilter
@@ -31,6 +32,7 @@ from switchboard.api.console_page import (
 )
 from switchboard.api.console_transcript import conversation_page
 from switchboard.api.deps import RuntimeDep
+from switchboard.api.inbox_page import LIVE_SCRIPT, staff_panel
 from switchboard.api.workflows_page import workflows_page
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
@@ -138,14 +140,20 @@ async def conversation(
     async with runtime.sessions() as session:
         detail = await console_data.conversation_detail(session, conversation_id, after=after)
         counts = await console_data.counts(session)
+        notes = await notes_for(session, conversation_id)
     if detail is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
+    form_token = form_token_for(actor, runtime)
     html = conversation_page(
         detail,
-        form_token=form_token_for(actor, runtime),
+        form_token=form_token,
         counts=counts,
         after=after,
         flash=_flash(done, failed),
+        staff_panel=staff_panel(
+            detail["conversation"], notes, form_token=form_token, me=actor.label
+        ),
+        live_script=LIVE_SCRIPT,
     )
     return HTMLResponse(html)
 

@@ -21,6 +21,7 @@ from storage.models import (
     Direction,
     Handoff,
     Message,
+    Mode,
     OutboundStatus,
     Ticket,
     Trace,
@@ -221,4 +222,13 @@ async def counts(session: AsyncSession) -> dict[str, int]:
             Message.direction == Direction.outbound, Message.status == OutboundStatus.failed
         )
     )
-    return {"approvals": int(approvals.one()), "dead_letters": int(failed.one())}
+    waiting = await session.exec(
+        select(func.count(col(Handoff.id)))
+        .join(Conversation, col(Conversation.id) == col(Handoff.conversation_id))
+        .where(Handoff.status == "open", Conversation.mode == Mode.human)
+    )
+    return {
+        "approvals": int(approvals.one()),
+        "dead_letters": int(failed.one()),
+        "inbox": int(waiting.one()),
+    }

@@ -32,7 +32,7 @@ form.inline{display:inline}button.deny{background:#b3261e}button.quiet{backgroun
 .msg{max-width:760px;margin:10px 0;padding:8px 12px;border-radius:10px;border:1px solid var(--line);
 background:var(--card);overflow-wrap:anywhere;white-space:pre-wrap}
 .msg.customer{margin-right:auto}.msg.bot{margin-left:auto;background:#eef3fd}
-.msg.staff{margin-left:auto;background:#fdf1e4}.meta{font-size:12px;color:var(--muted);white-space:normal}
+.msg.staff{margin-left:auto;background:#fdf1e4}.msg.note{background:#fffbe6;border-style:dashed}.meta{font-size:12px;color:var(--muted);white-space:normal}
 .trace{max-width:760px;margin:0 0 14px;padding:8px 12px;border-left:3px solid var(--accent);
 background:var(--card);font-size:13px}.trace dl{display:grid;grid-template-columns:max-content 1fr;
 gap:2px 12px;margin:0}.trace dt{color:var(--muted)}.trace dd{margin:0;overflow-wrap:anywhere}
@@ -45,6 +45,7 @@ td.text{max-width:none}.msg{max-width:100%}}
 """
 
 SECTIONS = [
+    ("inbox", "Inbox", "/admin/inbox"),
     ("conversations", "Conversations", "/admin"),
     ("tickets", "Tickets", "/admin/tickets"),
     ("approvals", "Approvals", "/admin/approvals"),
@@ -58,7 +59,11 @@ def when(moment: datetime | None) -> str:
     return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def document(title: str, current: str, counts: dict[str, int], body: str, flash: str = "") -> str:
+def document(
+    title: str, current: str, counts: dict[str, int], body: str, flash: str = "", script: str = ""
+) -> str:
+    """A console page; `script` (ours, never data) goes after `main`, which holds only
+    escaped markup."""
     links = []
     for key, label, href in SECTIONS:
         badge = f'<span class="badge">{counts[key]}</span>' if counts.get(key) else ""
@@ -74,7 +79,7 @@ def document(title: str, current: str, counts: dict[str, int], body: str, flash:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · Switchboard admin</title>"
         f"<style>{STYLE}{CONSOLE_STYLE}</style></head><body>{header}<main>{flash}{body}</main>"
-        "</body></html>"
+        f"{script}</body></html>"
     )
 
 

@@ -85,18 +85,28 @@ def trace_block(trace: Trace) -> str:
 
 def _message(message: Message) -> str:
     role = str(message.role)
+    author = f" · {escape(message.author)}" if message.author else ""
     status = "" if message.direction == Direction.inbound else f" · {escape(message.status)}"
     error = f" · {escape(message.error)}" if message.error else ""
     return (
         f'<div class="msg {escape(role)}" data-message="{message.id}">'
-        f'<div class="meta">{escape(role)} · {escape(when(message.created_at))}{status}{error}</div>'
+        f'<div class="meta">{escape(role)}{author} · {escape(when(message.created_at))}{status}{error}</div>'
         f"{escape(message.text)}</div>"
     )
 
 
 def conversation_page(
-    detail: dict[str, Any], *, form_token: str, counts: dict[str, int], after: int, flash: str
+    detail: dict[str, Any],
+    *,
+    form_token: str,
+    counts: dict[str, int],
+    after: int,
+    flash: str,
+    staff_panel: str = "",
+    live_script: str = "",
 ) -> str:
+    """The transcript with traces; `staff_panel` (take, reply, notes) under it, and the
+    transcript kept live by `live_script`."""
     conversation = detail["conversation"]
     customer = detail["customer"]
     who = escape(customer.user_id) if customer else "unverified visitor"
@@ -124,12 +134,20 @@ def conversation_page(
     pager = f'<div class="pager">{"".join(links)}</div>' if links else ""
     body = (
         f'<section class="panel"><h2>Conversation #{conversation.id}</h2>{facts}'
-        f'<div id="transcript">{transcript}</div>{pager}</section>'
+        f'<div id="transcript" data-live="{conversation.id}">{transcript}</div>{pager}</section>'
+        + staff_panel
         + _tickets(detail["tickets"])
         + _approvals(detail["approvals"], form_token, path)
         + _handoffs(detail["handoffs"])
     )
-    return document(f"Conversation #{conversation.id}", "conversations", counts, body, flash)
+    return document(
+        f"Conversation #{conversation.id}",
+        "conversations",
+        counts,
+        body,
+        flash,
+        script=live_script,
+    )
 
 
 def _tickets(tickets: list[Any]) -> str:
