@@ -20,7 +20,10 @@ def _routes(policy: Policy) -> str:
     rows = []
     for intent, entry in policy.intents.items():
         kind, _, target = entry.route.partition(":")
-        where = f'<a href="#workflow-{escape(target)}">{escape(target)}</a>' if target else kind
+        if target in policy.workflows:
+            where = f'<a href="#workflow-{escape(target)}">{escape(target)}</a>'
+        else:  # the agent, a person, or a built-in workflow (not drawn)
+            where = escape(f"{target} (built in)" if target else kind)
         rows.append([escape(intent), escape(kind), where, escape(entry.description or "–")])
     return table("routes", ["Intent", "Route", "Goes to", "Description"], rows, "No intents.")
 
