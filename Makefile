@@ -16,13 +16,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Demo mode: the page at / offers 'chat as Maria/Sam', signed with a local-only identity
-# secret unless you set your own.
+# secret unless you set your own; the staff console's demo sign-in is printed at start.
+# `make run PORT=8080` for another port.
+PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/switchboard db upgrade
 	$(BIN)/switchboard demo load
 	SWITCHBOARD_DEMO=$${SWITCHBOARD_DEMO:-true} \
+	SWITCHBOARD_PUBLIC_URL=$${SWITCHBOARD_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 	SWITCHBOARD_WEBCHAT_IDENTITY_SECRET=$${SWITCHBOARD_WEBCHAT_IDENTITY_SECRET:-local-demo-only} \
-		$(BIN)/switchboard serve --host 127.0.0.1 --port 8000
+		$(BIN)/switchboard serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

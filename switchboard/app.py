@@ -33,6 +33,7 @@ from switchboard.api import (
 )
 from switchboard.channels import build_channels
 from switchboard.delivery import DeliveryPolicy
+from switchboard.demo_console import open_demo_console
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
 from switchboard.runtime import Runtime, open_runtime, turn_wait_s
 from switchboard.settings import Settings, get_settings
@@ -130,6 +131,8 @@ def create_app(
             delivery=delivery,
         ) as runtime:
             app.state.runtime = runtime
+            if settings.demo:  # the console on, with a local account printed here
+                await open_demo_console(runtime.sessions, settings.public_url)
             for attach in channels.on_runtime:
                 await attach(runtime)
             for start in channels.on_start:
