@@ -168,6 +168,8 @@ _SHAPES = {
 
 
 def _text(value: str) -> str:
+    """Mermaid reads `#name;` as an entity, so `#` itself is written as one first."""
+    value = value.replace("#", "#35;")
     return value.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 

@@ -86,3 +86,11 @@ def test_mermaid_quotes_labels_and_groups_each_workflow() -> None:
     assert '"' not in text.replace('["', "").replace('"]', "").replace('{"', "").replace(
         '"}', ""
     ).replace('(("', "").replace('"))', "").replace('[/"', "").replace('"/]', "")
+
+
+def test_mermaid_writes_entities_for_what_it_would_misread() -> None:
+    steps = WorkflowPolicy.model_validate(
+        {"label": "x", "steps": [{"reply": 'Order #{{ n }} is "<ok>"'}]}
+    ).steps
+    text = mermaid(workflow_flow("x", steps or []))
+    assert '["reply: Order #35;{{ n }} is #quot;#lt;ok#gt;#quot;"]' in text
