@@ -18,7 +18,18 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from graph.replies import day, money
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+class _WorkflowEnvironment(SandboxedEnvironment):
+    """`order.items` is the order's `items` field, not the dict method of that name:
+    workflow variables are plain data, so a key always wins over a method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _WorkflowEnvironment(undefined=StrictUndefined, autoescape=False)
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expression>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import tools.catalog  # noqa: F401  (registers the built-in tools, which steps may call)
 from graph.templates import check_expression, check_template, names_used
 from graph.workflow_language import (
+    Agent,
     Ask,
     Call,
     End,
@@ -101,6 +102,8 @@ def _after_end(steps: list[Any], path: str) -> list[str]:
             )
         if isinstance(step, Call) and step.on_error:
             problems += _after_end(step.on_error, f"{label}.on_error")
+        if isinstance(step, Agent) and step.else_:
+            problems += _after_end(step.else_, f"{label}.else")
     return problems
 
 
@@ -111,7 +114,7 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
     walked = walk(steps)
     declared = set(NAMES)
     for _, step in walked:
-        if isinstance(step, Call | Ticket) and step.as_:
+        if isinstance(step, Call | Ticket | Agent) and step.as_:
             declared.add(step.as_)
         if isinstance(step, Set):
             declared.update(step.set)
@@ -133,6 +136,12 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
             )
         if isinstance(step, Call) and step.call not in REGISTRY:
             problems.append(f"{at}.call: unknown tool {step.call!r}")
+        if isinstance(step, Agent):
+            problems.extend(
+                f"{at}.agent.tools: unknown tool {name!r}"
+                for name in step.agent.tools
+                if name not in REGISTRY
+            )
         for key, source, expression in _texts(step):
             error = check_expression(source) if expression else check_template(source)
             if error:

@@ -123,6 +123,25 @@ class Set(_Step):
     order their names need)."""
 
 
+class AgentFields(_Step):
+    goal: Template
+    """What the model is asked to do, for this customer ("Explain the charges on ...")."""
+    tools: list[str] = Field(default_factory=list)
+    """The only tools it may call (public ones alone for an unverified visitor)."""
+    max_steps: int = Field(default=4, ge=1, le=10)
+
+
+class Agent(_Step):
+    """A bounded model step with the agent's guards and budgets; its checked answer is
+    said to the customer and kept `as` `{answer: ...}`. `else` runs when there is no
+    model, it fails, the budget is spent or its answer fails the checks, then the
+    workflow ends (unset: the offer of a person)."""
+
+    agent: AgentFields
+    as_: str | None = Field(default=None, alias="as")
+    else_: list[Step] | None = Field(default=None, alias="else")
+
+
 class End(_Step):
     end: Literal["resolved", "unresolved"]
 
@@ -139,6 +158,7 @@ STEP_KINDS = (
     "set",
     "fill",
     "offer",
+    "agent",
     "end",
 )
 
@@ -164,6 +184,7 @@ Step = Annotated[
     | Annotated[Set, Tag("set")]
     | Annotated[Fill, Tag("fill")]
     | Annotated[Offer, Tag("offer")]
+    | Annotated[Agent, Tag("agent")]
     | Annotated[End, Tag("end")],
     Discriminator(
         _kind,
@@ -171,7 +192,7 @@ Step = Annotated[
         custom_error_message=f"a step needs exactly one of: {', '.join(STEP_KINDS)}",
     ),
 ]
-for _model in (Call, If):
+for _model in (Call, If, Agent):
     _model.model_rebuild()
 
 
@@ -208,20 +229,31 @@ def compile_steps(steps: list[Any]) -> list[Instruction]:
                     patch(skip, len(program))
                 else:
                     patch(branch, len(program))
-            elif isinstance(step, Call) and step.on_error:
-                call = len(program)
-                program.append(Instruction(label, "call", step))
+            elif (handler := _handler(step)) is not None:
+                kind, block = handler
+                start = len(program)
+                program.append(Instruction(label, _kind(step) or "end", step))
                 skip = len(program)
                 program.append(Instruction(label, "jump"))
-                patch(call, len(program))
-                emit(step.on_error, f"{label}.on_error")
-                program.append(Instruction(f"{label}.on_error", "end", End(end="unresolved")))
+                patch(start, len(program))
+                emit(block, f"{label}.{kind}")
+                program.append(Instruction(f"{label}.{kind}", "end", End(end="unresolved")))
                 patch(skip, len(program))
             else:
                 program.append(Instruction(label, _kind(step) or "end", step))
 
     emit(steps, "steps")
     return program
+
+
+def _handler(step: Any) -> tuple[str, list[Any]] | None:
+    """A step's out-of-line block for when it fails: a call's `on_error`, an agent's
+    `else`."""
+    if isinstance(step, Call) and step.on_error:
+        return "on_error", step.on_error
+    if isinstance(step, Agent) and step.else_:
+        return "else", step.else_
+    return None
 
 
 def walk(steps: list[Any], path: str = "steps") -> list[tuple[str, Any]]:
@@ -232,6 +264,6 @@ def walk(steps: list[Any], path: str = "steps") -> list[tuple[str, Any]]:
         found.append((label, step))
         if isinstance(step, If):
             found += walk(step.then, f"{label}.then") + walk(step.else_, f"{label}.else")
-        if isinstance(step, Call) and step.on_error:
-            found += walk(step.on_error, f"{label}.on_error")
+        if (handler := _handler(step)) is not None:
+            found += walk(handler[1], f"{label}.{handler[0]}")
     return found

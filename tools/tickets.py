@@ -53,11 +53,14 @@ async def create(
     """Open a support ticket for this conversation's customer. Creating the same ticket
     again in the same turn (or with the same `dedupe_key`, e.g. the same duplicate charge
     reported twice) returns the existing one."""
-    key = (
-        f"customer:{caller.customer_id}:{dedupe_key}"
-        if dedupe_key
-        else caller.idempotency_key(f"ticket:{category}")
+    # A customer's key spans their conversations; a visitor nobody verified has only this
+    # conversation (one shared "customer:None" scope would show them each other's tickets).
+    owner = (
+        f"customer:{caller.customer_id}"
+        if caller.customer_id is not None
+        else f"conversation:{caller.conversation_id}"
     )
+    key = f"{owner}:{dedupe_key}" if dedupe_key else caller.idempotency_key(f"ticket:{category}")
     ticket, created = await create_ticket(
         session,
         Ticket(

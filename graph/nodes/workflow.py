@@ -15,12 +15,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from graph import slots
+from graph.agent_loop import AgentAnswer, answer_with_tools
 from graph.agent_tools import arguments_model
 from graph.context import TurnContext
+from graph.handover import WAITING_REPLY, hand_over
 from graph.policy import WorkflowPolicy
+from graph.prompts import NO_ANSWER_REPLY, WORKFLOW_AGENT_SYSTEM
 from graph.replies import TALK_TO_PERSON, reply, sign_in_needed
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
@@ -33,6 +37,7 @@ from graph.templates import (
     variable,
 )
 from graph.workflow_language import (
+    Agent,
     Ask,
     Call,
     End,
@@ -84,10 +89,14 @@ class Run:
     path: list[str] = field(default_factory=list)
     outcome: str = ""
     handed_over: bool = False
+    ticket: Any = None
+    """The ticket this turn's steps opened (a handoff refers to it)."""
 
     def names(self) -> dict[str, Any]:
         context = self.context
-        entities: dict[str, Any] = dict(self.state.get("entities") or {})
+        # The request that started the workflow, not the answer to its last question.
+        request = self.variables.get("_request") or {}
+        entities: dict[str, Any] = dict(request.get("entities") or {})
         flags = {flag: True for flag in entities.get("flags") or []}
         return {
             **self.variables,
@@ -104,7 +113,7 @@ class Run:
                 "label": self.workflow.label,
                 "slots": {name: slot.model_dump() for name, slot in self.workflow.slots.items()},
             },
-            "message": self.state.get("text", ""),
+            "message": request.get("message", ""),
             "channel": self.state.get("channel", ""),
             "now": datetime.now(UTC),
             "company": context.company,
@@ -133,6 +142,9 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
         return {"replies": [sign_in_needed(topic)], "step": name}
     program = context.policy.program(name)
     run = Run(state, context, workflow, frame, dict(frame.get("vars") or {}))
+    run.variables.setdefault(
+        "_request", {"message": state.get("text", ""), "entities": state.get("entities") or {}}
+    )
     pc: int = frame.get("pc", 0)
     try:
         for _ in range(MAX_INSTRUCTIONS):
@@ -185,6 +197,8 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
         return await _reask(run, program, step, names)
     if isinstance(step, Call):
         return await _call(run, pc, instruction, step, names)
+    if isinstance(step, Agent):
+        return await _agent(run, pc, instruction, step, names)
     if isinstance(step, Say):
         _reply(run, step, names)
     elif isinstance(step, Ticket):
@@ -295,6 +309,38 @@ async def _call(
     return pc + 1
 
 
+async def _agent(
+    run: Run, pc: int, instruction: Instruction, step: Agent, names: dict[str, Any]
+) -> int:
+    context = run.context
+    verified = context.tools.verified
+    allowed = [name for name in step.agent.tools if verified or REGISTRY[name].public]
+    identity = "a signed-in, verified customer" if verified else "an anonymous visitor"
+    system = WORKFLOW_AGENT_SYSTEM.format(
+        company=context.company,
+        goal=render(step.agent.goal, names),
+        identity=identity,
+        max_chars=context.policy.llm.max_reply_chars,
+    )
+    messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(run.state.get("text", ""))]
+    answer = (
+        AgentAnswer(failure="budget")
+        if run.state.get("budget_spent")
+        else await answer_with_tools(context, messages, allowed, max_steps=step.agent.max_steps)
+    )
+    if answer.text is not None:
+        run.say(answer.text)
+        if step.as_:
+            run.variables[step.as_] = {"answer": answer.text}
+        return pc + 1
+    context.trace.record(f"fallback:{answer.failure}", 0.0)
+    if instruction.target is not None:
+        return instruction.target
+    run.say(NO_ANSWER_REPLY, TALK_TO_PERSON, "No thanks")
+    run.outcome = "unresolved"
+    return pc + 1
+
+
 def _reply(run: Run, step: Say, names: dict[str, Any]) -> None:
     template = step.reply
     if isinstance(template, dict):
@@ -310,6 +356,7 @@ def _reply(run: Run, step: Say, names: dict[str, Any]) -> None:
 async def _ticket(run: Run, step: Ticket, names: dict[str, Any]) -> None:
     fields = {k: value(v, names) for k, v in step.ticket.model_dump().items() if v is not None}
     ticket = await run.context.tools.call("tickets.create", **fields)
+    run.ticket = ticket
     run.variables["_ticket_id"] = ticket.id
     if step.as_:
         run.variables[step.as_] = variable(ticket)
@@ -324,6 +371,8 @@ async def _notify(run: Run, text: str) -> None:
 
 
 async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
+    """A person takes over, honestly (graph/handover.py): nobody to take it, or outside
+    the opening hours, and the customer is told so."""
     reason = render(step.handoff.reason, names)
     summary = (
         render(step.handoff.summary, names)
@@ -331,20 +380,15 @@ async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
         else f"Handoff from workflow {run.frame.get('name')} ({reason}). "
         f"Customer wrote: {run.state.get('text', '')[:300]}"
     )
-    ticket_id = run.variables.get("_ticket_id")
-    number = None
-    if ticket_id is None:
+    ticket = run.ticket
+    if ticket is None:
         ticket = await run.context.tools.call(
             "tickets.create", category="support", priority="normal", summary=summary
         )
-        ticket_id, number = ticket.id, ticket.number
-    await run.context.tools.call(
-        "handoff.request", reason=f"workflow:{reason}", summary=summary, ticket_id=ticket_id
-    )
-    if not run.replies:
-        where = f" Your ticket number is {number}." if number else ""
-        run.say(f"I'm passing this to a person from our team.{where} They'll reply right here.")
-    run.handed_over = True
+    told = await hand_over(run.context, reason=f"workflow:{reason}", summary=summary, ticket=ticket)
+    run.say(told or WAITING_REPLY.format(ticket=ticket.number))
+    run.handed_over = "handoff.request" in run.context.tools.calls
+    run.outcome = "unresolved"
 
 
 async def _failed(run: Run, why: str) -> None:

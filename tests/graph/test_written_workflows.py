@@ -8,14 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
 from graph.policy import PolicyError, load_policy
 from storage import traces
-from tests.conftest import make_settings
+from tests.conftest import make_settings, open_webchat
 from tests.graph.conftest import PolicyFile
 from tests.graph.conversation import DEFAULT_POLICY, Customer
+from tests.graph.test_agent import _trace, start, write_policy
+from tests.support.databases import DatabaseFactory
+from tests.support.fake_openai import Call as FakeCall
+from tests.support.fake_openai import FakeOpenAI, Say
 
 Starter = Callable[..., Any]
 
@@ -46,7 +51,10 @@ DELIVERY_CHECK = {
         {
             "if": "order.status == 'delivered'",
             "then": [
-                {"reply": "Order {{ order.number }} ({{ order['items'] }}) was delivered."},
+                {
+                    "reply": "Order {{ order.number }} ({{ order.items }}) was delivered. "
+                    "You asked: {{ message }}"
+                },
                 {"end": "resolved"},
             ],
             "else": [
@@ -104,7 +112,8 @@ async def test_a_written_workflow_asks_checks_and_answers(
     async with open_app(settings) as runtime:  # a restart: the workflow waits where it was
         maria.runtime = runtime
         answered = await maria.say("1038")
-        assert "Order 1038" in answered.said and "was delivered" in answered.said
+        assert "Order 1038 (Phone case, USB-C cable) was delivered" in answered.said
+        assert "You asked: Where is my order?" in answered.said  # the request, not "1038"
         assert answered.dialogue["active"] is None
         path = await _node_path(maria)
         assert "delivery_check:steps[3].then[0]" in path
@@ -250,3 +259,89 @@ def test_the_policy_version_follows_content_not_layout(tmp_path: Path) -> None:
     version = load_policy(DEFAULT_POLICY).version
     assert load_policy(same).version == version
     assert load_policy(changed).version != version
+
+
+CHARGES_EXPLAINED = {
+    "label": "your charges",
+    "requires": "verified",
+    "steps": [
+        {
+            "agent": {
+                "goal": "Explain the customer's recent charges in one or two sentences.",
+                "tools": ["payments.list_charges"],
+                "max_steps": 3,
+            },
+            "as": "explained",
+            "else": [
+                {"reply": "I can't explain the charges right now."},
+                {"handoff": {"reason": "charges question"}},
+            ],
+        },
+        {"reply": "Anything else about {{ company }} I can help with?"},
+    ],
+}
+
+
+def _charges_policy(tmp_path: Path) -> Path:
+    billing = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))["intents"]["billing_issue"]
+    return write_policy(
+        tmp_path,
+        threshold=0.35,
+        intents__billing_issue={**billing, "route": "workflow:charges_explained"},
+        workflows__charges_explained=CHARGES_EXPLAINED,
+    )
+
+
+async def test_an_agent_step_answers_with_only_its_tools(
+    sqlite_databases: DatabaseFactory,
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    admin_headers: dict[str, str],
+) -> None:
+    fake_llm.queue(
+        FakeCall("payments__list_charges", {}),
+        Say("Order #1042 was charged €59.90 twice; the other charges were single."),
+    )
+    async with await start(sqlite_databases, fake_llm, _charges_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            turn = await (await open_webchat(http, "cus_maria")).say("I was charged twice")
+            [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    said = [r["text"] for r in turn["replies"]]
+    assert said[0].startswith("Order #1042 was charged €59.90 twice")
+    assert "Anything else about Acme" in said[-1]
+    offered = {t["function"]["name"] for t in fake_llm.requests[0]["tools"]}
+    assert offered == {"payments__list_charges"}  # the step's tools, nothing else
+    assert "Explain the customer's recent charges" in fake_llm.requests[0]["messages"][0]["content"]
+    assert "charges_explained:steps[1]" in trace["node_path"]
+
+
+async def test_an_agent_step_without_a_model_runs_its_else(
+    database_url: str, tmp_path: Path, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(_charges_policy(tmp_path)))
+    async with open_app(settings) as runtime:
+        turn = await Customer(runtime, "cus_maria").say("I was charged twice")
+    assert "I can't explain the charges right now." in turn.said
+    assert "Anything else" not in turn.said  # the else block ends the workflow
+
+
+async def test_visitors_nobody_verified_never_share_a_deduplicated_ticket(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    outage = {
+        "label": "your connection",
+        "steps": [
+            {"ticket": {"summary": "No connection", "dedupe_key": "outage"}, "as": "ticket"},
+            {"reply": "Ticket {{ ticket.number }}."},
+        ],
+    }
+    path = policy_file(
+        intents={"order_status": {"route": "workflow:outage"}}, workflows={"outage": outage}
+    )
+    async with open_app(make_settings(database_url, SWITCHBOARD_POLICY=str(path))) as runtime:
+        first = await Customer(runtime, None).say("Where is my order?")
+        second = await Customer(runtime, None).say("Where is my order?")
+        again = await Customer(runtime, "cus_maria").say("Where is my order?")
+        repeated = await Customer(runtime, "cus_maria").say("Where is my order?")
+    assert first.said != second.said  # one ticket each, not the other visitor's
+    assert again.said == repeated.said  # a verified customer's key spans conversations
