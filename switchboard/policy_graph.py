@@ -32,6 +32,16 @@ def step_kind(step: Any) -> str:
     return "step"
 
 
+def fallback(step: Any) -> tuple[str, str, list[Any]] | None:
+    """(key, edge label, steps) of a step's block for when it fails, which then ends the
+    workflow: a call's `on_error`, an agent step's `else`."""
+    if isinstance(step, Call) and step.on_error:
+        return "on_error", "on error", list(step.on_error)
+    if step_kind(step) == "agent" and getattr(step, "else_", None):
+        return "else", "else", list(step.else_)
+    return None
+
+
 def _short(text: str, limit: int = 48) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -48,6 +58,8 @@ def step_label(step: Any) -> str:
             value = value.get("reason", "")
         elif kind == "reply":  # one template per language: the first one
             value = next(iter(value.values()), "")
+        elif kind == "agent":
+            value = value.get("goal", "")
         else:  # set, fill: the names they give values to
             value = ", ".join(value)
     return _short(str(value if value is not None else ""))
@@ -110,8 +122,9 @@ def workflow_flow(name: str, steps: list[Any], flow: Flow | None = None) -> Flow
             if isinstance(step, If):
                 ends = block(step.then, f"{label}.then", [(here, "yes")])
                 ends += block(step.else_, f"{label}.else", [(here, "no")])
-            elif isinstance(step, Call) and step.on_error:
-                failed = block(step.on_error, f"{label}.on_error", [(here, "on error")])
+            elif (failure := fallback(step)) is not None:
+                key, edge, handler = failure
+                failed = block(handler, f"{label}.{key}", [(here, edge)])
                 if failed:
                     stop = flow.node(f"{prefix}_{next(counter)}", "end", "unresolved", group=name)
                     flow.link(failed, stop)

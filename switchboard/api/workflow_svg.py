@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from graph.workflow_language import Call, If
-from switchboard.policy_graph import TERMINAL, step_kind, step_label
+from graph.workflow_language import If
+from switchboard.policy_graph import TERMINAL, fallback, step_kind, step_label
 
 BOX_W, BOX_H, GAP, COLUMN_GAP, PAD = 230, 46, 34, 24, 16
 COLOURS = {
@@ -149,11 +149,12 @@ def layout(steps: list[Any], path: str = "steps") -> Frame:
             yes = layout(step.then, f"{label}.then") if step.then else _empty()
             no = layout(step.else_, f"{label}.else") if step.else_ else _empty()
             frames.append(_fork(box, [("yes", yes), ("no", no)]))
-        elif isinstance(step, Call) and step.on_error:
-            failed = layout([*step.on_error], f"{label}.on_error")
+        elif (failure := fallback(step)) is not None:
+            key, edge, handler = failure
+            failed = layout(handler, f"{label}.{key}")
             if failed.exits:
                 failed = _stack([failed, _box("end", "unresolved", stops=True)])
-            fork = _fork(box, [("ok", _empty()), ("on error", failed)])
+            fork = _fork(box, [("ok", _empty()), (edge, failed)])
             fork.exits = fork.exits[:1]  # only the ok path goes on
             frames.append(fork)
         else:
