@@ -5,7 +5,8 @@ Approve/Deny, dead letters with Retry, and the policy's workflows drawn as SVG.
 Server-rendered HTML behind the shared admin sign-in (`admin_auth`). It reads through the
 console's queries and acts through the engine, exactly as the JSON admin API and the Slack
 buttons do, so a decision taken here is the same, recorded-once decision. Posts are plain
-forms (no script), guarded by the SameSite=Strict cookie, a form token and an origin check.
+forms, guarded by the SameSite=Strict cookie, a form token and an origin check; the only
+script re-reads a page's live parts when `/admin/events` says so (`inbox_page.py`).
 """
 
 from __future__ import annotations

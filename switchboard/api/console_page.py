@@ -1,7 +1,7 @@
 """HTML of the admin console's lists: conversations, tickets, approvals, dead letters.
 
-Same look as the analytics page (its stylesheet plus a few rules), server-rendered, no
-script. Everything from the database goes through `escape`: customers type what they like.
+Same look as the analytics page (its stylesheet plus a few rules), server-rendered; the
+one script (live updates) goes after `main`, never in it. Everything from the database goes through `escape`: customers type what they like.
 On a phone, list tables turn into one card per row, each cell labelled.
 """
 
