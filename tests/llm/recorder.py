@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.server import free_port
+from tests.llm.local_model import free_port
 
 
 def _app(upstream: str, log: Path) -> Starlette:
