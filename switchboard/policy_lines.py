@@ -9,12 +9,15 @@ composed a second time (`yaml.compose`) only to find lines. A key that is not in
 
 from __future__ import annotations
 
+import difflib
 import re
+import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from graph.policy import Policy, problems_of
 
@@ -77,6 +80,50 @@ class Problem:
         return f"{file}:{self.line}: {self.key}: {self.message}"
 
 
+def _models_in(annotation: Any, keyed: bool = False) -> list[tuple[type[BaseModel], bool]]:
+    """The models a field holds and whether by name: `X`, `X | None`, `list[X]` (False),
+    `dict[str, X]` (True)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, keyed)]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return _models_in(args[1], keyed=True)
+    if origin in (Union, types.UnionType, list):
+        return [found for arg in args for found in _models_in(arg, keyed)]
+    return []
+
+
+def unknown_keys(model: type[BaseModel], node: yaml.Node, path: str = "") -> list[Problem]:
+    """Keys no model field takes, which pydantic would drop without a word (a typo such
+    as `lable:` then silently means "unset"). Models that forbid extras report their own."""
+    if not isinstance(node, yaml.MappingNode) or model.model_config.get("extra") == "forbid":
+        return []
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    fields.update(model.model_fields)
+    problems: list[Problem] = []
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        at = f"{path}.{key}" if path else key
+        field = fields.get(key)
+        if field is None:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            near = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            problems.append(Problem(key_node.start_mark.line + 1, at, f"unknown key{hint}"))
+            continue
+        for inner, keyed in _models_in(field.annotation):
+            if isinstance(value_node, yaml.SequenceNode):
+                for index, item in enumerate(value_node.value):
+                    problems += unknown_keys(inner, item, f"{at}[{index}]")
+            elif not keyed:
+                problems += unknown_keys(inner, value_node, at)
+            elif isinstance(value_node, yaml.MappingNode):
+                for name_node, item in value_node.value:
+                    problems += unknown_keys(inner, item, f"{at}.{name_node.value}")
+    return problems
+
+
 def _split(problem: str) -> tuple[str, str]:
     key, sep, message = problem.partition(": ")
     if not sep or " " in key:  # a sentence, not a key
@@ -94,11 +141,14 @@ def check_text(text: str) -> tuple[Policy | None, list[Problem]]:
         line = mark.line + 1 if mark is not None else 1
         message = " ".join(str(exc).split())
         return None, [Problem(line, "(yaml)", message)]
+    unknown = unknown_keys(Policy, root) if root is not None else []
     try:
-        return Policy.model_validate(raw or {}), []
+        policy = Policy.model_validate(raw or {})
     except ValidationError as exc:
         found = [_split(problem) for problem in problems_of(exc)]
-        return None, [Problem(line_of(root, key), key, message) for key, message in found]
+        listed = [Problem(line_of(root, key), key, message) for key, message in found]
+        return None, sorted(unknown + listed, key=lambda problem: problem.line)
+    return (None, unknown) if unknown else (policy, [])
 
 
 def check_file(path: Path) -> tuple[Policy | None, list[str]]:

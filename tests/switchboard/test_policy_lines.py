@@ -106,3 +106,28 @@ def test_yaml_syntax_and_missing_files_are_one_line_each(tmp_path: Path) -> None
 def test_a_wrong_type_is_placed_at_its_key() -> None:
     _, problems = check_text(DOC.replace("label: your plan", "label: [1, 2]"))
     assert [(p.line, p.key) for p in problems] == [(8, "workflows.plan_change.label")]
+
+
+def test_unknown_keys_are_problems_with_a_suggestion() -> None:
+    text = (
+        DOC.replace("label: your plan", "lable: your plan\n    label: your plan")
+        .replace("company: Acme", "company: Acme\ndialogu:\n  idle_minutes: 5")
+        .replace("    route: workflow:plan_change", "    route: workflow:plan_change\n    rout: x")
+    )
+    _, problems = check_text(text)
+    found = {(p.key, p.message) for p in problems}
+    assert ("dialogu", "unknown key (did you mean 'dialogue'?)") in found
+    assert ("intents.order_status.rout", "unknown key (did you mean 'route'?)") in found
+    assert ("workflows.plan_change.lable", "unknown key (did you mean 'label'?)") in found
+    lines = text.splitlines()
+    for problem in problems:
+        if problem.message.startswith("unknown key"):
+            written = lines[problem.line - 1].strip()
+            assert written.startswith(problem.key.rsplit(".", 1)[-1] + ":"), problem
+    assert [p.line for p in problems] == sorted(p.line for p in problems)
+
+
+def test_a_good_file_with_only_an_unknown_key_still_fails() -> None:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8") + "\nmystery: 1\n"
+    policy, problems = check_text(text)
+    assert policy is None and [(p.key, p.message) for p in problems] == [("mystery", "unknown key")]
