@@ -144,6 +144,17 @@ class SlotPolicy(BaseModel):
     infer: bool = True
     """order_number: when only one order is still on its way, that is the one meant."""
 
+    def value_in(self, text: str) -> str | None:
+        """For a text slot with a pattern (a postcode, a contract number): the first part of
+        `text` that matches it as a whole word ("it's SW1A 1AA"); else None."""
+        if self.kind != "text" or self.pattern is None:
+            return None
+        inner = self.pattern.removeprefix("^").removesuffix("$")
+        found = re.search(rf"(?<!\w)(?:{inner})(?!\w)", text, re.IGNORECASE)
+        if found is None or re.fullmatch(self.pattern, found.group(0)) is None:
+            return None
+        return found.group(0)
+
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, pattern: str | None) -> str | None:

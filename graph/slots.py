@@ -147,6 +147,9 @@ def parse_answer(slot: SlotPolicy, text: str, frame: Frame, name: str) -> str | 
                 return choices[small - 1]  # "2": the second button
             return numbers[0]
         return None
+    inside = slot.value_in(text)
+    if inside is not None:
+        return inside  # "it's SW1A 1AA": the value inside the sentence
     stripped = text.strip()
     return stripped or None
 

@@ -23,7 +23,12 @@ def replace_top(stack: list[Frame], frame: Frame) -> list[Frame]:
 
 
 def new_frame(
-    policy: Policy, name: str, entities: Entities | None = None, *, queued: bool = False
+    policy: Policy,
+    name: str,
+    entities: Entities | None = None,
+    *,
+    queued: bool = False,
+    text: str = "",
 ) -> Frame:
     """A frame for workflow `name`, its slots filled from what the message already says."""
     slots: dict[str, str] = {}
@@ -33,6 +38,8 @@ def new_frame(
         for slot_name, slot in workflow.slots.items():
             if slot.kind == "order_number" and order_ids:
                 slots[slot_name] = order_ids[0]
+            elif (found := slot.value_in(text)) is not None:
+                slots[slot_name] = found  # "no internet at SW1A 1AA": no need to ask
     return Frame(
         name=name,
         slots=slots,

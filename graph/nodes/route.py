@@ -134,7 +134,7 @@ def second_request(
     if len(found) < 2 or first not in [w for w, _ in found]:
         return None
     (one, _), (two, clause) = found[0], found[1]
-    return one, new_frame(policy, two, extract_entities(clause), queued=True)
+    return one, new_frame(policy, two, extract_entities(clause), queued=True, text=clause)
 
 
 def _reask(frame: Frame, runtime: Runtime[TurnContext], hint: str) -> dict[str, Any]:
@@ -231,7 +231,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
                 stack = []
             elif not is_frame_workflow(policy, wanted):
                 return go(target, decided)  # a digression: settle resumes the question
-            fresh = new_frame(policy, wanted, state.get("entities"))
+            fresh = new_frame(policy, wanted, state.get("entities"), text=text)
             return go(target, decided, stack=push(stack, fresh, policy.dialogue.max_depth))
         if understood and wanted == frame["name"]:
             return go(target, decided)  # asked again: the workflow asks again
@@ -268,11 +268,11 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             replies=[*notes, reply(confirm_question(policy, wanted), "Yes", "No")],
         )
     if is_frame_workflow(policy, wanted):
-        frame = new_frame(policy, wanted, state.get("entities"))
+        frame = new_frame(policy, wanted, state.get("entities"), text=text)
         extra = second_request(state, runtime, wanted)
         if extra is not None:
             first, queued = extra
-            frame = new_frame(policy, first, state.get("entities"))
+            frame = new_frame(policy, first, state.get("entities"), text=text)
             stack = push(stack, queued, policy.dialogue.max_depth)
         stack = push(stack, frame, policy.dialogue.max_depth)
         first_route = f"workflow:{frame['name']}"
@@ -312,7 +312,7 @@ def _confirmed(
         "go": step_for(f"workflow:{workflow}", policy),
     }
     if is_frame_workflow(policy, workflow):
-        frame = new_frame(policy, workflow, entities)
+        frame = new_frame(policy, workflow, entities, text=confirming["text"])
         routed["stack"] = push(stack, frame, policy.dialogue.max_depth)
     return routed
 

@@ -345,3 +345,30 @@ async def test_visitors_nobody_verified_never_share_a_deduplicated_ticket(
         repeated = await Customer(runtime, "cus_maria").say("Where is my order?")
     assert first.said != second.said  # one ticket each, not the other visitor's
     assert again.said == repeated.said  # a verified customer's key spans conversations
+
+
+async def test_a_text_slot_is_found_inside_a_sentence(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    outage = {
+        "label": "your connection",
+        "slots": {
+            "postcode": {
+                "prompt": "What is the postcode?",
+                "pattern": r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$",
+                "hint": "A postcode looks like SW1A 1AA.",
+            }
+        },
+        "steps": [{"ask": "postcode"}, {"reply": "Checking {{ slots.postcode }}."}],
+    }
+    path = policy_file(
+        intents={"order_status": {"route": "workflow:outage"}}, workflows={"outage": outage}
+    )
+    async with open_app(make_settings(database_url, SWITCHBOARD_POLICY=str(path))) as runtime:
+        told = await Customer(runtime, None).say("Where is my order? I'm at SW1A 1AA")
+        visitor = Customer(runtime, None)
+        asked = await visitor.say("Where is my order?")
+        answered = await visitor.say("it's SW1A 1AA I think")
+    assert told.said == "Checking SW1A 1AA."  # given with the request: not asked
+    assert "What is the postcode?" in asked.said
+    assert answered.said == "Checking SW1A 1AA."
