@@ -94,3 +94,26 @@ def test_mermaid_writes_entities_for_what_it_would_misread() -> None:
     ).steps
     text = mermaid(workflow_flow("x", steps or []))
     assert '["reply: Order #35;{{ n }} is #quot;#lt;ok#gt;#quot;"]' in text
+
+
+def test_an_agent_step_forks_into_its_else() -> None:
+    steps = WorkflowPolicy.model_validate(
+        {
+            "label": "x",
+            "steps": [
+                {
+                    "agent": {"goal": "Explain the charges", "tools": ["kb.search"]},
+                    "as": "answer",
+                    "else": [{"handoff": {"reason": "charges question"}}],
+                },
+                {"end": "resolved"},
+            ],
+        }
+    ).steps
+    flow = workflow_flow("x", steps or [])
+    assert _edges(flow) == {
+        ("workflow:x", "steps[0]", ""),
+        ("steps[0]", "steps[0].else[0]", "else"),
+        ("steps[0]", "steps[1]", "ok"),
+    }
+    assert {node.path: node.label for node in flow.nodes}["steps[0]"] == "Explain the charges"
