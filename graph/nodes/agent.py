@@ -66,6 +66,9 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         for name in context.policy.llm.agent_tools
         if context.tools.verified or name in ("kb.search", "handoff.request", "tickets.create")
     ]
+    if context.staff_reachable is not None and not await context.staff_reachable():
+        # Nobody could take it: the model must not promise a person (graph/handover.py).
+        allowed = [name for name in allowed if name != "handoff.request"]
     answer = await answer_with_tools(
         context,
         await _messages(state, context),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,16 @@ async def start(databases: DatabaseFactory, fake: FakeOpenAI, policy: Path, **ex
         SWITCHBOARD_POLICY=str(policy),
         **extra,
     )
-    return run_server(settings)
+    return _with_staff(run_server(settings))
+
+
+@asynccontextmanager
+async def _with_staff(server: AbstractAsyncContextManager[LiveServer]) -> AsyncIterator[LiveServer]:
+    """A staff account exists, so a fallback hands over to a person (with nobody to answer,
+    the bot says so instead: tests/switchboard/test_handoff_desk.py)."""
+    async with server as live:
+        await live.add_staff()
+        yield live
 
 
 async def _trace(
