@@ -27,6 +27,8 @@ _PROMISE = re.compile(
     re.I,
 )
 _LEAK = ("rules you always follow", "system prompt", "tools already know")
+_MARKUP = re.compile(r"</?[A-Za-z_][\w.-]*>|\{\s*\"|```")
+"""Tags, JSON or code fences: what a model wrote for a program, not for a customer."""
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -76,6 +78,8 @@ def check_reply(
         return Verdict(False, "empty reply")
     if len(stripped) > max_chars:
         return Verdict(False, f"reply longer than {max_chars} characters")
+    if _MARKUP.search(stripped):
+        return Verdict(False, "markup or JSON in reply")
     lowered = stripped.lower()
     if any(marker in lowered for marker in _LEAK):
         return Verdict(False, "instructions leaked")

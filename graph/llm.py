@@ -54,7 +54,7 @@ def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     )
 
 
-StructuredStyle = Literal["named_tool", "required_tool", "json_schema", "prompt"]
+StructuredStyle = Literal["named_tool", "json_schema", "required_tool", "prompt"]
 STRUCTURED_STYLES: tuple[StructuredStyle, ...] = get_args(StructuredStyle)
 
 
@@ -62,11 +62,14 @@ STRUCTURED_STYLES: tuple[StructuredStyle, ...] = get_args(StructuredStyle)
 class ServerProfile:
     """How this model's server takes a structured request, learnt once per model.
 
-    OpenAI, vLLM and Ollama take a named `tool_choice`; llama-server takes only a string
-    one; llama-cpp-python and others take neither, or ignore it. Detection starts at the
-    first style and moves down the list when the server rejects a style or the model
-    answers outside it; once a style has worked it stays. A policy that names the style
-    (`llm.structured_output`) fixes it: no detection."""
+    OpenAI, vLLM and Ollama take a named `tool_choice`; llama-server ignores the object
+    form (it answers as with "auto") but enforces a JSON-schema `response_format`;
+    "required" it accepts without enforcing (a small model then writes prose up to the
+    token cap, so it comes after the schema); llama-cpp-python and others take neither.
+    Detection starts at the first style and moves down the list when the server rejects
+    a style or the model answers outside it; once a style has worked it stays, for every
+    runner of the process that uses the same model (`shared`). A policy that names the
+    style (`llm.structured_output`) fixes it: no detection."""
 
     structured: StructuredStyle = "named_tool"
     fixed: bool = False
@@ -77,6 +80,14 @@ class ServerProfile:
         if style in STRUCTURED_STYLES:
             return cls(structured=style, fixed=True, confirmed=True)  # type: ignore[arg-type]
         return cls()
+
+    @classmethod
+    def shared(cls, model: str, base_url: str | None, style: str) -> ServerProfile:
+        """One profile per model and server in this process: an app built again (the
+        scenario runner builds one per scenario, tests one per test) does not probe again."""
+        if style in STRUCTURED_STYLES:
+            return cls.for_policy(style)
+        return _PROFILES.setdefault((model, base_url or ""), cls())
 
     def step_down(self) -> bool:
         """Move to the next style; False when there is none left or detection is over."""
@@ -90,6 +101,9 @@ class ServerProfile:
 
     def worked(self) -> None:
         self.confirmed = True
+
+
+_PROFILES: dict[tuple[str, str], ServerProfile] = {}
 
 
 @dataclass

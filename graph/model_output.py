@@ -66,6 +66,22 @@ def _call_arguments(found: dict[str, Any]) -> dict[str, Any] | None:
     return arguments if isinstance(arguments, dict) and "name" in found else None
 
 
+_NAMED_TAG = re.compile(r"<(?P<name>[\w.]+)>\s*(?P<body>\{.*?\})?\s*</(?P=name)>", re.S)
+
+
+def _calls_in_tool_tags(text: str, tool_names: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """`<orders__recent>{"limit": 3}</orders__recent>`: a call written as a tag named after
+    the tool (some small models do, inside `<tools>`)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for match in _NAMED_TAG.finditer(text):
+        name = match.group("name").replace(".", "__")
+        if name not in tool_names:
+            continue
+        objects = _objects_in(match.group("body") or "{}")
+        found.append((name, objects[0] if objects else {}))
+    return found
+
+
 def tool_calls_in_content(message: AIMessage, tool_names: set[str]) -> AIMessage:
     """The message with tool calls it wrote as text made real tool calls: only calls of
     tools it was offered (`orders__recent`, also written as `orders.recent`)."""
@@ -77,6 +93,8 @@ def tool_calls_in_content(message: AIMessage, tool_names: set[str]) -> AIMessage
         arguments = _call_arguments(found)
         if name in tool_names and arguments is not None:
             calls.append(ToolCall(name=name, args=arguments, id=f"call_text_{len(calls)}"))
+    for name, arguments in _calls_in_tool_tags(message.content, tool_names):
+        calls.append(ToolCall(name=name, args=arguments, id=f"call_text_{len(calls)}"))
     if not calls:
         return message
     return AIMessage(

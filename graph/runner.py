@@ -136,7 +136,11 @@ class TurnRunner:
         self._staff_reachable = staff_reachable
         self._chat_model = chat_model
         self._runnables: dict[object, object] = {}  # the model bound to tools and schemas
-        self._server = ServerProfile.for_policy(policy.llm.structured_output)
+        self._server = ServerProfile.shared(
+            model_name,
+            getattr(chat_model, "openai_api_base", None),
+            policy.llm.structured_output,
+        )
         self.day_tokens = DayTokens()
         self._model_name = model_name
         self._daily_token_budget = daily_token_budget

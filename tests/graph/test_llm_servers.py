@@ -29,7 +29,7 @@ async def test_a_server_that_takes_only_string_tool_choice_classifies_and_reache
 ) -> None:
     fake_llm.rejects = {"named_tool_choice"}  # llama-server's "Wrong type supplied" 400
     fake_llm.queue(
-        Call("MessageAnalysis", ANALYSIS),  # asked again with tool_choice "required"
+        Call("MessageAnalysis", ANALYSIS),  # asked again with a JSON-schema response format
         fenced({"name": "orders__recent", "arguments": {}}),  # a small model's tool call
         Say("Your latest order #1042 (Wireless headphones) is on its way."),
         Call("MessageAnalysis", ANALYSIS),
@@ -47,9 +47,9 @@ async def test_a_server_that_takes_only_string_tool_choice_classifies_and_reache
     assert "orders.recent" in traces[0]["tools"]
     styles = [r.get("tool_choice") for r in fake_llm.requests]
     assert isinstance(styles[0], dict)  # refused
-    assert styles[1] == "required"
+    assert fake_llm.requests[1]["response_format"]["type"] == "json_schema"
     assert styles[2:4] == ["auto", "auto"]  # the agent always says so
-    assert styles[4] == "required"  # learnt once: the next turn asks the working way
+    assert "response_format" in fake_llm.requests[4]  # learnt once: asked the working way
     assert all("max_completion_tokens" in r for r in fake_llm.requests)  # no runaway answers
     # The call written as text went back to the model as a real tool call and result.
     sent = fake_llm.requests[3]["messages"]
@@ -102,3 +102,56 @@ async def test_the_policy_can_name_the_servers_style(
     [request] = fake_llm.requests
     assert request["response_format"]["type"] == "json_schema"
     assert "intent" in request["response_format"]["json_schema"]["schema"]["properties"]
+
+
+async def test_llama_server_ignoring_the_tool_choice_is_found_out_once(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    # What llama-server really does with a named tool_choice: a warning, then prose.
+    fake_llm.queue(
+        Say("Sure! I'd be happy to help you with your order today."),
+        Say(json.dumps({**ANALYSIS, "intent": "order_status"})),  # the schema, enforced
+        Say(json.dumps({**ANALYSIS, "intent": "order_status"})),
+    )
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            first = await maria.say("the thing I bought, any news on it")
+            again = await maria.say("and the thing I bought, news?")
+    assert "1042" in first["replies"][0]["text"] and "1042" in again["replies"][0]["text"]
+    assert isinstance(fake_llm.requests[0]["tool_choice"], dict)
+    assert [("response_format" in r) for r in fake_llm.requests[1:]] == [True, True]
+
+
+async def test_tool_calls_written_as_tags_or_doubled_braces_are_calls_not_replies(
+    sqlite_databases: DatabaseFactory,
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    admin_headers: dict[str, str],
+) -> None:
+    fake_llm.queue(
+        Call("MessageAnalysis", ANALYSIS),
+        Say('<tools>\n  <orders__recent>\n    {"limit": 3}\n  </orders__recent>\n</tools>'),
+        Say('{{"name": "payments__list_charges", "arguments": {}}}}'),
+        Say("Your latest order #1042 (Wireless headphones) is being prepared."),
+    )
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
+            [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    assert {"orders.recent", "payments.list_charges"} <= set(trace["tools"])
+    assert turn["replies"][0]["text"].startswith("Your latest order #1042")
+
+
+async def test_markup_a_model_meant_for_a_program_never_reaches_the_customer(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_llm.queue(
+        Call("MessageAnalysis", ANALYSIS),
+        Say('<tools><tickets__lookup>{"category": "order"}</tickets__lookup></tools>'),
+    )
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
+    assert "<tools>" not in turn["replies"][0]["text"]
+    assert "{" not in turn["replies"][0]["text"]
