@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -41,6 +41,8 @@ def _parse_ranges(value: str) -> list[tuple[time, time]]:
 
 
 class HandoffHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not ignored
+
     timezone: str = "UTC"
     weekly: dict[Weekday, str] = Field(default_factory=dict)
     """Per weekday, opening ranges in local time; a day not listed is closed."""
@@ -89,6 +91,8 @@ class HandoffHours(BaseModel):
 
 class HandoffPolicy(BaseModel):
     """How handing a conversation to a person behaves."""
+
+    model_config = ConfigDict(extra="forbid")
 
     hours: HandoffHours | None = None
     """When staff answer; None: any time."""

@@ -39,7 +39,13 @@ def test_never_open_has_no_next_opening() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [{"timezone": "Mars/Olympus"}, {"weekly": {"mon": "18:00-08:00"}}, {"weekly": {"x": ""}}]
+    "bad",
+    [
+        {"timezone": "Mars/Olympus"},
+        {"weekly": {"mon": "18:00-08:00"}},
+        {"weekly": {"x": ""}},
+        {"holiday": ["2026-12-25"]},  # misspelt
+    ],
 )
 def test_bad_hours_are_refused_with_a_message(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

@@ -7,6 +7,7 @@ import re
 import httpx
 
 from tests.conftest import open_webchat
+from tests.support.server import LiveServer
 
 
 def _value(text: str, name: str, **labels: str) -> float:
@@ -17,7 +18,10 @@ def _value(text: str, name: str, **labels: str) -> float:
     return float(match.group(1))
 
 
-async def test_turns_nodes_handoffs_and_backlogs(http: httpx.AsyncClient) -> None:
+async def test_turns_nodes_handoffs_and_backlogs(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    await server.add_staff()  # someone to hand over to
     before = (await http.get("/metrics")).text
     seeded = (
         _value(
