@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -41,11 +42,18 @@ is written under `workflows:`."""
 Risk = Literal["read", "write", "sensitive"]
 
 
+class Section(BaseModel):
+    """A part of the policy file: a key it does not know is an error naming the key (a
+    typo like `lable:` must not silently mean "not set")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class PolicyError(Exception):
     """The policy file is unreadable or invalid; the message names the key."""
 
 
-class IntentPolicy(BaseModel):
+class IntentPolicy(Section):
     examples: list[str] = Field(min_length=2)
     route: str
     description: str = ""
@@ -59,7 +67,7 @@ class IntentPolicy(BaseModel):
         return route
 
 
-class ClassifierPolicy(BaseModel):
+class ClassifierPolicy(Section):
     threshold: float = Field(0.4, ge=0.0, le=1.0)
     model_path: Path | None = None
     confirm_below: float = Field(0.5, ge=0.0, le=1.0)
@@ -70,7 +78,7 @@ class ClassifierPolicy(BaseModel):
     payment?"), hand over to a person, or run the workflow anyway."""
 
 
-class EscalationPolicy(BaseModel):
+class EscalationPolicy(Section):
     clarify_attempts_before_handoff: int = Field(2, ge=1)
     vip_to_human: bool = False
     urgent_to_human: bool = False
@@ -79,21 +87,21 @@ class EscalationPolicy(BaseModel):
     )
 
 
-class ToolPolicy(BaseModel):
+class ToolPolicy(Section):
     risk: Risk = "read"
 
 
-class BudgetPolicy(BaseModel):
+class BudgetPolicy(Section):
     conversation_tokens: int = Field(20_000, ge=0)
     agent_max_steps: int = Field(6, ge=1)
 
 
-class ModelPrice(BaseModel):
+class ModelPrice(Section):
     prompt_per_million: float = Field(0.0, ge=0)
     completion_per_million: float = Field(0.0, ge=0)
 
 
-class LLMPolicy(BaseModel):
+class LLMPolicy(Section):
     """How the optional model is used. Which tools the agent may call is policy, not code."""
 
     agent_tools: list[str] = Field(
@@ -128,7 +136,7 @@ class LLMPolicy(BaseModel):
 SlotKind = Literal["order_number", "email", "text"]
 
 
-class SlotPolicy(BaseModel):
+class SlotPolicy(Section):
     """A detail a workflow needs: how to ask for it, what a valid answer looks like."""
 
     prompt: str
@@ -170,7 +178,7 @@ STEP_TAGS = set(STEP_KINDS)
 """Discriminator tags pydantic puts in error locations; the key already names the step."""
 
 
-class WorkflowPolicy(BaseModel):
+class WorkflowPolicy(Section):
     label: str
     """How the bot names the request: "Back to <label>: …"."""
     slots: dict[str, SlotPolicy] = Field(default_factory=dict)
@@ -187,7 +195,7 @@ class WorkflowPolicy(BaseModel):
     """A written workflow (graph/workflow_language.py); unset for the built-in nodes."""
 
 
-class DialoguePolicy(BaseModel):
+class DialoguePolicy(Section):
     """How conversations hold together: waiting, digressions, takeovers."""
 
     idle_minutes: float = Field(default=30.0, gt=0)
@@ -198,7 +206,7 @@ class DialoguePolicy(BaseModel):
     """Intents that replace a waiting workflow instead of being a digression from it."""
 
 
-class CsatPolicy(BaseModel):
+class CsatPolicy(Section):
     """The 1-5 satisfaction question asked once after a resolved conversation."""
 
     enabled: bool = True
@@ -225,7 +233,7 @@ def _default_pii_store() -> dict[PiiType, PiiAction]:
     }
 
 
-class PiiPolicy(BaseModel):
+class PiiPolicy(Section):
     """Personal data in customer messages (graph/pii.py). `store` is what transcripts keep
     per type: mask (a typed placeholder such as [CARD_1]), keep, or drop (removed). What
     reaches a model is always redacted; `entitled` lists the tools that get a type's real
@@ -239,7 +247,7 @@ class PiiPolicy(BaseModel):
     entitled: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class Policy(BaseModel):
+class Policy(Section):
     company: str = "Acme"
     currency: str = "EUR"
     classifier: ClassifierPolicy = Field(default_factory=ClassifierPolicy)
@@ -368,6 +376,8 @@ def problems_of(exc: ValidationError) -> list[str]:
             elif part not in STEP_TAGS or not key.endswith("]"):
                 key += f".{part}" if key else str(part)
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
         if error["loc"] or ": " not in message:
             problems.append(f"{key or '(root)'}: {message}")
         else:  # the policy-wide checks: their own keys, "; " between them

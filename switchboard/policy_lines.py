@@ -95,8 +95,9 @@ def _models_in(annotation: Any, keyed: bool = False) -> list[tuple[type[BaseMode
 
 def unknown_keys(model: type[BaseModel], node: yaml.Node, path: str = "") -> list[Problem]:
     """Keys no model field takes, which pydantic would drop without a word (a typo such
-    as `lable:` then silently means "unset"). Models that forbid extras report their own."""
-    if not isinstance(node, yaml.MappingNode) or model.model_config.get("extra") == "forbid":
+    as `lable:` then silently means "unset"), each with the nearest key it may have meant
+    (pydantic, which forbids them too, cannot say that)."""
+    if not isinstance(node, yaml.MappingNode):
         return []
     fields = {(f.alias or name): f for name, f in model.model_fields.items()}
     fields.update(model.model_fields)
@@ -146,7 +147,12 @@ def check_text(text: str) -> tuple[Policy | None, list[Problem]]:
         policy = Policy.model_validate(raw or {})
     except ValidationError as exc:
         found = [_split(problem) for problem in problems_of(exc)]
-        listed = [Problem(line_of(root, key), key, message) for key, message in found]
+        named = {problem.key for problem in unknown}  # already listed, with a suggestion
+        listed = [
+            Problem(line_of(root, key), key, message)
+            for key, message in found
+            if not (message == "unknown key" and key in named)
+        ]
         return None, sorted(unknown + listed, key=lambda problem: problem.line)
     return (None, unknown) if unknown else (policy, [])
 

@@ -206,7 +206,7 @@ def _policy_with(tmp_path: Path, workflow: dict[str, Any], route: str = "deliver
         ),
         (
             {"steps": [{"reply": "hi", "colour": "blue"}]},
-            "workflows.delivery_check.steps[0].colour: Extra inputs are not permitted",
+            "workflows.delivery_check.steps[0].colour: unknown key",
         ),
     ],
 )
