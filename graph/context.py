@@ -20,6 +20,8 @@ class TurnTrace:
     node_ms: dict[str, float] = field(default_factory=dict)
     approvals: list[int] = field(default_factory=list)
     """Approvals requested this turn; the engine starts waiting on each after commit."""
+    steps: list[str] = field(default_factory=list)
+    """Written workflows' steps taken this turn (`billing_issue:steps[2].then[0]`)."""
 
     def record(self, node: str, elapsed_ms: float) -> None:
         self.node_path.append(node)

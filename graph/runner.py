@@ -103,6 +103,8 @@ class TurnOutcome:
     """The workflow stack after the turn (graph/stack.py `view`), recorded in the trace."""
     policy_version: str | None = None
     """The content hash of the policy that decided the turn."""
+    steps: list[str] = field(default_factory=list)
+    """Written workflows' steps taken (`billing_issue:steps[2].then[0]`)."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ class TurnRunner:
             cost_usd=context.llm.cost_usd if context.llm else 0.0,
             dialogue=view(state),
             policy_version=self.policy.version,
+            steps=context.trace.steps,
         )
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------

@@ -212,6 +212,8 @@ class Trace(SQLModel, table=True):
     """One entry per tool call: tool, arguments, a short result or error, time (masked)."""
     policy_version: str | None = Field(default=None, max_length=16)
     """The content hash of the policy that decided the turn (graph/policy.py `version`)."""
+    steps: list[str] = _json([])
+    """Written workflows' steps taken, in order: `billing_issue:steps[2].then[0]`."""
     created_at: datetime = _ts()
 
 

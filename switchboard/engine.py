@@ -542,6 +542,7 @@ class Engine:
                     tokens=outcome.tokens,
                     cost_usd=outcome.cost_usd,
                     policy_version=outcome.policy_version,
+                    steps=outcome.steps,
                 ),
             )
             mode = await conversations.record_turn(

@@ -164,8 +164,7 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
         await _failed(run, f"workflow {name} at {run.path[-1]}: {exc}")
     run.frame["vars"] = _capped(run.variables)
     run.frame["outcome"] = run.outcome
-    # The steps taken, in the turn's node path: `plan_change:steps[2].else[0]`.
-    context.trace.node_path.extend(f"{name}:{label}" for label in run.path)
+    context.trace.steps.extend(f"{name}:{label}" for label in run.path)
     update: dict[str, Any] = {
         "replies": run.replies,
         "did": run.did,

@@ -94,6 +94,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "cost_usd": t.cost_usd,
                 "dialogue": t.entities.get("dialogue") or {},
                 "policy_version": t.policy_version,
+                "steps": t.steps,
                 "correction": _correction(labels[t.id]) if t.id in labels else None,
             }
             for t in turns

@@ -72,6 +72,7 @@ def trace_block(trace: Trace) -> str:
         ("LLM", _llm_calls(trace)),
         ("Tokens · cost", f"{trace.tokens} · ${trace.cost_usd:.5f}"),
         ("Turn time", _ms(trace.total_ms)),
+        ("Steps", escape(" → ".join(trace.steps)) if trace.steps else "–"),
         ("Policy", escape(trace.policy_version or "–")),
     ]
     if entities:
