@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.support.server import free_port
@@ -163,9 +163,12 @@ class FakeOpenAI:
 
 
 @asynccontextmanager
-async def run_fake_openai() -> AsyncIterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    app = Starlette(routes=[Route("/v1/chat/completions", fake.handle, methods=["POST"])])
+async def serve_chat_completions(
+    handle: Callable[[Request], Awaitable[Response]],
+) -> AsyncIterator[str]:
+    """`POST /v1/chat/completions` answered by `handle`, under uvicorn on a free port;
+    yields the base URL (`http://127.0.0.1:<port>/v1`)."""
+    app = Starlette(routes=[Route("/v1/chat/completions", handle, methods=["POST"])])
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -173,9 +176,16 @@ async def run_fake_openai() -> AsyncIterator[FakeOpenAI]:
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
         await asyncio.sleep(0.01)
-    fake.url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield fake
+        yield f"http://127.0.0.1:{port}/v1"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def run_fake_openai() -> AsyncIterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    async with serve_chat_completions(fake.handle) as url:
+        fake.url = url
+        yield fake

@@ -10,14 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.server import free_port
+from tests.support.fake_openai import FakeOpenAI, serve_chat_completions
 
 #: What nginx logs for a client that closed the connection before the answer.
 CLIENT_CLOSED = 499
@@ -60,17 +56,6 @@ class SlowOpenAI:
 @asynccontextmanager
 async def run_slow_openai() -> AsyncIterator[SlowOpenAI]:
     slow = SlowOpenAI()
-    app = Starlette(routes=[Route("/v1/chat/completions", slow.handle, methods=["POST"])])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.01)
-    slow.url = slow.fake.url = f"http://127.0.0.1:{port}/v1"
-    try:
+    async with serve_chat_completions(slow.handle) as url:
+        slow.url = slow.fake.url = url
         yield slow
-    finally:
-        server.should_exit = True
-        await task
