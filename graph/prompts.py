@@ -23,6 +23,8 @@ Pick the intent that fits best, or "other" if none does:
 {intents}
 Flags to set when they apply: failed_payment, double_charge, urgent, refund, asks_for_person.
 Urgency: low, normal or high. Sentiment: negative, neutral or positive.
+Set `needs_account` to true when answering needs the customer's own orders, payments,
+deliveries or account.
 Only when the intent is "other" and the message is small talk, thanks, a greeting or off
 topic (it needs no account data and no tools), also write `reply`: one or two friendly
 sentences in the customer's language that answer it and say what you can help with.

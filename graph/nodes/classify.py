@@ -28,6 +28,11 @@ class MessageAnalysis(BaseModel):
     flags: list[str] = Field(default_factory=list)
     urgency: Literal["low", "normal", "high"] = "normal"
     sentiment: Literal["negative", "neutral", "positive"] = "neutral"
+    needs_account: bool = Field(
+        default=False,
+        description="true when answering needs the customer's own orders, payments, "
+        "deliveries or account; then reply stays null",
+    )
     reply: str | None = Field(
         default=None,
         description="only when intent is other and the message is small talk, thanks, a "
@@ -77,7 +82,10 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     intent = analysis.intent if analysis.intent in context.policy.intents else "other"
     # Small talk and off-topic lines are answered by this same call: one model call for
     # the turn instead of three (this one, then the agent's two).
-    direct = (analysis.reply or "").strip() if intent == "other" else ""
+    # A question about the customer's own account is never small talk, whatever the model
+    # wrote as a reply: the agent looks it up.
+    chat = intent == "other" and not analysis.needs_account
+    direct = (analysis.reply or "").strip() if chat else ""
     return {
         **update,
         "intent": intent,

@@ -443,3 +443,24 @@ async def test_small_talk_states_no_facts(
     assert turn["replies"][0]["text"] != invented
     assert "Germany" not in turn["replies"][0]["text"]
     assert turn["mode"] == "bot"
+
+
+async def test_an_account_question_the_model_answered_as_small_talk_goes_to_the_agent(
+    http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
+) -> None:
+    fake_llm.queue(
+        Call(
+            "MessageAnalysis",
+            {
+                "intent": "other",
+                "needs_account": True,
+                "reply": "I'm sorry, but I can't assist with that.",
+            },
+        ),
+        Call("orders__recent", {}),
+        Say("Your latest order #1042 (Wireless headphones) is being prepared."),
+    )
+    turn = await (await open_webchat(http, "cus_maria")).say("what have I bought lately?")
+    assert turn["replies"][0]["text"].startswith("Your latest order #1042")
+    [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+    assert trace["route"] == "agent" and "orders.recent" in trace["tools"]
