@@ -50,6 +50,7 @@ async def test_prune_removes_quiet_conversations_but_not_handoffs(
         run_server(settings) as live,
         httpx.AsyncClient(base_url=live.url, timeout=30) as http,
     ):
+        await live.add_staff()  # someone to wait for
         maria = await open_webchat(http, "cus_maria")
         kept_ticket = (await maria.say(SEED))["conversation_id"]
         waiting = await open_webchat(http)
