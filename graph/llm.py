@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from pydantic import ValidationError
 
+from graph.agent_actions import AgentAction, action_messages, as_message
 from graph.model_output import structured_from_content, tool_calls_in_content
 from graph.policy import Policy
 
@@ -74,6 +75,16 @@ class ServerProfile:
     structured: StructuredStyle = "named_tool"
     fixed: bool = False
     confirmed: bool = False
+    agent_calls: Literal["auto", "native", "json_action"] = "auto"
+    """How the agent calls tools: the API's tool calls, or one JSON action an answer
+    (graph/agent_actions.py). `auto`: JSON actions on a server found to take structured
+    answers only as a JSON schema or in the prompt, whose models make no tool calls."""
+
+    @property
+    def json_actions(self) -> bool:
+        if self.agent_calls != "auto":
+            return self.agent_calls == "json_action"
+        return self.confirmed and self.structured in ("json_schema", "prompt")
 
     @classmethod
     def for_policy(cls, style: str) -> ServerProfile:
@@ -82,12 +93,17 @@ class ServerProfile:
         return cls()
 
     @classmethod
-    def shared(cls, model: str, base_url: str | None, style: str) -> ServerProfile:
+    def shared(
+        cls, model: str, base_url: str | None, style: str, agent_calls: str = "auto"
+    ) -> ServerProfile:
         """One profile per model and server in this process: an app built again (the
         scenario runner builds one per scenario, tests one per test) does not probe again."""
         if style in STRUCTURED_STYLES:
-            return cls.for_policy(style)
-        return _PROFILES.setdefault((model, base_url or ""), cls())
+            profile = cls.for_policy(style)
+        else:
+            profile = _PROFILES.setdefault((model, base_url or "", agent_calls), cls())
+        profile.agent_calls = agent_calls  # type: ignore[assignment]
+        return profile
 
     def step_down(self) -> bool:
         """Move to the next style; False when there is none left or detection is over."""
@@ -103,7 +119,7 @@ class ServerProfile:
         self.confirmed = True
 
 
-_PROFILES: dict[tuple[str, str], ServerProfile] = {}
+_PROFILES: dict[tuple[str, str, str], ServerProfile] = {}
 
 
 @dataclass
@@ -198,6 +214,8 @@ class LLMClient:
         ("auto"): some servers leave the tools out of the prompt without it. A call written
         as JSON text instead of the API's tool call is taken as the call it means."""
         await self._checked_budget()
+        if tools and self.profile.json_actions:
+            return await self._json_action(purpose, messages, tools)
         runnable: Any = self.model
         limit = self.policy.llm.max_output_tokens
         names: tuple[str, ...] = ()
@@ -217,6 +235,15 @@ class LLMClient:
             raise LLMUnavailable(type(exc).__name__) from exc
         self._record(purpose, message, started)
         return tool_calls_in_content(message, set(names))
+
+    async def _json_action(
+        self, purpose: str, messages: list[BaseMessage], tools: list[Any]
+    ) -> AIMessage:
+        """An agent step asked as one JSON action (graph/agent_actions.py)."""
+        names = {_tool_name(tool) for tool in tools}
+        steps = sum(1 for m in messages if isinstance(m, AIMessage))
+        action = await self.structured(purpose, AgentAction, action_messages(messages, tools))
+        return as_message(action, names, steps)
 
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
         """One structured answer, validated by `schema`. Asked the way this model's server

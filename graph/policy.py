@@ -127,6 +127,10 @@ class LLMPolicy(Section):
     """How the classification call asks for its answer: `auto` finds what the server takes
     (a named tool choice, "required", a JSON-schema response format, the schema in the
     prompt) at the first call; name one to skip that."""
+    agent_tool_calls: Literal["auto", "native", "json_action"] = "auto"
+    """How the agent calls tools: the API's tool calls (`native`), or one JSON action an
+    answer (`json_action`, for small local models that make no tool calls); `auto` takes
+    JSON actions on a server found to take structured answers only as a JSON schema."""
     max_output_tokens: int = Field(600, ge=16)
     """Cap on one agent call's answer: a small model that runs away stops here."""
     structured_max_tokens: int = Field(300, ge=16)

@@ -142,6 +142,7 @@ class TurnRunner:
             model_name,
             getattr(chat_model, "openai_api_base", None),
             policy.llm.structured_output,
+            policy.llm.agent_tool_calls,
         )
         self.day_tokens = DayTokens()
         self._model_name = model_name

@@ -28,6 +28,7 @@ async def test_a_server_that_takes_only_string_tool_choice_classifies_and_reache
     admin_headers: dict[str, str],
 ) -> None:
     fake_llm.rejects = {"named_tool_choice"}  # llama-server's "Wrong type supplied" 400
+    policy = write_policy(tmp_path, llm__agent_tool_calls="native")  # its tool calls as text
     fake_llm.queue(
         Call("MessageAnalysis", ANALYSIS),  # asked again with a JSON-schema response format
         fenced({"name": "orders__recent", "arguments": {}}),  # a small model's tool call
@@ -35,7 +36,7 @@ async def test_a_server_that_takes_only_string_tool_choice_classifies_and_reache
         Call("MessageAnalysis", ANALYSIS),
         Say("Is there anything else about order #1042 you'd like to know?"),
     )
-    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+    async with await start(sqlite_databases, fake_llm, policy) as live:
         async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
             maria = await open_webchat(http, "cus_maria")
             turn = await maria.say(UNSURE)
@@ -155,3 +156,35 @@ async def test_markup_a_model_meant_for_a_program_never_reaches_the_customer(
             turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
     assert "<tools>" not in turn["replies"][0]["text"]
     assert "{" not in turn["replies"][0]["text"]
+
+
+async def test_on_a_schema_only_server_the_agent_calls_tools_as_json_actions(
+    sqlite_databases: DatabaseFactory,
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    admin_headers: dict[str, str],
+) -> None:
+    fake_llm.rejects = {"named_tool_choice"}
+    fake_llm.queue(
+        Say(json.dumps(ANALYSIS)),  # the classification, as the enforced schema
+        Say(json.dumps({"action": "call_tool", "tool": "orders.recent", "arguments": {}})),
+        Say(
+            json.dumps(
+                {
+                    "action": "answer",
+                    "answer": "Your latest order #1042 (Wireless headphones) is being prepared.",
+                }
+            )
+        ),
+    )
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            turn = await (await open_webchat(http, "cus_maria")).say(UNSURE)
+            [trace] = await _trace(http, admin_headers, turn["conversation_id"])
+
+    assert turn["replies"][0]["text"].startswith("Your latest order #1042")
+    assert trace["route"] == "agent" and "orders.recent" in trace["tools"]
+    first, second = fake_llm.requests[2], fake_llm.requests[3]
+    assert "tools" not in first and first["response_format"]["type"] == "json_schema"
+    assert "orders__recent" in first["messages"][1]["content"]  # the tools, described
+    assert second["messages"][-1]["content"].startswith("Result of orders__recent:")
