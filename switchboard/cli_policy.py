@@ -4,13 +4,14 @@ problem, its JSON Schema for editors, and its intents and workflows drawn in Mer
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from graph.policy import Policy
-from graph.workflow_language import walk
 from switchboard.settings import ConfigError, get_settings
+
+if TYPE_CHECKING:  # loaded where used: `switchboard --help` stays fast
+    from graph.policy import Policy
 
 policy_app = typer.Typer(help="Check, describe and draw the policy file.", no_args_is_help=True)
 
@@ -42,6 +43,8 @@ def _loaded(file: Path | None) -> Policy:
 
 
 def summary(policy: Policy) -> str:
+    from graph.workflow_language import walk
+
     written = {name: w for name, w in policy.workflows.items() if w.steps is not None}
     steps = sum(len(walk(w.steps or [])) for w in written.values())
     return (

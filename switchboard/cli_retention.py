@@ -5,21 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from storage.checkpoints import open_checkpointer
-from storage.db import create_engine, session_factory, transaction
-from storage.models import utcnow
-from storage.retention import (
-    Erased,
-    erase_customer,
-    prunable_conversations,
-    prune_conversations,
-)
-from switchboard.classifier_cache import forget_cached_models
 from switchboard.settings import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from storage.retention import Erased
+
+# The database, checkpoint and retention modules are imported where used, so that
+# `switchboard --help` does not load SQLAlchemy and LangGraph.
 
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
@@ -46,6 +42,8 @@ def _settings() -> Settings:
 
 async def _forget_threads(database_url: str, thread_ids: list[str]) -> None:
     """Checkpoints hold the last message text: they go with the conversation."""
+    from storage.checkpoints import open_checkpointer
+
     async with open_checkpointer(database_url) as saver:
         for thread_id in thread_ids:
             await saver.adelete_thread(thread_id)
@@ -58,6 +56,10 @@ def prune_command(
     """Delete conversations quiet for longer than the retention period (not waiting on a
     person), with their messages, traces, intent corrections and checkpoints. Tickets are
     kept."""
+    from storage.db import create_engine, session_factory, transaction
+    from storage.models import utcnow
+    from storage.retention import prunable_conversations, prune_conversations
+
     settings = _settings()
     quiet_since = utcnow() - parse_duration(older_than)
 
@@ -85,6 +87,10 @@ def erase_command(
     """Erase a customer's personal data (GDPR): messages, names, e-mail, identities,
     sessions, checkpoints and staff's intent corrections of their messages. Ticket and
     order records stay, anonymised."""
+    from storage.db import create_engine, session_factory, transaction
+    from storage.retention import erase_customer
+    from switchboard.classifier_cache import forget_cached_models
+
     settings = _settings()
 
     async def run() -> Erased:
