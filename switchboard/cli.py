@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -162,8 +163,13 @@ def chat(
     async def run() -> None:
         adapters = {"terminal": TerminalAdapter(typer.echo)}
         async with open_runtime(settings, extra_adapters=adapters) as runtime:  # type: ignore[arg-type]
-            typer.echo(f"Chatting as {as_user or 'an anonymous visitor'}. Ctrl-D to quit.")
-            for number, line in enumerate(sys.stdin, start=1):
+            typer.echo(
+                f"Chatting as {as_user or 'an anonymous visitor'}. Ctrl-D or Ctrl-C to quit."
+            )
+            lines = _StdinLines()
+            number = 0
+            while (line := await lines.next(prompt="you> ")) is not None:
+                number += 1
                 if not line.strip():
                     continue
                 result = await runtime.engine.handle(
@@ -182,7 +188,38 @@ def chat(
                     result = await runtime.engine.wait_for_turn(result, timeout=math.inf)
                 typer.echo(f"      (served by {result.route or result.mode})")
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:  # one Ctrl-C: the runtime has stopped cleanly; no traceback
+        typer.echo("\nbye")
+
+
+class _StdinLines:
+    """Lines typed in, read on a daemon thread so the engine keeps running meanwhile
+    (deliveries, slow turns) and Ctrl-C is never stuck behind a blocking read."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._wanted = threading.Event()
+        self._tty = sys.stdin.isatty()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            line = sys.stdin.readline()
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, line or None)
+            if not line:
+                return
+
+    async def next(self, *, prompt: str) -> str | None:
+        if self._tty:
+            sys.stdout.write(prompt)
+            sys.stdout.flush()
+        self._wanted.set()
+        return await self._queue.get()
 
 
 @intents_app.command("train")
