@@ -444,6 +444,19 @@ class Engine:
             result = TurnResult(
                 inbound.id, inbound.conversation_id, mode, replies, route=outcome.route
             )
+            # One line a turn for operators; ids and figures only, never what was said.
+            log.info(
+                "turn",
+                conversation_id=inbound.conversation_id,
+                message_id=inbound.id,
+                channel=conversation.channel,
+                route=outcome.route,
+                intent=outcome.intent,
+                ms=round(outcome.total_ms, 1),
+                llm_calls=len(outcome.llm_calls),
+                replies=len(outbox),
+                mode=mode,
+            )
         waiter = self._waiters.get(inbound.id)
         if waiter is not None:  # the reply first; live pushes to other sockets after it
             waiter.result = result
