@@ -11,6 +11,7 @@ the same whichever way the model was asked.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any, Literal
 
 from langchain_core.messages import (
@@ -21,7 +22,7 @@ from langchain_core.messages import (
     ToolCall,
     ToolMessage,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 ACTIONS_SYSTEM = """Each answer is one JSON object: either call one tool to look something
 up, {{"action": "call_tool", "tool": "<name>", "arguments": {{...}}}}, or reply to the
@@ -37,6 +38,24 @@ class AgentAction(BaseModel):
     tool: str | None = Field(default=None, description="the tool to call (call_tool)")
     arguments: dict[str, Any] = Field(default_factory=dict)
     answer: str | None = Field(default=None, description="the reply to the customer (answer)")
+
+
+@cache
+def action_schema(tool_names: tuple[str, ...], *, first: bool) -> type[AgentAction]:
+    """`AgentAction` with the tool named from this set only (a server that enforces the
+    schema then cannot let the model invent a tool); the first step of a turn must call
+    one, since an answer about the account that rests on no tool result is refused anyway."""
+    tool_type: Any = Literal[tool_names]  # type: ignore[valid-type]
+    if first:
+        return create_model(  # type: ignore[no-any-return,call-overload]
+            "AgentAction",
+            __base__=AgentAction,
+            action=(Literal["call_tool"], ...),
+            tool=(tool_type, ...),
+        )
+    return create_model(  # type: ignore[no-any-return,call-overload]
+        "AgentAction", __base__=AgentAction, tool=(tool_type | None, None)
+    )
 
 
 def _tools_text(tools: list[dict[str, Any]]) -> str:

@@ -14,10 +14,10 @@ from time import perf_counter
 from typing import Any, Literal, get_args
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from pydantic import ValidationError
 
-from graph.agent_actions import AgentAction, action_messages, as_message
+from graph.agent_actions import action_messages, action_schema, as_message
 from graph.model_output import structured_from_content, tool_calls_in_content
 from graph.policy import Policy
 
@@ -240,10 +240,12 @@ class LLMClient:
         self, purpose: str, messages: list[BaseMessage], tools: list[Any]
     ) -> AIMessage:
         """An agent step asked as one JSON action (graph/agent_actions.py)."""
-        names = {_tool_name(tool) for tool in tools}
+        names = tuple(_tool_name(tool) for tool in tools)
         steps = sum(1 for m in messages if isinstance(m, AIMessage))
-        action = await self.structured(purpose, AgentAction, action_messages(messages, tools))
-        return as_message(action, names, steps)
+        first = not any(isinstance(m, ToolMessage) for m in messages)
+        schema = action_schema(names, first=first)
+        action = await self.structured(purpose, schema, action_messages(messages, tools))
+        return as_message(action, set(names), steps)
 
     async def structured(self, purpose: str, schema: type[Any], messages: list[BaseMessage]) -> Any:
         """One structured answer, validated by `schema`. Asked the way this model's server

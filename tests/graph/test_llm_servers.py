@@ -167,7 +167,7 @@ async def test_on_a_schema_only_server_the_agent_calls_tools_as_json_actions(
     fake_llm.rejects = {"named_tool_choice"}
     fake_llm.queue(
         Say(json.dumps(ANALYSIS)),  # the classification, as the enforced schema
-        Say(json.dumps({"action": "call_tool", "tool": "orders.recent", "arguments": {}})),
+        Say(json.dumps({"action": "call_tool", "tool": "orders__recent", "arguments": {}})),
         Say(
             json.dumps(
                 {
@@ -186,5 +186,12 @@ async def test_on_a_schema_only_server_the_agent_calls_tools_as_json_actions(
     assert trace["route"] == "agent" and "orders.recent" in trace["tools"]
     first, second = fake_llm.requests[2], fake_llm.requests[3]
     assert "tools" not in first and first["response_format"]["type"] == "json_schema"
+    asked = first["response_format"]["json_schema"]["schema"]["properties"]
+    assert asked["action"]["const"] == "call_tool"  # the first step looks something up
+    assert "orders__recent" in asked["tool"]["enum"]  # only the tools it was given
+    assert (
+        "answer"
+        in second["response_format"]["json_schema"]["schema"]["properties"]["action"]["enum"]
+    )
     assert "orders__recent" in first["messages"][1]["content"]  # the tools, described
     assert second["messages"][-1]["content"].startswith("Result of orders__recent:")
