@@ -244,7 +244,13 @@ def intents_train(
 
 @intents_app.command("eval")
 def intents_eval(
-    data: Annotated[Path, typer.Option(help="CSV with text,category to evaluate on.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV with text,category to evaluate on; default: the shipped held-out set "
+            "for the default policy's intents (switchboard/intents_eval.csv)."
+        ),
+    ] = None,
     train: Annotated[
         Path | None, typer.Option(help="Train on this CSV instead of the policy.")
     ] = None,
@@ -259,7 +265,7 @@ def intents_eval(
     from graph.policy import load_policy
 
     try:
-        texts, labels = read_examples(data)
+        texts, labels = read_examples(data or Path(__file__).with_name("intents_eval.csv"))
         started = time.perf_counter()
         if model is not None:
             classifier = IntentClassifier.load(model)
