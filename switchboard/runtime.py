@@ -33,6 +33,7 @@ from switchboard.guards import RateLimiter
 from switchboard.handoffs import HandoffDesk, staff_reachable
 from switchboard.settings import Settings
 from switchboard.telemetry import turn_spans
+from tools.kb_embedding import passage_encoder
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,16 @@ async def load_classifier(
         if labelled:
             log.info("classifier.corrections", stored=len(labelled))
     return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
+
+
+def warm_up(classifier: IntentClassifier) -> None:
+    """Load at start what the first turn would otherwise load (the sentence encoders of
+    the classifier and of the knowledge base), so the first customer waits no longer
+    than the next."""
+    classifier.predict("hello")
+    encoder = passage_encoder()
+    if encoder is not None:
+        encoder.encode_one("hello")
 
 
 def _llm_settings(settings: Settings) -> LLMSettings | None:
@@ -124,6 +135,7 @@ async def open_runtime(
     sessions = session_factory(db)
     try:
         classifier = await load_classifier(policy, settings.cache_dir, sessions)
+        await asyncio.to_thread(warm_up, classifier)
     except BaseException:
         await db.dispose()
         raise
