@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from graph.help_centre import HelpCentrePolicy
 from graph.hours import HandoffPolicy
 from graph.pii import PiiType
 from graph.workflow_checks import tool_risk, workflow_problems
@@ -266,6 +267,7 @@ class Policy(Section):
     dialogue: DialoguePolicy = Field(default_factory=DialoguePolicy)
     csat: CsatPolicy = Field(default_factory=CsatPolicy)
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
+    help_centre: HelpCentrePolicy = Field(default_factory=HelpCentrePolicy)
 
     language: str = "en"
     """The language replies are written in; a reply given per language falls back to it."""
