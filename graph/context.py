@@ -48,3 +48,5 @@ class TurnContext:
     staff_reachable: Callable[[], Awaitable[bool]] | None = None
     """Whether anyone can answer a handoff (a staff channel or a staff account); None:
     assume so (the graph tests and scenario runs have no deployment to ask)."""
+    public_url: str = ""
+    """Where this server is reached: help-centre links resolve against it by default."""

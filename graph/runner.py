@@ -134,8 +134,10 @@ class TurnRunner:
         model_name: str = "",
         daily_token_budget: int = 0,
         staff_reachable: Callable[[], Awaitable[bool]] | None = None,
+        public_url: str = "",
     ) -> None:
         self._staff_reachable = staff_reachable
+        self._public_url = public_url
         self._chat_model = chat_model
         self._runnables: dict[object, object] = {}  # the model bound to tools and schemas
         self._server = ServerProfile.shared(
@@ -189,6 +191,7 @@ class TurnRunner:
             max_chars=self._max_chars,
             customer_email=request.customer_email if request else None,
             staff_reachable=self._staff_reachable,
+            public_url=self._public_url,
         )
 
     async def run_turn(self, request: TurnRequest) -> TurnOutcome:

@@ -27,6 +27,7 @@ from switchboard.api import (
     corrections,
     handoffs,
     health,
+    help_pages,
     inbox,
     kb,
     outbox,
@@ -190,6 +191,7 @@ def create_app(
     app.include_router(inbox.router)
     app.include_router(console.router)
     app.include_router(health.router)
+    app.include_router(help_pages.router)
 
     @app.get("/", include_in_schema=False)
     async def demo_page() -> HTMLResponse:

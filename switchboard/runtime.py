@@ -162,6 +162,7 @@ async def open_runtime(
                 model_name=settings.llm_model or "",
                 daily_token_budget=settings.llm_daily_token_budget,
                 staff_reachable=staff_reachable(settings, sessions),
+                public_url=settings.public_url,
             )
             engine = Engine(
                 sessions=sessions,

@@ -9,12 +9,12 @@ questions and 20 questions it cannot answer (bench/README.md).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.help_centre import article_link, quote
 from graph.replies import TALK_TO_PERSON, reply
 from graph.state import ConversationState
 from storage.kb import PassageHit
@@ -25,7 +25,6 @@ STRONG_SIMILARITY = 0.42
 WEAK_SIMILARITY = 0.30
 # Without vectors (lexical search alone) the passage must contain most of the words.
 LEXICAL_COVERAGE = 0.5
-QUOTE_CHARS = 700
 THANKS = "That helped, thanks"
 
 
@@ -38,23 +37,17 @@ def good_enough(hit: PassageHit) -> bool:
     return hit.lexical_rank is not None and hit.coverage >= LEXICAL_COVERAGE
 
 
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    """The passage, cut at a paragraph or sentence end if it is long."""
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind("\n", 0, limit), *(m.end() for m in re.finditer(r"[.!?]\s", text[:limit])))
-    return (text[:cut] if cut > limit // 2 else text[:limit]).rstrip() + " …"
-
-
-def citation(hit: PassageHit) -> str:
+def citation(hit: PassageHit, base: str | None = None) -> str:
     where = f"“{hit.title}”"
-    return f"Source: {where} – {hit.url}" if hit.url else f"Source: our help centre, {where}"
+    link = article_link(hit.url, base)
+    return f"Source: {where} – {link}" if link else f"Source: our help centre, {where}"
 
 
-def answer_text(hit: PassageHit) -> str:
+def answer_text(hit: PassageHit, base: str | None = None) -> str:
+    """Whole sentences of the passage (its file's line wraps undone) and a link to it."""
     section = hit.heading.split(" > ")[-1]
     about = f"“{hit.title}”" + (f" ({section})" if section != hit.title else "")
-    return f"From our help centre, {about}:\n{quote(hit.text)}\n{citation(hit)}"
+    return f"From our help centre, {about}:\n{quote(hit.text)}\n{citation(hit, base)}"
 
 
 async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -62,7 +55,9 @@ async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
         "kb.search", query=state.get("text", ""), limit=3
     )
     if hits and good_enough(hits[0]):
-        return {"replies": [reply(answer_text(hits[0]), THANKS, TALK_TO_PERSON)]}
+        context = runtime.context
+        base = context.policy.help_centre.base_url or context.public_url or None
+        return {"replies": [reply(answer_text(hits[0], base), THANKS, TALK_TO_PERSON)]}
     text = (
         "I'm not sure our help centre answers that, and I'd rather not guess. "
         "Would you like to ask a person from our team?"

@@ -37,8 +37,17 @@ async def test_answers_cite_their_article_and_unknowns_offer_a_person(
     reply = turn["replies"][0]
     assert "“Return policy and refunds”" in reply["text"]
     assert "within 30 days of delivery" in reply["text"]
-    assert "Source: “Return policy and refunds” – /help/refund-policy" in reply["text"]
+    # A working link: absolute (SWITCHBOARD_PUBLIC_URL, as no help_centre.base_url is set),
+    # to the page this server serves.
+    assert (
+        "Source: “Return policy and refunds” – http://127.0.0.1:8000/help/refund-policy"
+        in (reply["text"])
+    )
     assert "Talk to a person" in reply["quick_replies"]
+    article = await http.get("/help/refund-policy")
+    assert article.status_code == 200 and "within 30 days of delivery" in article.text
+    assert (await http.get("/help/no-such-page")).status_code == 404
+    assert "/help/refund-policy" in (await http.get("/help")).text
 
     turn = await visitor.say("do you ship internationally")
     assert "“International shipping”" in turn["replies"][0]["text"]
@@ -90,6 +99,9 @@ def test_answer_text_names_section_and_source() -> None:
     assert answer_text(hit(url="https://acme.test/r")).endswith(
         "Source: “Refunds” – https://acme.test/r"
     )
+    assert answer_text(hit(url="/help/refunds"), "https://help.acme.test/").endswith(
+        "Source: “Refunds” – https://help.acme.test/help/refunds"
+    )
     long = "First sentence here. " * 60
     cut = quote(long, 100)
     assert cut.endswith("here. …") and len(cut) <= 102
@@ -101,3 +113,17 @@ def test_citations_must_name_retrieved_passages() -> None:
     made_up = check_citations("Refunds take 5 days [kb-3].", given)
     assert not made_up.grounded and made_up.unknown == ["kb-3"]
     assert not check_citations("Refunds take 5 days.", given).grounded
+
+
+def test_quotes_keep_whole_sentences_not_the_files_line_wraps() -> None:
+    wrapped = (
+        "We ship to all EU countries, the United Kingdom, Switzerland and Norway. We do not\n"
+        "ship to the United States yet.\n\nSteps:\n- pack the item\n- print the label"
+    )
+    assert quote(wrapped) == (
+        "We ship to all EU countries, the United Kingdom, Switzerland and Norway. We do not "
+        "ship to the United States yet.\n\nSteps:\n- pack the item\n- print the label"
+    )
+    long = "One whole sentence that goes on. " * 10 + "A last one without an end"
+    cut = quote(long, 120)
+    assert cut.endswith("goes on. …") and "\n" not in cut
