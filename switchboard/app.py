@@ -31,6 +31,7 @@ from switchboard.api import (
     inbox,
     kb,
     outbox,
+    staff_admin,
 )
 from switchboard.channels import build_channels
 from switchboard.delivery import DeliveryPolicy
@@ -184,6 +185,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(approvals.router)
     app.include_router(handoffs.router)
+    app.include_router(staff_admin.router)
     app.include_router(corrections.router)
     app.include_router(outbox.router)
     app.include_router(kb.router)

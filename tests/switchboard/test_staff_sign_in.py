@@ -86,3 +86,48 @@ async def test_sign_in_roles_and_names(
     assert out.status_code == 303
     http.cookies.clear()
     assert (await http.get("/api/admin/handoffs", cookies=anna)).status_code == 401
+
+
+async def test_only_admins_manage_staff(
+    server: LiveServer, http: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    agent_pw = await server.add_staff("anna@example.com", "Anna", "agent")
+    admin_pw = await server.add_staff("ada@example.com", "Ada", "admin")
+    anna = {
+        "switchboard_staff": (await _sign_in(http, "anna@example.com", agent_pw)).cookies[
+            "switchboard_staff"
+        ]
+    }
+    ada = {
+        "switchboard_staff": (await _sign_in(http, "ada@example.com", admin_pw)).cookies[
+            "switchboard_staff"
+        ]
+    }
+    http.cookies.clear()
+    new = {
+        "email": "ben@example.com",
+        "name": "Ben",
+        "role": "approver",
+        "password": "ben-password-1",
+    }
+
+    assert (await http.get("/api/admin/staff", cookies=anna)).status_code == 403
+    assert (await http.post("/api/admin/staff", json=new, cookies=anna)).status_code == 403
+    added = await http.post("/api/admin/staff", json=new, cookies=ada)
+    assert added.status_code == 201 and added.json()["role"] == "approver"
+    assert "password" not in added.text and "hash" not in added.text
+    again = await http.post("/api/admin/staff", json=new, headers=admin_headers)
+    assert again.status_code == 409 and "exists" in again.json()["error"]
+    weak = await http.post(
+        "/api/admin/staff",
+        json={**new, "email": "c@example.com", "password": "x"},
+        headers=admin_headers,
+    )
+    assert weak.status_code == 422 and weak.json()["error"]
+    listed = (await http.get("/api/admin/staff", headers=admin_headers)).json()["staff"]
+    assert [s["email"] for s in listed] == [
+        "anna@example.com",
+        "ada@example.com",
+        "ben@example.com",
+    ]
+    assert (await _sign_in(http, "ben@example.com", "ben-password-1")).status_code == 303
