@@ -38,11 +38,12 @@ class ConsoleEvents:
         return len(self._queues)
 
     async def stream(
-        self, *, heartbeat_s: float = 15.0, lifetime_s: float = 120.0
+        self, *, heartbeat_s: float = 10.0, lifetime_s: float = 25.0
     ) -> AsyncIterator[str]:
         """Server-sent events: `event: changed` with the conversation id, a comment line
-        as heartbeat; ends after `lifetime_s` (the browser reconnects by itself), so a
-        stopping server never waits long for open pages."""
+        as heartbeat; ends after `lifetime_s` and the browser reconnects by itself (and
+        re-reads the page). Short on purpose: uvicorn lets open responses finish before
+        it stops, so a long stream would hold a stopping server."""
         queue: asyncio.Queue[int | None] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
         loop = asyncio.get_running_loop()

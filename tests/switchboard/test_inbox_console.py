@@ -100,3 +100,22 @@ async def test_events_stream_tells_open_pages_what_changed(
             return ""
 
         assert await asyncio.wait_for(changed(), 10) == str(cid)
+
+
+async def test_a_stream_ends_by_itself_and_on_close() -> None:
+    """Short streams: a stopping server is never held by an open console tab."""
+    from switchboard.console_live import ConsoleEvents
+
+    events = ConsoleEvents()
+    lines = [line async for line in events.stream(heartbeat_s=0.05, lifetime_s=0.2)]
+    assert lines[0] == "retry: 1000\n\n" and ": still here\n\n" in lines
+    assert events.listeners == 0
+
+    stream = events.stream(heartbeat_s=5, lifetime_s=60)
+    assert await anext(stream) == "retry: 1000\n\n"
+    pending = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    await events.publish(7)
+    assert await pending == "event: changed\ndata: 7\n\n"
+    events.close()
+    assert [line async for line in stream] == []
