@@ -337,6 +337,9 @@
        server's "… joined the conversation."). */
     if (m.role === "staff" || (m.role === "bot" && /joined the conversation\.$/.test(m.text))) {
       if (!this.staffJoined) { this.staffJoined = true; this.setStatus(); }
+    } else if (m.role === "bot" && /connecting you with a person/.test(m.text)) {
+      this.staffJoined = false;  /* a new handoff (history replays older ones first) */
+      this.setStatus();
     }
     if (m.role !== "customer") {
       this.lastReplyId = Math.max(this.lastReplyId, m.id);
