@@ -156,14 +156,22 @@ class SlotPolicy(Section):
     """Invalid answers before the bot stops asking and offers a person."""
     infer: bool = True
     """order_number: when only one order is still on its way, that is the one meant."""
+    from_request: bool = False
+    """A text slot with a distinctive pattern (a postcode): taken from the request that
+    started the workflow when the pattern is found there, instead of asked."""
 
     def value_in(self, text: str) -> str | None:
         """For a text slot with a pattern (a postcode, a contract number): the first part of
         `text` that matches it as a whole word ("it's SW1A 1AA"); else None."""
         if self.kind != "text" or self.pattern is None:
             return None
-        inner = self.pattern.removeprefix("^").removesuffix("$")
-        found = re.search(rf"(?<!\w)(?:{inner})(?!\w)", text, re.IGNORECASE)
+        flags = re.match(r"\(\?[aiLmsux]+\)", self.pattern)  # "(?i)" must stay first
+        lead = flags.group(0) if flags else ""
+        inner = self.pattern[len(lead) :].removeprefix("^").removesuffix("$")
+        try:
+            found = re.search(rf"{lead}(?<!\w)(?:{inner})(?!\w)", text, re.IGNORECASE)
+        except re.error:
+            return None
         if found is None or re.fullmatch(self.pattern, found.group(0)) is None:
             return None
         return found.group(0)

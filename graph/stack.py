@@ -38,7 +38,7 @@ def new_frame(
         for slot_name, slot in workflow.slots.items():
             if slot.kind == "order_number" and order_ids:
                 slots[slot_name] = order_ids[0]
-            elif (found := slot.value_in(text)) is not None:
+            elif slot.from_request and (found := slot.value_in(text)) is not None:
                 slots[slot_name] = found  # "no internet at SW1A 1AA": no need to ask
     return Frame(
         name=name,

@@ -9,13 +9,15 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
+from graph.policy import Policy
 from graph.replies import reply
 from graph.state import ConversationState
 
 
-def _reason(state: ConversationState) -> str:
+def _reason(state: ConversationState, policy: Policy) -> str:
     flags = state.get("entities", {}).get("flags", [])
-    if "asks_for_person" in flags or state.get("intent") == "human_handoff":
+    # An intent the policy routes to a person is the customer asking for one.
+    if "asks_for_person" in flags or policy.route_for(state.get("intent") or "") == "human":
         return "customer_request"
     return f"policy:{state.get('intent') or 'unknown'}"
 
@@ -23,7 +25,7 @@ def _reason(state: ConversationState) -> str:
 async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     tools = runtime.context.tools
     urgent = "urgent" in state.get("entities", {}).get("flags", [])
-    reason = _reason(state)
+    reason = _reason(state, runtime.context.policy)
     summary = (
         f"Handoff ({reason}) on {state.get('channel', '?')}: last intent "
         f"{state.get('intent') or 'unknown'}. Customer wrote: {state.get('text', '')[:300]}"

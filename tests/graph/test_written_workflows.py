@@ -358,6 +358,7 @@ async def test_a_text_slot_is_found_inside_a_sentence(
                 "prompt": "What is the postcode?",
                 "pattern": r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$",
                 "hint": "A postcode looks like SW1A 1AA.",
+                "from_request": True,
             }
         },
         "steps": [{"ask": "postcode"}, {"reply": "Checking {{ slots.postcode }}."}],
