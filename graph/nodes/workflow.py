@@ -91,17 +91,27 @@ class Run:
     handed_over: bool = False
     ticket: Any = None
     """The ticket this turn's steps opened (a handoff refers to it)."""
+    _fixed: dict[str, Any] | None = None
 
     def names(self) -> dict[str, Any]:
+        """What templates and expressions may read: the variables and slots as they are
+        now, over what stays the same for the whole run (built once, at the first step)."""
+        if self._fixed is None:
+            self._fixed = self._fixed_names()
+        return {
+            **self.variables,
+            # Every declared slot is a name: unknown until asked, then its value.
+            "slots": {**dict.fromkeys(self.workflow.slots), **(self.frame.get("slots") or {})},
+            **self._fixed,
+        }
+
+    def _fixed_names(self) -> dict[str, Any]:
         context = self.context
         # The request that started the workflow, not the answer to its last question.
         request = self.variables.get("_request") or {}
         entities: dict[str, Any] = dict(request.get("entities") or {})
         flags = {flag: True for flag in entities.get("flags") or []}
         return {
-            **self.variables,
-            # Every declared slot is a name: unknown until asked, then its value.
-            "slots": {**dict.fromkeys(self.workflow.slots), **(self.frame.get("slots") or {})},
             "customer": {
                 "name": context.customer_name,
                 "email": context.customer_email,
@@ -138,8 +148,7 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
     name = frame.get("name", "")
     workflow = context.policy.workflows[name]
     if workflow.requires == "verified" and not context.tools.verified:
-        topic = workflow.label.removeprefix("your ")
-        return {"replies": [sign_in_needed(topic)], "step": name}
+        return {"replies": [sign_in_needed(workflow.label)], "step": name}
     program = context.policy.program(name)
     run = Run(state, context, workflow, frame, dict(frame.get("vars") or {}))
     run.variables.setdefault(
