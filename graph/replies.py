@@ -24,9 +24,10 @@ def reply(text: str, *quick_replies: str) -> Reply:
     return Reply(text=text, quick_replies=list(quick_replies))
 
 
-def sign_in_needed(topic: str) -> Reply:
+def sign_in_needed(label: str) -> Reply:
+    """`label` as a workflow names its request ("your payment")."""
     return reply(
-        f"I can look into your {topic}, but I need to know it's you first. Please sign in to "
+        f"I can look into {label}, but I need to know it's you first. Please sign in to "
         "your account and write again here, or talk to a person from our team.",
         TALK_TO_PERSON,
     )
