@@ -403,3 +403,32 @@ class StaffNote(SQLModel, table=True):
     author: str = Field(max_length=255)
     text: str
     created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one configured webhook (policy `webhooks:`), the webhooks' outbox:
+    inserted in the transaction of the change it reports, posted by the webhook sender,
+    retried with backoff until `sent` or `failed`. The receiver de-duplicates on
+    `event_id`; `dedupe_key` keeps a re-run turn from queueing its event twice."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", "webhook", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36)
+    """A UUID, the same for every webhook the event goes to."""
+    event: str = Field(max_length=32)
+    webhook: int
+    """Its position in the policy's `webhooks:` list when queued."""
+    url: str = Field(max_length=2048)
+    dedupe_key: str = Field(max_length=191)
+    payload: dict[str, Any] = _json({})
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -22,6 +22,7 @@ TABLES = {
     "charges",
     "kb_articles",
     "intent_corrections",
+    "webhook_deliveries",
 }
 
 
