@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.idempotent import insert_once
 from storage.models import Approval, utcnow
+from storage.webhooks import queue_event, subscribed
 
 DECIDING = ("approving", "denying")
 
@@ -36,7 +37,25 @@ async def record_decision(
             decided_at=utcnow(),
         )
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return False
+    if subscribed(session, "approval.decided"):
+        approval = await session.get(Approval, approval_id)
+        assert approval is not None
+        await queue_event(
+            session,
+            "approval.decided",
+            f"approval:{approval_id}",
+            conversation_id=approval.conversation_id,
+            approval={
+                "id": approval_id,
+                "tool": approval.tool,
+                "summary": approval.summary,
+                "approved": approved,
+                "decided_by": decided_by,
+            },
+        )
+    return True
 
 
 async def mark_carried_out(session: AsyncSession, approval_id: int) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import CsatResponse
+from storage.webhooks import queue_event
 
 
 async def csat_for_conversation(session: AsyncSession, conversation_id: int) -> CsatResponse | None:
@@ -33,4 +34,26 @@ async def record_csat(
         found = await csat_for_conversation(session, conversation_id)
         assert found is not None
         return found, False
+    await _queue_received(session, row, "rating")
     return row, True
+
+
+async def add_comment(session: AsyncSession, row: CsatResponse, comment: str) -> bool:
+    """The customer's comment on their rating, once; False when it has one already."""
+    if row.comment:
+        return False
+    row.comment = comment
+    session.add(row)
+    await _queue_received(session, row, "comment")
+    return True
+
+
+async def _queue_received(session: AsyncSession, row: CsatResponse, part: str) -> None:
+    """csat.received, at the rating and again with the comment the customer adds."""
+    await queue_event(
+        session,
+        "csat.received",
+        f"csat:{row.conversation_id}:{part}",
+        conversation_id=row.conversation_id,
+        csat={"rating": row.score, "comment": row.comment},
+    )

@@ -25,6 +25,8 @@ from storage.models import (
     Ticket,
     utcnow,
 )
+from storage.tickets import handoff_fields
+from storage.webhooks import queue_event, subscribed
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -194,7 +196,41 @@ async def return_to_bot(
                 .where(col(Ticket.id) == handoff.ticket_id)
                 .values(status="resolved", updated_at=utcnow())
             )
+    await _queue_hand_back(session, conversation_id, list(handoffs), by=by, resolved=resolved)
     return True
+
+
+async def _queue_hand_back(
+    session: AsyncSession, conversation_id: int, handoffs: list[Handoff], *, by: str, resolved: bool
+) -> None:
+    """Webhooks: each handoff closed (resolved, or returned to the bot unresolved), and
+    the conversation resolved when staff resolved it."""
+    outcome = "resolved" if resolved else "returned_to_bot"
+    if subscribed(session, "handoff.resolved"):
+        await session.flush()  # the ticket's new status, for the payload
+        for handoff in handoffs:
+            fields = await handoff_fields(session, handoff)
+            await queue_event(
+                session,
+                "handoff.resolved",
+                f"handoff:{handoff.id}",
+                conversation_id=conversation_id,
+                handoff=fields,
+                outcome=outcome,
+                by=by,
+            )
+    if resolved:
+        last = max((h.id for h in handoffs if h.id is not None), default=None)
+        await queue_event(
+            session,
+            "conversation.resolved",
+            f"conversation:{conversation_id}:handoff:{last}"
+            if last
+            else f"conversation:{conversation_id}:{utcnow().isoformat()}",
+            conversation_id=conversation_id,
+            how="staff",
+            by=by,
+        )
 
 
 # --- what staff look up ---------------------------------------------------------------

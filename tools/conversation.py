@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Message, Ticket, Trace
+from storage.webhooks import queue_event
 from tools.base import Caller, tool
 
 MESSAGE_CHARS = 400
@@ -61,3 +62,17 @@ async def context(session: AsyncSession, caller: Caller, *, limit: int = 8) -> C
     if tickets:
         parts.append("tickets in this conversation: " + ", ".join(tickets))
     return ConversationContext(recent, "; ".join(parts))
+
+
+@tool("conversation.resolve", risk="write", public=True)
+async def resolve(session: AsyncSession, caller: Caller) -> None:
+    """Record that the bot resolved this conversation: the customer said goodbye after a
+    request was served (a helpdesk following along is told: conversation.resolved)."""
+    await queue_event(
+        session,
+        "conversation.resolved",
+        f"conversation:{caller.conversation_id}:message:{caller.message_id}",
+        conversation_id=caller.conversation_id,
+        how="bot",
+        by=None,
+    )

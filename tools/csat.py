@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.csat import csat_for_conversation, record_csat
+from storage.csat import add_comment, csat_for_conversation, record_csat
 from tools.base import Caller, ToolError, tool
 
 
@@ -35,7 +35,6 @@ async def record(
     rated = await csat_for_conversation(session, caller.conversation_id)
     if rated is None:
         raise ToolError("a comment needs a rating first")
-    if comment and not rated.comment:
-        rated.comment = comment
-        session.add(rated)
+    if comment:
+        await add_comment(session, rated, comment)
     return CsatInfo(rated.score, rated.comment, False)

@@ -3,8 +3,9 @@
 A workflow that did not ask for anything is done and leaves the stack (kept as
 `last_frame` for corrections). A queued second request starts now, announced. A workflow
 that was waiting before a digression asks its question again ("Back to your order: …").
-A conversation the customer closed, with nothing open, gets the satisfaction question
-once, where the policy asks it on this channel.
+A conversation the customer closed after being served, with nothing open, is resolved
+(`conversation.resolve`: webhooks hear of it) and gets the satisfaction question once,
+where the policy asks it on this channel.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
     update.update(stack=stack, replies=replies)
     if not stack:
         update["did"] = []
-        if _asks_csat(state, runtime, served=bool(update.get("served"))):
+        served = bool(update.get("served") or state.get("served"))
+        if state.get("closing") and served:  # a goodbye after being helped: resolved
+            await runtime.context.tools.call("conversation.resolve")
+            update["served"] = False  # a second "thanks" resolves nothing new
+        if _asks_csat(state, runtime, served=served):
             # In the goodbye's own message: one turn, one reply, with the ratings as buttons.
             question = runtime.context.policy.csat.question
             replies = _append(replies, question)
@@ -89,7 +94,7 @@ def _asks_csat(state: ConversationState, runtime: Runtime[TurnContext], *, serve
     policy = runtime.context.policy.csat
     return (
         bool(state.get("closing"))
-        and (served or bool(state.get("served")))
+        and served
         and not state.get("csat")
         and policy.asks_on(state.get("channel", ""))
     )
