@@ -10,8 +10,10 @@ composed a second time (`yaml.compose`) only to find lines. A key that is not in
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -19,6 +21,7 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from graph.env_vars import MissingVariable, expand_env
 from graph.policy import Policy, problems_of
 
 _PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
@@ -132,8 +135,11 @@ def _split(problem: str) -> tuple[str, str]:
     return key, message
 
 
-def check_text(text: str) -> tuple[Policy | None, list[Problem]]:
-    """The policy in `text`, or every problem in it with its line."""
+def check_text(
+    text: str, environ: Mapping[str, str] | None = None
+) -> tuple[Policy | None, list[Problem]]:
+    """The policy in `text` (its `${VAR}` read from `environ`, else the process
+    environment), or every problem in it with its line."""
     try:
         raw = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -143,6 +149,10 @@ def check_text(text: str) -> tuple[Policy | None, list[Problem]]:
         message = " ".join(str(exc).split())
         return None, [Problem(line, "(yaml)", message)]
     unknown = unknown_keys(Policy, root) if root is not None else []
+    try:
+        raw = expand_env(raw, os.environ if environ is None else environ)
+    except MissingVariable as exc:
+        return None, [Problem(line_of(root, exc.key), exc.key, exc.reason)]
     try:
         policy = Policy.model_validate(raw or {})
     except ValidationError as exc:
