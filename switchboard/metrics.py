@@ -41,6 +41,17 @@ APPROVALS_WAITING = Gauge("switchboard_approvals_waiting", "Sensitive actions wa
 OUTBOX_BACKLOG = Gauge("switchboard_outbox_backlog", "Replies not yet delivered")
 DEAD_LETTERS = Gauge("switchboard_dead_letters", "Replies that gave up after retries")
 OPEN_HANDOFFS = Gauge("switchboard_open_handoffs", "Conversations waiting on staff")
+WEBHOOKS_SENT = Counter(
+    "switchboard_webhooks_sent_total", "Webhook events a receiver accepted", ["event"]
+)
+WEBHOOK_RETRIES = Counter(
+    "switchboard_webhook_retries_total", "Webhook posts that failed and will be retried", ["event"]
+)
+WEBHOOK_FAILURES = Counter(
+    "switchboard_webhook_failures_total",
+    "Webhook events given up (the last attempt failed, or the receiver refused)",
+    ["event"],
+)
 
 
 def record_turn(
