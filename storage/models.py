@@ -424,6 +424,9 @@ class WebhookDelivery(SQLModel, table=True):
     """Its position in the policy's `webhooks:` list when queued."""
     url: str = Field(max_length=2048)
     dedupe_key: str = Field(max_length=191)
+    conversation_id: int | None = Field(default=None, index=True)
+    """No foreign key: an event outlives nothing it reports, but pruning and erasure of
+    the conversation remove it (its payload names the customer)."""
     payload: dict[str, Any] = _json({})
     status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
     attempts: int = 0

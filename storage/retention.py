@@ -34,6 +34,7 @@ from storage.models import (
     Ticket,
     Trace,
     WebchatSession,
+    WebhookDelivery,
 )
 
 ERASED = "[erased]"
@@ -45,6 +46,7 @@ _PER_CONVERSATION = (
     StaffThread,
     CsatResponse,
     Approval,
+    WebhookDelivery,
 )
 
 
@@ -150,9 +152,8 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
             .where(col(StaffNote.conversation_id).in_(conversations))
             .values(text=ERASED)
         )
-        await session.exec(
-            delete(CsatResponse).where(col(CsatResponse.conversation_id).in_(conversations))
-        )
+        for rows in (CsatResponse, WebhookDelivery):  # an event's payload names them
+            await session.exec(delete(rows).where(col(rows.conversation_id).in_(conversations)))
         erased.corrections = await _forget_corrections(session, conversations)
     await session.exec(
         update(Ticket).where(col(Ticket.customer_id) == customer.id).values(summary=ERASED)

@@ -114,6 +114,7 @@ async def queue_event(
             "webhook": index,
             "url": webhook.url,
             "dedupe_key": f"{event}:{key}"[:191],
+            "conversation_id": conversation_id,
             "payload": payload,
             "status": PENDING,
             "attempts": 0,

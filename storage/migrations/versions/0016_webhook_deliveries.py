@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("webhook", sa.Integer(), nullable=False),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("dedupe_key", sa.String(length=191), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -41,8 +42,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"]
     )
+    op.create_index(
+        "ix_webhook_deliveries_conversation_id", "webhook_deliveries", ["conversation_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_conversation_id", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
