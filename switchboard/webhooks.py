@@ -227,15 +227,14 @@ class WebhookSender:
     async def _failed(
         self, row: WebhookDelivery, webhook: WebhookPolicy | None, attempt: int, exc: _Failed
     ) -> None:
+        """Schedule the next attempt, or give the event up (a refusal, or the last try)."""
         assert row.id is not None
         error = str(exc)
-        last = webhook is None or attempt >= webhook.max_attempts
-        async with transaction(self._sessions) as session:
-            if exc.retry and not last:
-                assert webhook is not None
-                wait = backoff(attempt, webhook.first_retry_s)
-                if exc.retry_after is not None:
-                    wait = min(max(wait, exc.retry_after), MAX_BACKOFF_S)
+        if exc.retry and webhook is not None and attempt < webhook.max_attempts:
+            wait = backoff(attempt, webhook.first_retry_s)
+            if exc.retry_after is not None:
+                wait = min(max(wait, exc.retry_after), MAX_BACKOFF_S)
+            async with transaction(self._sessions) as session:
                 await webhooks.finish_delivery(
                     session,
                     row.id,
@@ -243,9 +242,6 @@ class WebhookSender:
                     error=error,
                     retry_in=timedelta(seconds=wait),
                 )
-            else:
-                await webhooks.finish_delivery(session, row.id, status=webhooks.FAILED, error=error)
-        if exc.retry and not last:
             metrics.WEBHOOK_RETRIES.labels(row.event).inc()
             log.warning(
                 "webhook.retry",
@@ -256,6 +252,8 @@ class WebhookSender:
                 error=error[:200],
             )
             return
+        async with transaction(self._sessions) as session:
+            await webhooks.finish_delivery(session, row.id, status=webhooks.FAILED, error=error)
         metrics.WEBHOOK_FAILURES.labels(row.event).inc()
         log.error(
             "webhook.failed",
