@@ -32,7 +32,7 @@ async def answer_with_tools(
     llm = context.llm
     if llm is None:
         return AgentAnswer(failure="no_model")
-    schemas = tool_schemas(allowed)
+    schemas = tool_schemas(context, allowed)
     # The model sees typed placeholders ([CARD_1]); only tools the policy entitles to a
     # type get its values back, and the customer's reply has them restored.
     vault = Vault(context.policy.pii.phone_regions)

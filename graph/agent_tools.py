@@ -8,58 +8,39 @@ Sensitive tools are not run: the call becomes an approval request.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from datetime import datetime
 from functools import cache
-from typing import Any, get_type_hints
-
-from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ValidationError, create_model
+from typing import Any
 
 from graph.context import TurnContext
-from tools.base import REGISTRY, ToolError, ToolSpec
+from tools.arguments import InvalidArguments, arguments_schema, check_arguments, model_name
+from tools.base import ToolError, ToolSpec
 
 RESULT_CHARS = 3000
-INJECTED = {"session", "caller"}
 
 
-def model_name(tool_name: str) -> str:
-    """OpenAI function names allow no dots: `payments.refund` → `payments__refund`."""
-    return tool_name.replace(".", "__")
-
-
-@cache
-def arguments_model(spec: ToolSpec) -> type[BaseModel]:
-    hints = get_type_hints(spec.func)
-    fields: dict[str, Any] = {}
-    for name, parameter in inspect.signature(spec.func).parameters.items():
-        if name in INJECTED:
-            continue
-        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[name] = (hints.get(name, Any), default)
-    return create_model(model_name(spec.name), **fields)
-
-
-def tool_schemas(allowed: list[str]) -> list[dict[str, Any]]:
-    return _schemas(tuple(allowed))
+def tool_schemas(context: TurnContext, allowed: list[str]) -> list[dict[str, Any]]:
+    """The OpenAI function schemas of the allowed tools this deployment has."""
+    specs = [spec for name in allowed if (spec := context.tools.spec(name)) is not None]
+    return _schemas(tuple(specs))
 
 
 @cache
-def _schemas(allowed: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Built once per tool set: pydantic models and OpenAI schemas cost milliseconds."""
-    schemas = []
-    for name in allowed:
-        spec = REGISTRY.get(name)
-        if spec is None:
-            continue
-        schema = convert_to_openai_tool(arguments_model(spec))
-        schema["function"]["name"] = model_name(name)
-        schema["function"]["description"] = spec.description + (
-            " Requires staff approval." if spec.risk == "sensitive" else ""
-        )
-        schemas.append(schema)
-    return schemas
+def _schemas(specs: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """Built once per tool set: pydantic models and schemas cost milliseconds."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": model_name(spec.name),
+                "description": spec.description
+                + (" Requires staff approval." if spec.risk == "sensitive" else ""),
+                "parameters": arguments_schema(spec),
+            },
+        }
+        for spec in specs
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -84,21 +65,17 @@ async def run_tool_call(
     """Run one model tool call and describe the result (or the error) for the model."""
     by_model_name = {model_name(n): n for n in allowed}
     tool_name = by_model_name.get(name)
-    if tool_name is None or tool_name not in REGISTRY:
+    spec = context.tools.spec(tool_name) if tool_name else None
+    if tool_name is None or spec is None:
         return f"error: there is no tool called {name}"
-    spec = REGISTRY[tool_name]
     try:
-        checked = arguments_model(spec).model_validate(arguments).model_dump()
-    except ValidationError as exc:
-        return f"error: invalid arguments for {name}: {exc.errors()[0]['msg']}"
+        checked = check_arguments(spec, arguments)
+    except InvalidArguments as exc:
+        return f"error: invalid arguments for {name}: {exc}"
     try:
         if spec.risk == "sensitive":
-            approval_id = await context.tools.call(
-                "approvals.request",
-                tool_name=tool_name,
-                arguments=checked,
-                summary=f"{tool_name} {json.dumps(checked)} (requested by the assistant)",
-            )
+            summary = f"{tool_name} {json.dumps(checked)} (requested by the assistant)"
+            approval_id = await context.tools.request_approval(tool_name, checked, summary)
             context.trace.approvals.append(approval_id)
             # What the answer may cite: that this action now waits for a person.
             waiting = {"approval": "requested", "action": tool_name.rpartition(".")[2]}

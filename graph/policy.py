@@ -6,7 +6,9 @@ A site owner changes behaviour here, not in code. Validation errors name the key
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from graph.env_vars import MissingVariable, expand_env
 from graph.help_centre import HelpCentrePolicy
 from graph.hours import HandoffPolicy
 from graph.pii import PiiType
-from graph.workflow_checks import tool_risk, workflow_problems
+from graph.webhooks import WebhookPolicy
+from graph.workflow_checks import workflow_problems
 from graph.workflow_language import (
     STEP_KINDS,
     Call,
@@ -36,6 +40,7 @@ from graph.workflow_language import (
     compile_steps,
     walk,
 )
+from tools.catalog import REGISTRY  # importing it registers the built-in tools
 
 WORKFLOWS = ("faq", "greeting", "clarify")
 """The system steps a route may name without steps of its own; every business workflow
@@ -276,6 +281,8 @@ class Policy(Section):
     csat: CsatPolicy = Field(default_factory=CsatPolicy)
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy)
     help_centre: HelpCentrePolicy = Field(default_factory=HelpCentrePolicy)
+    webhooks: list[WebhookPolicy] = Field(default_factory=list)
+    """Where a helpdesk or CRM is told what happened (graph/webhooks.py)."""
 
     language: str = "en"
     """The language replies are written in; a reply given per language falls back to it."""
@@ -304,12 +311,18 @@ class Policy(Section):
             raise ValueError("needs at least two intents")
         return self
 
+    def tool_risks(self) -> dict[str, str]:
+        """Every tool this policy's workflows and agent may name, with its risk: the
+        built-ins, and the tools its connectors declare."""
+        return {name: spec.risk for name, spec in REGISTRY.items()}
+
     def writes(self, workflow: str) -> bool:
         entry = self.workflows.get(workflow)
         if entry is not None and entry.writes is not None:
             return entry.writes
         if entry is not None and entry.steps is not None:
-            return any(_writes(step) for _, step in walk(entry.steps))
+            risks = self.tool_risks()
+            return any(_writes(step, risks) for _, step in walk(entry.steps))
         return False
 
     def is_task(self, intent: str) -> bool:
@@ -344,10 +357,10 @@ class Policy(Section):
         return texts, labels
 
 
-def _writes(step: Any) -> bool:
+def _writes(step: Any, risks: dict[str, str]) -> bool:
     if isinstance(step, Ticket | Notify | Handoff):
         return True
-    return isinstance(step, Call) and tool_risk(step.call) != "read"
+    return isinstance(step, Call) and risks.get(step.call) != "read"
 
 
 def policy_problems(policy: Policy) -> list[str]:
@@ -358,19 +371,26 @@ def policy_problems(policy: Policy) -> list[str]:
             problems.append(
                 f"intents.{name}.route: no workflow {target!r} (write it under workflows:)"
             )
+    risks = policy.tool_risks()
     for name, workflow in policy.workflows.items():
         if workflow.steps is None:
             if name not in WORKFLOWS:
                 problems.append(f"workflows.{name}: unknown workflow (give it steps:)")
             continue
-        problems.extend(workflow_problems(f"workflows.{name}", workflow))
+        problems.extend(workflow_problems(f"workflows.{name}", workflow, risks))
     return problems
 
 
-def load_policy(path: Path) -> Policy:
+def load_policy(path: Path, environ: Mapping[str, str] | None = None) -> Policy:
+    """The policy at `path`, its `${VAR}` read from `environ` (the process environment,
+    as the settings are)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"policy error: {path}: {exc}") from None
+    try:
+        raw = expand_env(raw, os.environ if environ is None else environ)
+    except MissingVariable as exc:
         raise PolicyError(f"policy error: {path}: {exc}") from None
     try:
         return Policy.model_validate(raw or {})

@@ -27,7 +27,7 @@ from graph.stack import view
 from graph.state import Reply
 from storage.checkpoints import CheckpointPruner
 from storage.traces import tokens_used
-from tools.base import Caller, ToolBox
+from tools.base import REGISTRY, Caller, Catalog, ToolBox
 
 
 def traced_tool_calls(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,7 +135,9 @@ class TurnRunner:
         daily_token_budget: int = 0,
         staff_reachable: Callable[[], Awaitable[bool]] | None = None,
         public_url: str = "",
+        catalog: Catalog = REGISTRY,
     ) -> None:
+        self._catalog = catalog
         self._staff_reachable = staff_reachable
         self._public_url = public_url
         self._chat_model = chat_model
@@ -184,7 +186,7 @@ class TurnRunner:
         return TurnContext(
             policy=self.policy,
             classifier=self.classifier,
-            tools=ToolBox(self._sessions, caller),
+            tools=ToolBox(self._sessions, caller, self._catalog),
             company=self.policy.company,
             customer_name=request.customer_name if request else None,
             customer_vip=request.customer_vip if request else False,

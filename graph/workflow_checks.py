@@ -4,9 +4,9 @@ so a mistake fails at start instead of in a customer's conversation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import tools.catalog  # noqa: F401  (registers the built-in tools, which steps may call)
 from graph.templates import check_expression, check_template, names_used
 from graph.workflow_language import (
     Agent,
@@ -24,7 +24,6 @@ from graph.workflow_language import (
     Ticket,
     walk,
 )
-from tools.base import REGISTRY
 
 if TYPE_CHECKING:
     from graph.policy import WorkflowPolicy
@@ -41,11 +40,6 @@ NAMES = (
     "workflow",
 )
 """What every template and expression may use, besides the workflow's own variables."""
-
-
-def tool_risk(name: str) -> str | None:
-    spec = REGISTRY.get(name)
-    return spec.risk if spec is not None else None
 
 
 def _texts(step: Any) -> list[tuple[str, str, bool]]:
@@ -107,7 +101,8 @@ def _after_end(steps: list[Any], path: str) -> list[str]:
     return problems
 
 
-def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
+def workflow_problems(prefix: str, workflow: WorkflowPolicy, tools: Mapping[str, str]) -> list[str]:
+    """Every problem of one workflow; `tools` are the tools this policy offers (name → risk)."""
     steps = workflow.steps or []
     if not steps:
         return [f"{prefix}.steps: a workflow needs at least one step"]
@@ -134,13 +129,13 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy) -> list[str]:
                 for slot in step.fill
                 if slot not in workflow.slots
             )
-        if isinstance(step, Call) and step.call not in REGISTRY:
+        if isinstance(step, Call) and step.call not in tools:
             problems.append(f"{at}.call: unknown tool {step.call!r}")
         if isinstance(step, Agent):
             problems.extend(
                 f"{at}.agent.tools: unknown tool {name!r}"
                 for name in step.agent.tools
-                if name not in REGISTRY
+                if name not in tools
             )
         for key, source, expression in _texts(step):
             error = check_expression(source) if expression else check_template(source)

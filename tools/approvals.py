@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.approvals import request_approval
 from storage.models import Approval, StaffNotification
 from storage.tickets import record_notification
-from tools.base import REGISTRY, Caller, ToolError, tool
+from tools.base import Caller, tool
 
 
 @tool("approvals.request", risk="write")
@@ -22,10 +22,8 @@ async def request(
     summary: str,
 ) -> int:
     """Ask staff to approve a sensitive action for this customer (a refund, a plan change).
-    Returns the approval id; the action runs only after a permitted person approves it."""
-    spec = REGISTRY.get(tool_name)
-    if spec is None or spec.risk != "sensitive":
-        raise ToolError(f"{tool_name} is not a sensitive tool")
+    Returns the approval id; the action runs only after a permitted person approves it.
+    Called through `ToolBox.request_approval`, which checks the tool is sensitive."""
     approval, _ = await request_approval(
         session,
         Approval(

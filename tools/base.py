@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, Literal
@@ -48,19 +48,35 @@ class Caller:
         return f"msg:{self.message_id}:{purpose}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: caches key on the spec itself
 class ToolSpec:
+    """One tool: a built-in function, or one a connector builds from the policy file.
+
+    `func(session, caller, **arguments)` is called for the verified customer. Built-ins
+    describe their arguments by their signature; a connector's tool by `parameters`, a
+    JSON Schema (never naming the customer: the connector binds it from `caller`)."""
+
     name: str
     risk: Risk
     public: bool
     func: Callable[..., Awaitable[Any]]
+    about: str = ""
+    """What staff and the model read; the function's docstring when empty."""
+    parameters: dict[str, Any] | None = None
+    connector: str | None = None
+    """The connector that serves it (traces and metrics name it); None for a built-in."""
 
     @property
     def description(self) -> str:
-        return (self.func.__doc__ or "").strip()
+        return self.about or (self.func.__doc__ or "").strip()
 
 
+Catalog = Mapping[str, ToolSpec]
+"""The tools one deployment offers: the built-ins and its connectors' tools, by name."""
+
+APPROVAL_TOOL = "approvals.request"
 REGISTRY: dict[str, ToolSpec] = {}
+"""The built-in tools (registered by `@tool` when tools.catalog is imported)."""
 BRIEF_CHARS = 300
 
 
@@ -93,6 +109,7 @@ class ToolBox:
 
     sessions: async_sessionmaker[AsyncSession]
     caller: Caller
+    catalog: Catalog = field(default_factory=lambda: REGISTRY)
     calls: list[str] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     """Each call with its arguments, a short result and its time, for the turn's trace."""
@@ -102,14 +119,27 @@ class ToolBox:
         spec = self._spec(name)
         if spec.risk == "sensitive":
             raise NeedsApproval(f"{name} needs a person's approval")
+        if name == APPROVAL_TOOL:
+            raise ToolError(f"{APPROVAL_TOOL} is called through request_approval")
         return await self._run(spec, arguments)
 
     async def call_approved(self, name: str, **arguments: Any) -> Any:
         """Call a tool after a permitted person approved exactly this call."""
         return await self._run(self._spec(name), arguments)
 
+    async def request_approval(self, name: str, arguments: dict[str, Any], summary: str) -> int:
+        """Ask a person to approve a call of sensitive tool `name`; the approval's id."""
+        if self._spec(name).risk != "sensitive":
+            raise ToolError(f"{name} is not a sensitive tool")
+        request = {"tool_name": name, "arguments": arguments, "summary": summary}
+        approval_id: int = await self._run(self._spec(APPROVAL_TOOL), request)
+        return approval_id
+
+    def spec(self, name: str) -> ToolSpec | None:
+        return self.catalog.get(name)
+
     def _spec(self, name: str) -> ToolSpec:
-        spec = REGISTRY.get(name)
+        spec = self.catalog.get(name)
         if spec is None:
             raise ToolError(f"unknown tool {name}")
         if not spec.public and self.caller.customer_id is None:
@@ -120,6 +150,8 @@ class ToolBox:
         self.calls.append(spec.name)
         started = perf_counter()
         entry: dict[str, Any] = {"tool": spec.name, "arguments": _brief(arguments)}
+        if spec.connector:
+            entry["connector"] = spec.connector
         self.log.append(entry)
         try:
             async with self.sessions() as session, session.begin():

@@ -20,7 +20,6 @@ from langgraph.runtime import Runtime
 
 from graph import slots
 from graph.agent_loop import AgentAnswer, answer_with_tools
-from graph.agent_tools import arguments_model
 from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
 from graph.policy import WorkflowPolicy
@@ -52,7 +51,8 @@ from graph.workflow_language import (
     Set,
     Ticket,
 )
-from tools.base import REGISTRY, ToolError
+from tools.arguments import check_arguments
+from tools.base import ToolError
 
 log = structlog.get_logger(__name__)
 
@@ -293,15 +293,14 @@ async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[
 async def _call(
     run: Run, pc: int, instruction: Instruction, step: Call, names: dict[str, Any]
 ) -> int:
-    spec = REGISTRY[step.call]
+    spec = run.context.tools.spec(step.call)
     try:
-        arguments = value(step.with_, names)
-        checked = arguments_model(spec).model_validate(arguments).model_dump()
+        if spec is None:  # checked at start; a tool a connector no longer offers
+            raise ToolError(f"unknown tool {step.call}")
+        checked = check_arguments(spec, value(step.with_, names))
         if spec.risk == "sensitive":
             summary = render(step.summary, names) if step.summary else f"{spec.name} {checked}"
-            approval_id = await run.context.tools.call(
-                "approvals.request", tool_name=spec.name, arguments=checked, summary=summary
-            )
+            approval_id = await run.context.tools.request_approval(spec.name, checked, summary)
             run.context.trace.approvals.append(approval_id)
             run.did.append(f"the approval request to {summary}")
             result: Any = {"approval": "requested", "summary": summary}
@@ -310,7 +309,7 @@ async def _call(
     except (ToolError, ValueError) as exc:
         if instruction.target is not None:
             return instruction.target
-        await _failed(run, f"{spec.name} failed: {exc}")
+        await _failed(run, f"{step.call} failed: {exc}")
         return pc + 1
     if step.as_:
         run.variables[step.as_] = variable(result)
@@ -322,7 +321,11 @@ async def _agent(
 ) -> int:
     context = run.context
     verified = context.tools.verified
-    allowed = [name for name in step.agent.tools if verified or REGISTRY[name].public]
+    allowed = [
+        name
+        for name in step.agent.tools
+        if (spec := context.tools.spec(name)) is not None and (verified or spec.public)
+    ]
     identity = "a signed-in, verified customer" if verified else "an anonymous visitor"
     system = WORKFLOW_AGENT_SYSTEM.format(
         company=context.company,

@@ -115,9 +115,7 @@ async def run_scenarios(
         sandbox = Sandbox(settings, Path(workdir), llm=llm, server_url=database_url)
         try:
             policy = await sandbox.prepare()
-            from tools.catalog import REGISTRY
-
-            check_names(loaded, intents=policy.intents, tools=REGISTRY)
+            check_names(loaded, intents=policy.intents, tools=policy.tool_risks())
             for item in loaded:
                 if item.scenario.policy is not None:
                     try:
