@@ -23,6 +23,7 @@ from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
 from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
+from storage.webhooks import webhook_info
 from switchboard.classifier_cache import trained_for
 from switchboard.cluster import conversation_locks
 from switchboard.console_live import ConsoleEvents
@@ -33,6 +34,7 @@ from switchboard.guards import RateLimiter
 from switchboard.handoffs import HandoffDesk, staff_reachable
 from switchboard.settings import Settings
 from switchboard.telemetry import turn_spans
+from switchboard.webhooks import WebhookSender, subscriptions
 from tools.kb_embedding import passage_encoder
 
 log = structlog.get_logger(__name__)
@@ -132,7 +134,15 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     policy = load_policy(settings.policy_path)
     db = db or create_engine(settings.database_url)
-    sessions = session_factory(db)
+    # The configured webhooks ride on every session, so a change queues its events in
+    # its own transaction; each commit that queued some wakes the sender.
+    webhooks_queued = asyncio.Event()
+    sessions = session_factory(
+        db,
+        info=webhook_info(subscriptions(policy.webhooks, webhooks_queued))
+        if policy.webhooks
+        else None,
+    )
     try:
         classifier = await load_classifier(policy, settings.cache_dir, sessions)
         await asyncio.to_thread(warm_up, classifier)
@@ -180,7 +190,14 @@ async def open_runtime(
             console = ConsoleEvents()
             engine.on_conversation_changed(console.publish)
             await engine.start()
+            sender = (
+                WebhookSender(sessions, policy.webhooks, webhooks_queued)
+                if policy.webhooks
+                else None
+            )
             try:
+                if sender is not None:
+                    await sender.start()
                 handoffs = HandoffDesk(sessions, engine, policy)
                 yield Runtime(
                     settings, policy, classifier, db, sessions, engine, webchat, handoffs, console
@@ -188,6 +205,8 @@ async def open_runtime(
             finally:
                 console.close()
                 await engine.stop()
+                if sender is not None:  # after the engine: its last turns' events go now
+                    await sender.stop()
                 await runner.pruner.close()
     finally:
         if spans is not None:  # flushing blocks on the network: not on the event loop
