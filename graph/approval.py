@@ -17,6 +17,7 @@ from langgraph.types import interrupt
 from graph.context import TurnContext
 from graph.replies import TALK_TO_PERSON, money, reply
 from graph.state import Reply
+from graph.templates import variable
 from tools.base import ToolError
 from tools.payments import RefundInfo
 
@@ -28,6 +29,9 @@ class ApprovalState(TypedDict, total=False):
     summary: str
     decision: dict[str, Any]
     """What staff decided: {"approved": bool, "decided_by": str}."""
+    outcome: dict[str, Any]
+    """What came of it, as a paused workflow's variable reads it: `outcome` (approved,
+    denied or failed), `approved`, `decided_by`, `result` (plain data), `error`."""
     replies: list[Reply]
 
 
@@ -46,12 +50,14 @@ async def await_decision(state: ApprovalState, runtime: Runtime[TurnContext]) ->
     decision: dict[str, Any] = interrupt(
         {"approval_id": state["approval_id"], "summary": state.get("summary", "")}
     )
+    decided_by = decision.get("decided_by", "")
     if not decision.get("approved"):
         text = (
             f"Our team reviewed your request ({state.get('summary', 'a sensitive action')}) "
             "and could not approve it. Would you like to talk to a person about it?"
         )
-        return {"decision": decision, "replies": [reply(text, TALK_TO_PERSON)]}
+        outcome = _outcome("denied", decided_by)
+        return {"decision": decision, "outcome": outcome, "replies": [reply(text, TALK_TO_PERSON)]}
     try:
         result = await runtime.context.tools.call_approved(state["tool"], **state["arguments"])
     except ToolError as exc:
@@ -59,8 +65,23 @@ async def await_decision(state: ApprovalState, runtime: Runtime[TurnContext]) ->
             f"Our team approved your request, but it could not be completed ({exc}). "
             "A person will follow up with you here."
         )
-        return {"decision": decision, "replies": [reply(text)]}
-    return {"decision": decision, "replies": [reply(describe_result(state["tool"], result))]}
+        outcome = _outcome("failed", decided_by, error=str(exc)[:300])
+        return {"decision": decision, "outcome": outcome, "replies": [reply(text)]}
+    outcome = _outcome("approved", decided_by, result=variable(result))
+    replies = [reply(describe_result(state["tool"], result))]
+    return {"decision": decision, "outcome": outcome, "replies": replies}
+
+
+def _outcome(
+    outcome: str, decided_by: str, *, result: Any = None, error: str = ""
+) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "approved": outcome != "denied",
+        "decided_by": decided_by,
+        "result": result,
+        "error": error,
+    }
 
 
 def build_approval_graph() -> StateGraph[ApprovalState, TurnContext, Any, Any]:

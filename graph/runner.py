@@ -196,19 +196,29 @@ class TurnRunner:
             public_url=self._public_url,
         )
 
-    async def run_turn(self, request: TurnRequest) -> TurnOutcome:
+    async def run_turn(
+        self, request: TurnRequest, *, decision: dict[str, Any] | None = None
+    ) -> TurnOutcome:
+        """One turn: the customer's message, or (`decision`) staff's decision on the
+        approval a paused workflow waits for."""
         started = perf_counter()
         caller = Caller(
             conversation_id=request.conversation_id,
             message_id=request.message_id,
             channel=request.channel,
             customer_id=request.customer_id,
+            scope=f"approval:{decision['approval_id']}" if decision else "",
         )
         context = self._context(caller, request)
         context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
         state: dict[str, Any] = await self._graph.ainvoke(
-            {"message_id": request.message_id, "text": request.text, "channel": request.channel},
+            {
+                "message_id": request.message_id,
+                "text": request.text,
+                "channel": request.channel,
+                "decision": decision,
+            },
             {"configurable": {"thread_id": thread_id}},
             context=context,
             durability="exit",  # one checkpoint per turn, written when the turn ends
@@ -285,10 +295,39 @@ class TurnRunner:
             )
         else:
             state = dict(snapshot.values)
-        return TurnOutcome(
+        outcome = TurnOutcome(
             replies=list(state.get("replies") or []),
             route=f"approval:{'approved' if approved else 'denied'}",
             node_path=["approval"],
             tools=context.tools.calls,
             total_ms=round((perf_counter() - started) * 1000, 3),
         )
+        decided = {"approval_id": approval.approval_id, **(state.get("outcome") or {})}
+        resumed = await self._resume_workflow(approval, decided)
+        if resumed is not None:
+            if not resumed.replies:  # the workflow says nothing: the approval's own words
+                resumed.replies = outcome.replies
+            resumed.tools = [*outcome.tools, *resumed.tools]
+            resumed.tool_calls = [*traced_tool_calls(context.tools.log), *resumed.tool_calls]
+            return resumed
+        return outcome
+
+    async def _resume_workflow(
+        self, approval: ApprovalRequest, decided: dict[str, Any]
+    ) -> TurnOutcome | None:
+        """The written workflow paused for this approval runs on from its next step, in
+        the conversation's own thread (None: no workflow waits for it, e.g. the agent asked
+        for it, or the customer cancelled meanwhile)."""
+        config: RunnableConfig = {"configurable": {"thread_id": str(approval.conversation_id)}}
+        snapshot = await self._graph.aget_state(config)
+        paused = (snapshot.values or {}).get("paused") or []
+        if not any(frame.get("approval") == approval.approval_id for frame in paused):
+            return None
+        request = TurnRequest(
+            conversation_id=approval.conversation_id,
+            message_id=approval.message_id,
+            channel=approval.channel,
+            text="",
+            customer_id=approval.customer_id,
+        )
+        return await self.run_turn(request, decision=decided)

@@ -88,5 +88,6 @@ def view(state: ConversationState | dict[str, Any]) -> dict[str, Any]:
         "active": frame.get("name") if frame else None,
         "asks_for": (frame.get("asking") or None) if frame else None,
         "stack": [f.get("name", "") for f in stack],
+        "paused": [f.get("name", "") for f in state.get("paused") or []],
         "csat": state.get("csat") or None,
     }

@@ -36,6 +36,9 @@ class Frame(TypedDict, total=False):
     """A written workflow's `as` and `set` variables (size-capped)."""
     outcome: str
     """A written workflow's end: "resolved", "unresolved", or "" while it runs."""
+    approval: int
+    """A written workflow paused at a sensitive `call`: the approval it waits for (0: none).
+    It resumes at its next step when staff decide, whatever the customer said meanwhile."""
 
 
 class Confirming(TypedDict):
@@ -55,6 +58,9 @@ class ConversationState(TypedDict, total=False):
     """The customer's text (input)."""
     channel: str
     """The channel the message came from (input); nodes branch on it only for wording."""
+    decision: dict[str, Any] | None
+    """Input instead of a message: staff decided the approval a paused workflow waits for
+    (`{"approval_id", "outcome", "approved", "decided_by", "result", "error"}`)."""
     intent: str | None
     """Intent decided this turn."""
     confidence: float
@@ -79,6 +85,9 @@ class ConversationState(TypedDict, total=False):
     """The last message fully answered; a resumed turn for it is not run twice."""
     stack: list[Frame]
     """Active workflows, the one talking to the customer last. Survives restarts."""
+    paused: list[Frame]
+    """Written workflows waiting for staff's decision on an approval: off the stack, so
+    the conversation goes on; a decision puts its workflow back on top (route)."""
     last_frame: Frame | None
     """The workflow finished most recently, kept so "sorry, I meant 1038" can re-run it."""
     last_turn_at: float

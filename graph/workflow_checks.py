@@ -70,6 +70,8 @@ def _texts(step: Any) -> list[tuple[str, str, bool]]:
         templates("with", step.with_)
         if step.summary:
             templates("summary", step.summary)
+        if step.waiting:
+            templates("waiting", step.waiting)
     elif isinstance(step, Say):
         templates("reply", step.reply)
         templates("quick_replies", step.quick_replies)

@@ -57,14 +57,18 @@ class Offer(_Step):
 
 
 class Call(_Step):
-    """Run a registered tool for the verified customer; a sensitive one becomes an approval
-    request (its variable says `{"approval": "requested"}`)."""
+    """Run a registered tool for the verified customer. A sensitive one becomes an approval
+    request and the workflow pauses: it resumes at the next step once staff decide, its
+    variable `{"outcome": "approved" | "denied" | "failed", "approved", "decided_by",
+    "result", "error"}`."""
 
     call: str
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     as_: str | None = Field(default=None, alias="as")
     summary: Template | None = None
     """For a sensitive tool: what staff read on the approval request."""
+    waiting: Template | None = None
+    """For a sensitive tool: what the customer is told while staff decide."""
     on_error: list[Step] | None = None
     """Runs when the tool fails, then the workflow ends. Unset: an apology, a ticket and
     the offer of a person."""

@@ -42,10 +42,14 @@ class Caller:
     message_id: int
     channel: str
     customer_id: int | None = None
+    scope: str = ""
+    """Set for a turn that answers no new message (a workflow resumed by an approval
+    decision, `approval:7`): its effects are its own, not the original message's."""
 
     def idempotency_key(self, purpose: str) -> str:
         # One effect per purpose per inbound message, however often the turn is re-run.
-        return f"msg:{self.message_id}:{purpose}"
+        scope = f":{self.scope}" if self.scope else ""
+        return f"msg:{self.message_id}{scope}:{purpose}"
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: caches key on the spec itself

@@ -12,7 +12,8 @@ from graph.state import ConversationState
 
 
 async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-    if state.get("handled_message_id") == state.get("message_id"):
+    deciding = bool(state.get("decision"))  # staff decided an approval: no message
+    if state.get("handled_message_id") == state.get("message_id") and not deciding:
         return {}  # a resumed turn that was already answered: keep its replies
     text = (state.get("text") or "").strip()
     limit = runtime.context.max_chars
@@ -27,6 +28,8 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         "direct_reply": "",
         "budget_spent": False,
     }
+    if deciding:
+        return fresh
     if not text:
         fresh["route"] = "guard:empty"
         fresh["replies"] = [reply("I can only read text for now. Please type your question.")]
@@ -38,11 +41,13 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return fresh
 
 
-AfterGuard = Literal["classify", "respond", "__end__"]
+AfterGuard = Literal["classify", "route", "respond", "__end__"]
 AFTER_GUARD: tuple[AfterGuard, ...] = get_args(AfterGuard)
 
 
 def after_guard(state: ConversationState) -> AfterGuard:
+    if state.get("decision"):
+        return "route"  # nothing to classify: the paused workflow goes on
     if state.get("handled_message_id") == state.get("message_id"):
         return "__end__"
     return "respond" if state.get("route", "").startswith("guard:") else "classify"

@@ -157,6 +157,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     did = list(state.get("did") or [])
     notes: list[Reply] = []
     update: dict[str, Any] = {"steps": 0, "step": "", "closing": False}
+    decision = state.get("decision")
+    if decision:
+        return _resume_paused(state, stack, decision, update)
 
     now = context.clock()
     idle = now - state.get("last_turn_at", now) > policy.dialogue.idle_minutes * 60
@@ -278,6 +281,23 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         first_route = f"workflow:{frame['name']}"
         return go(step_for(first_route, policy), first_route, stack=stack)
     return go(target, decided)
+
+
+def _resume_paused(
+    state: ConversationState,
+    stack: list[Frame],
+    decision: dict[str, Any],
+    update: dict[str, Any],
+) -> dict[str, Any]:
+    """Staff decided: the workflow paused for that approval goes back on top of the stack
+    and runs on (the customer may be in the middle of something else meanwhile)."""
+    paused = list(state.get("paused") or [])
+    frame = next((f for f in paused if f.get("approval") == decision.get("approval_id")), None)
+    if frame is None:  # not a written workflow's approval: its own reply says it
+        return {**update, "go": "respond", "route": "approval:decided"}
+    rest = [f for f in paused if f is not frame]
+    route = f"workflow:{frame['name']}"
+    return {**update, "go": "workflow", "route": route, "stack": [*stack, frame], "paused": rest}
 
 
 DECLINED_REPLY = "Sorry, I got that wrong. Could you tell me in a few words what you need?"

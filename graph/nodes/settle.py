@@ -24,6 +24,8 @@ from graph.state import ConversationState, Frame, Reply
 MAX_STEPS = 4
 """Workflow steps in one turn (a request, a queued one, and slack): never a loop."""
 ENDS_EVERYTHING = ("handoff", "cancel")
+MAX_PAUSED = 10
+"""Workflows waiting for staff's approval at once (the oldest is dropped beyond it)."""
 
 
 def _append(replies: list[Reply], text: str) -> list[Reply]:
@@ -61,9 +63,12 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
                 replies = _append(replies, f"After that, I'll look at {below.get('topic')}.")
             return {**update, "stack": stack, "replies": replies}
         stack = stack[:-1]
-        update["last_frame"] = frame
-        if frame.get("outcome") != "unresolved":  # `end: unresolved` served nobody
-            update["served"] = True
+        if frame.get("approval"):  # waits for staff: off the stack, the conversation goes on
+            update["paused"] = [*(state.get("paused") or []), frame][-MAX_PAUSED:]
+        else:
+            update["last_frame"] = frame
+            if frame.get("outcome") != "unresolved":  # `end: unresolved` served nobody
+                update["served"] = True
     frame = top(stack)
     if frame is not None and frame.get("queued") and steps < MAX_STEPS:
         started: Frame = {**frame, "queued": False}  # type: ignore[typeddict-item]

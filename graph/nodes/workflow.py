@@ -60,6 +60,10 @@ MAX_INSTRUCTIONS = 200
 """Steps in one turn: a written loop cannot spin forever."""
 VARIABLES_MAX_CHARS = 8000
 """A frame's variables are checkpointed every turn: large tool results are cut."""
+APPROVAL_WAITING = (
+    "I've asked our team to approve this: {summary}. I'll tell you here as soon as they decide."
+)
+STILL_WAITING = "I'm still waiting for our team's decision on {summary}. I'll tell you here."
 ERROR_REPLY = (
     "I'm sorry, I couldn't complete that just now. I've opened ticket {ticket} so a person "
     "from our team can look into it."
@@ -155,6 +159,9 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
         "_request", {"message": state.get("text", ""), "entities": state.get("entities") or {}}
     )
     pc: int = frame.get("pc", 0)
+    if frame.get("approval") and not _decided(run, program, pc, state.get("decision")):
+        summary = (run.variables.get("_approval") or {}).get("summary", "your request")
+        return {"replies": [reply(STILL_WAITING.format(summary=summary))], "step": name}
     try:
         for _ in range(MAX_INSTRUCTIONS):
             if pc >= len(program):
@@ -183,6 +190,21 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
     if run.handed_over:
         update["csat"] = state.get("csat") or "handoff"
     return update
+
+
+def _decided(
+    run: Run, program: list[Instruction], pc: int, decision: dict[str, Any] | None
+) -> bool:
+    """Staff decided the approval this workflow paused for: the paused `call`'s variable
+    becomes the outcome, and the workflow goes on at its next step."""
+    if not decision or decision.get("approval_id") != run.frame.get("approval"):
+        return False
+    run.frame["approval"] = 0
+    run.variables.pop("_approval", None)
+    paused = program[pc - 1].step if pc > 0 else None
+    if isinstance(paused, Call) and paused.as_:
+        run.variables[paused.as_] = {k: v for k, v in decision.items() if k != "approval_id"}
+    return True
 
 
 async def _step(run: Run, program: list[Instruction], pc: int, instruction: Instruction) -> int:
@@ -303,9 +325,15 @@ async def _call(
             approval_id = await run.context.tools.request_approval(spec.name, checked, summary)
             run.context.trace.approvals.append(approval_id)
             run.did.append(f"the approval request to {summary}")
-            result: Any = {"approval": "requested", "summary": summary}
-        else:
-            result = await run.context.tools.call(spec.name, **checked)
+            waiting = render(step.waiting, names) if step.waiting else None
+            run.say(waiting or APPROVAL_WAITING.format(summary=summary))
+            # Paused until staff decide (graph/approval.py resumes it at the next step).
+            run.frame["approval"] = approval_id
+            run.variables["_approval"] = {"summary": summary}
+            if step.as_:
+                run.variables[step.as_] = {"outcome": "pending", "summary": summary}
+            raise Waiting(pc + 1)
+        result: Any = await run.context.tools.call(spec.name, **checked)
     except (ToolError, ValueError) as exc:
         if instruction.target is not None:
             return instruction.target

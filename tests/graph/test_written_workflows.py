@@ -11,9 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlmodel import select
 
 from graph.policy import PolicyError, load_policy
 from storage import traces
+from storage.approvals import approvals_with_status
+from storage.messages import transcript
+from storage.models import Charge, Direction, Ticket
 from tests.conftest import make_settings, open_webchat
 from tests.graph.conftest import PolicyFile
 from tests.graph.conversation import DEFAULT_POLICY, Customer
@@ -374,3 +378,109 @@ async def test_a_text_slot_is_found_inside_a_sentence(
     assert told.said == "Checking SW1A 1AA."  # given with the request: not asked
     assert "What is the postcode?" in asked.said
     assert answered.said == "Checking SW1A 1AA."
+
+
+PLAN_REFUND = {
+    "label": "your refund",
+    "requires": "verified",
+    "steps": [
+        {"call": "payments.find_duplicates", "as": "duplicates"},
+        {
+            "call": "payments.refund",
+            "with": {"charge_id": "{{ duplicates[0].duplicate_ids[0] }}"},
+            "summary": "refund the duplicate {{ duplicates[0].duplicate_ids[0] }}",
+            "waiting": "Waiting for a colleague to approve the refund.",
+            "as": "refund",
+        },
+        {
+            "if": "refund.outcome == 'approved'",
+            "then": [
+                {
+                    "ticket": {
+                        "category": "billing",
+                        "summary": "Refunded {{ refund.result.charge_id }} ({{ refund.decided_by }})",
+                    },
+                    "as": "ticket",
+                },
+                {"reply": "Approved by {{ refund.decided_by }}; ticket {{ ticket.number }}."},
+                {"end": "resolved"},
+            ],
+        },
+        {"reply": "Not this time ({{ refund.outcome }})."},
+        {"end": "unresolved"},
+    ],
+}
+
+
+async def _said_since(customer: Customer, after: int) -> list[str]:
+    async with customer.runtime.sessions() as session:
+        rows = await transcript(session, customer.conversation_id or 0, after_id=after)
+    return [row.text for row in rows if row.direction == Direction.outbound]
+
+
+async def _last_id(customer: Customer) -> int:
+    async with customer.runtime.sessions() as session:
+        rows = await transcript(session, customer.conversation_id or 0)
+    return max(row.id or 0 for row in rows)
+
+
+def _refund_policy(policy_file: PolicyFile) -> Path:
+    return policy_file(
+        intents={"refund_request": {"route": "workflow:plan_refund"}},
+        workflows={"plan_refund": PLAN_REFUND},
+    )
+
+
+async def test_a_sensitive_call_pauses_the_workflow_until_staff_decide(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(_refund_policy(policy_file)))
+    async with open_app(settings) as runtime:
+        maria = Customer(runtime, "cus_maria")
+        asked = await maria.say("I want a refund please")
+        assert asked.said == "Waiting for a colleague to approve the refund."
+        assert asked.dialogue["active"] is None and asked.dialogue["paused"] == ["plan_refund"]
+        # The conversation goes on meanwhile; the paused workflow stays where it is.
+        other = await maria.say("where is my order?")
+        assert "Order #1042" in other.said
+        async with runtime.sessions() as session:
+            [approval] = await approvals_with_status(session, "pending")
+    async with open_app(settings) as runtime:  # a restart between request and decision
+        maria.runtime = runtime
+        before = await _last_id(maria)
+        assert approval.id is not None
+        decided = await runtime.engine.decide_approval(
+            approval.id, approved=True, decided_by="U_ANA"
+        )
+        assert decided.applied
+        said = await _said_since(maria, before)
+        assert len(said) == 1 and said[0].startswith("Approved by U_ANA; ticket SB-")
+        async with runtime.sessions() as session:
+            tickets = (await session.exec(select(Ticket))).all()
+            charge = (
+                await session.exec(select(Charge).where(Charge.charge_id == "ch_maria_4"))
+            ).one()
+        assert charge.status == "refunded"
+        assert [t.summary for t in tickets if t.summary.startswith("Refunded")] == [
+            "Refunded ch_maria_4 (U_ANA)"
+        ]
+        # A second decision changes nothing and says nothing more.
+        again = await runtime.engine.decide_approval(approval.id, approved=False, decided_by="X")
+        assert not again.applied and await _said_since(maria, before) == said
+        later = await maria.say("where is my order?")
+        assert later.dialogue["paused"] == []
+
+
+async def test_a_denied_call_resumes_the_workflow_with_the_outcome(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(_refund_policy(policy_file)))
+    async with open_app(settings) as runtime:
+        maria = Customer(runtime, "cus_maria")
+        await maria.say("I want a refund please")
+        async with runtime.sessions() as session:
+            [approval] = await approvals_with_status(session, "pending")
+        before = await _last_id(maria)
+        assert approval.id is not None
+        await runtime.engine.decide_approval(approval.id, approved=False, decided_by="U_BOB")
+        assert await _said_since(maria, before) == ["Not this time (denied)."]
