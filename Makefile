@@ -32,8 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers, each test file on one of them (its module fixtures stay shared): every
+# test uses its own databases and ports, so files run side by side.
 test: $(STAMP) lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Browser tests drive Debian's chromium (never Playwright's own download). Installed only
 # when missing and apt-get exists (CI runs as root); a no-op everywhere else.

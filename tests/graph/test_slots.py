@@ -80,5 +80,6 @@ def test_frames_take_details_from_the_message_and_name_the_request() -> None:
         "active": "order_status",
         "asks_for": "order_number",
         "stack": ["order_status"],
+        "paused": [],
         "csat": None,
     }
