@@ -27,6 +27,7 @@ from graph.env_vars import MissingVariable, expand_env
 from graph.help_centre import HelpCentrePolicy
 from graph.hours import HandoffPolicy
 from graph.pii import PiiType
+from graph.routes import HUMAN, is_route, is_workflow_route, target_of, to_workflow
 from graph.webhooks import WebhookPolicy
 from graph.workflow_checks import workflow_problems
 from graph.workflow_language import (
@@ -67,8 +68,7 @@ class IntentPolicy(Section):
     @field_validator("route")
     @classmethod
     def _route_form(cls, route: str) -> str:
-        kind, _, name = route.partition(":")
-        if route not in ("agent", "human") and (kind != "workflow" or not name):
+        if not is_route(route):
             raise ValueError(f"unknown route {route!r}: use agent, human or workflow:<name>")
         return route
 
@@ -328,7 +328,7 @@ class Policy(Section):
     def is_task(self, intent: str) -> bool:
         """A request to act (a written workflow, or a person), not a question or chat."""
         route = self.route_for(intent)
-        return route == "human" or self.written(route.partition(":")[2])
+        return route == HUMAN or self.written(target_of(route))
 
     def written(self, workflow: str) -> bool:
         """A workflow whose steps are in this file (run by the generic workflow node)."""
@@ -347,7 +347,7 @@ class Policy(Section):
 
     def route_for(self, intent: str) -> str:
         entry = self.intents.get(intent)
-        return entry.route if entry else "workflow:clarify"
+        return entry.route if entry else to_workflow("clarify")
 
     def training_data(self) -> tuple[list[str], list[str]]:
         texts, labels = [], []
@@ -366,8 +366,12 @@ def _writes(step: Any, risks: dict[str, str]) -> bool:
 def policy_problems(policy: Policy) -> list[str]:
     problems: list[str] = []
     for name, intent in policy.intents.items():
-        kind, _, target = intent.route.partition(":")
-        if kind == "workflow" and target not in WORKFLOWS and not policy.written(target):
+        target = target_of(intent.route)
+        if (
+            is_workflow_route(intent.route)
+            and target not in WORKFLOWS
+            and not policy.written(target)
+        ):
             problems.append(
                 f"intents.{name}.route: no workflow {target!r} (write it under workflows:)"
             )

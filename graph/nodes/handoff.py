@@ -11,13 +11,14 @@ from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
 from graph.policy import Policy
 from graph.replies import reply
+from graph.routes import HUMAN
 from graph.state import ConversationState
 
 
 def _reason(state: ConversationState, policy: Policy) -> str:
     flags = state.get("entities", {}).get("flags", [])
     # An intent the policy routes to a person is the customer asking for one.
-    if "asks_for_person" in flags or policy.route_for(state.get("intent") or "") == "human":
+    if "asks_for_person" in flags or policy.route_for(state.get("intent") or "") == HUMAN:
         return "customer_request"
     return f"policy:{state.get('intent') or 'unknown'}"
 

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.replies import TALK_TO_PERSON, reply
+from graph.routes import to_workflow
 from graph.state import ConversationState
 
 
@@ -23,6 +24,6 @@ async def respond(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         "last_turn_at": runtime.context.clock(),
         "go": "",
     }
-    if state.get("route") != "workflow:clarify":
+    if state.get("route") != to_workflow("clarify"):
         update["clarify_attempts"] = 0
     return update

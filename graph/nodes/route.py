@@ -20,6 +20,7 @@ from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.policy import Policy
 from graph.replies import reply
+from graph.routes import AGENT, HUMAN, target_of, to_workflow
 from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
 from graph.state import Confirming, ConversationState, Frame, Reply
 
@@ -47,12 +48,12 @@ _CLAUSES = re.compile(r"(?<=[.?!])\s+|\s*[;\n]\s*|,?\s+\b(?:also|and also|plus)\
 def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     """Nobody is sure what the customer wants: the agent if a model works, else ask."""
     if state.get("budget_spent"):
-        return "agent"  # it tells the customer honestly and hands over
+        return AGENT  # it tells the customer honestly and hands over
     if state.get("direct_reply"):
-        return "workflow:smalltalk"  # the classification call already answered it
+        return to_workflow("smalltalk")  # the classification call already answered it
     if runtime.context.llm is not None and not state.get("llm_failed"):
-        return "agent"
-    return "workflow:clarify"
+        return AGENT
+    return to_workflow("clarify")
 
 
 def _understood(state: ConversationState, policy: Policy) -> bool:
@@ -68,7 +69,7 @@ def decide(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     flags = state.get("entities", {}).get("flags", [])
     intent = state.get("intent") or ""
     if "asks_for_person" in flags:
-        return "human"
+        return HUMAN
     if not _understood(state, policy) or intent not in policy.intents:
         return _unclear(state, runtime)
     decided = policy.route_for(intent)
@@ -78,20 +79,20 @@ def decide(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
         or ("negative_sentiment" in flags and policy.llm.negative_sentiment_to_human)
     )
     if escalate:
-        decided = "human"
-    if decided == "agent":
+        decided = HUMAN
+    if decided == AGENT:
         decided = _unclear(state, runtime)
     return decided
 
 
 def workflow_of(decided: str) -> str:
     """The workflow (or system step) a route names: `workflow:faq` → `faq`."""
-    return decided.partition(":")[2] or decided
+    return target_of(decided)
 
 
 def step_for(decided: str, policy: Policy | None = None) -> Step:
     """The node that runs a route: a written workflow runs in the generic `workflow`."""
-    if decided == "human":
+    if decided == HUMAN:
         return "handoff"
     name = workflow_of(decided)
     if policy is not None and policy.written(name):
@@ -104,7 +105,7 @@ def step_for(decided: str, policy: Policy | None = None) -> Step:
 
 def intent_of(policy: Policy, workflow: str) -> str | None:
     for name, intent in policy.intents.items():
-        if intent.route == f"workflow:{workflow}":
+        if intent.route == to_workflow(workflow):
             return name
     return None
 
@@ -126,7 +127,7 @@ def second_request(
         if prediction.confidence < max(SPLIT_CONFIDENCE, policy.classifier.threshold):
             continue
         route = policy.route_for(prediction.intent)
-        workflow = route.partition(":")[2]
+        workflow = target_of(route)
         if not policy.is_task(prediction.intent) or not is_frame_workflow(policy, workflow):
             continue
         if workflow not in [w for w, _ in found]:
@@ -181,7 +182,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return {**update, "go": step, "route": decided, **extra}
 
     if slots.is_cancel(text) and (stack or not slots.is_closing(text)):
-        return go("cancel", "workflow:cancel")
+        return go("cancel", to_workflow("cancel"))
 
     csat = state.get("csat") or ""
     if csat == "handoff":  # back from staff: they may have asked for a rating
@@ -193,9 +194,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             _understood(state, policy) and policy.is_task(intent) and not slots.parse_rating(text)
         )
         if csat == "asked" and slots.parse_rating(text) is not None:
-            return go("csat", "workflow:csat")
+            return go("csat", to_workflow("csat"))
         if csat == "comment" and not task:
-            return go("csat", "workflow:csat")
+            return go("csat", to_workflow("csat"))
         update["csat"] = "done"  # asked once; the customer moved on
 
     confirming = state.get("confirming")
@@ -204,12 +205,12 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return _confirmed(confirming, update, stack, policy)
     if confirming is not None and slots.is_decline(text) and len(text.split()) <= 3:
         notes.append(reply(DECLINED_REPLY))
-        return go("respond", "workflow:clarify", replies=notes)
+        return go("respond", to_workflow("clarify"), replies=notes)
 
     decided = decide(state, runtime)
     frame = top(stack)
-    if decided == "human":
-        return go("handoff", "human", stack=[])
+    if decided == HUMAN:
+        return go("handoff", HUMAN, stack=[])
 
     if frame is not None and frame.get("asking"):
         target = step_for(decided, policy)
@@ -244,7 +245,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         # (it would sit on the stack unasked), so the whole stack goes.
         stack = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         replies = [*notes, outcome["reply"]]
-        return go("respond", f"workflow:{frame['name']}", stack=stack, replies=replies)
+        return go("respond", to_workflow(frame["name"]), stack=stack, replies=replies)
 
     if last is not None and slots.is_correction(text):
         corrected = _correct(state, runtime, last)
@@ -258,10 +259,10 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     if _unsure_side_effects(state, policy, wanted):
         context.trace.record(f"confirm:{wanted}", 0.0)
         if policy.classifier.unsure_side_effects == "handover":
-            return go("handoff", "human", stack=[])
+            return go("handoff", HUMAN, stack=[])
         return go(
             "respond",
-            "workflow:confirm",
+            to_workflow("confirm"),
             confirming=Confirming(
                 workflow=wanted,
                 intent=state.get("intent") or "",
@@ -278,7 +279,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             frame = new_frame(policy, first, state.get("entities"), text=text)
             stack = push(stack, queued, policy.dialogue.max_depth)
         stack = push(stack, frame, policy.dialogue.max_depth)
-        first_route = f"workflow:{frame['name']}"
+        first_route = to_workflow(frame["name"])
         return go(step_for(first_route, policy), first_route, stack=stack)
     return go(target, decided)
 
@@ -296,7 +297,7 @@ def _resume_paused(
     if frame is None:  # not a written workflow's approval: its own reply says it
         return {**update, "go": "respond", "route": "approval:decided"}
     rest = [f for f in paused if f is not frame]
-    route = f"workflow:{frame['name']}"
+    route = to_workflow(frame["name"])
     return {**update, "go": "workflow", "route": route, "stack": [*stack, frame], "paused": rest}
 
 
@@ -328,8 +329,8 @@ def _confirmed(
         "intent": confirming["intent"],
         "entities": entities,
         "text": confirming["text"],
-        "route": f"workflow:{workflow}",
-        "go": step_for(f"workflow:{workflow}", policy),
+        "route": to_workflow(workflow),
+        "go": step_for(to_workflow(workflow), policy),
     }
     if is_frame_workflow(policy, workflow):
         frame = new_frame(policy, workflow, entities, text=confirming["text"])
@@ -375,7 +376,7 @@ def _answer(
         kept = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         return {
             "go": "respond",
-            "route": f"workflow:{frame['name']}",
+            "route": to_workflow(frame["name"]),
             "stack": kept,
             "replies": [outcome["reply"]],
         }
@@ -385,8 +386,8 @@ def _answer(
         "asking": "",
     }
     return {
-        "go": step_for(f"workflow:{frame['name']}", policy),
-        "route": f"workflow:{frame['name']}",
+        "go": step_for(to_workflow(frame["name"]), policy),
+        "route": to_workflow(frame["name"]),
         "intent": intent_of(policy, frame["name"]) or state.get("intent"),
         "stack": replace_top(stack, filled),
     }
@@ -419,8 +420,8 @@ def _correct(
             "outcome": "",
         }
         return {
-            "go": step_for(f"workflow:{last['name']}", policy),
-            "route": f"workflow:{last['name']}",
+            "go": step_for(to_workflow(last["name"]), policy),
+            "route": to_workflow(last["name"]),
             "intent": intent_of(policy, last["name"]) or state.get("intent"),
             "frame": frame,
             "last_frame": None,

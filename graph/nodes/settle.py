@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 from graph.context import TurnContext
 from graph.nodes.route import Step, step_for
 from graph.replies import reply
+from graph.routes import to_workflow
 from graph.slots import RATINGS, choice_label
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
@@ -74,7 +75,7 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
         started: Frame = {**frame, "queued": False}  # type: ignore[typeddict-item]
         if replies:
             replies = _append(replies, f"I'll look at {frame.get('topic')} next.")
-        go: Step = step_for(f"workflow:{frame['name']}", runtime.context.policy)
+        go: Step = step_for(to_workflow(frame["name"]), runtime.context.policy)
         return {**update, "stack": replace_top(stack, started), "replies": replies, "go": go}
     if frame is not None and frame.get("asking") and frame.get("name") != step:
         replies.append(_resume(frame, runtime))

@@ -83,3 +83,12 @@ def test_frames_take_details_from_the_message_and_name_the_request() -> None:
         "paused": [],
         "csat": None,
     }
+
+
+def test_route_steps_are_the_graph_s_node_table() -> None:
+    """Every step a route can name is a node of the graph, and every node a step."""
+    from graph.builder import WORKFLOW_NODES, build_graph
+    from graph.nodes.route import STEPS
+
+    assert set(STEPS) == {*WORKFLOW_NODES, "respond"}
+    assert set(STEPS) <= set(build_graph().nodes)
