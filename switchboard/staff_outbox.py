@@ -21,6 +21,7 @@ from storage import staff
 from storage.db import transaction
 from storage.models import Approval, Conversation, StaffNotification, Ticket
 from switchboard.staff_cards import CardReader
+from switchboard.workers import finish
 
 if TYPE_CHECKING:
     from switchboard.runtime import Runtime
@@ -53,12 +54,8 @@ class NotificationOutbox:
         """Finish the post in flight (else it is posted again on the next start)."""
         self._stopping = True
         self._wake.set()
-        if self._worker is not None:
-            _, pending = await asyncio.wait([self._worker], timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+        await finish(self._worker, timeout)
+        self._worker = None
 
     async def conversation_changed(self, conversation_id: int) -> None:
         self._wake.set()

@@ -30,6 +30,7 @@ from storage.db import transaction
 from storage.models import WebhookDelivery
 from storage.webhooks import Subscription, Subscriptions
 from switchboard import metrics
+from switchboard.workers import finish
 
 log = structlog.get_logger(__name__)
 
@@ -107,12 +108,8 @@ class WebhookSender:
         """Finish the posts in flight (else they are posted again on the next start)."""
         self._stopping = True
         self._wake.set()
-        if self._worker is not None:
-            _, pending = await asyncio.wait([self._worker], timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+        await finish(self._worker, timeout)
+        self._worker = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -12,6 +12,7 @@ from storage.corrections import corrections_for_conversation
 from storage.csat import csat_for_conversation
 from storage.models import Conversation, IntentCorrection, Ticket
 from storage.staff_accounts import notes_for
+from storage.tickets import ticket_fields
 from switchboard.api.actors import AdminDep
 from switchboard.api.deps import SessionDep, WriteSessionDep
 
@@ -20,11 +21,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
 def _ticket(ticket: Ticket) -> dict[str, Any]:
     return {
-        "number": ticket.number,
-        "category": ticket.category,
-        "priority": ticket.priority,
-        "status": ticket.status,
-        "summary": ticket.summary,
+        **ticket_fields(ticket),
         "conversation_id": ticket.conversation_id,
         "created_at": ticket.created_at.isoformat(),
     }
