@@ -119,6 +119,9 @@ class ApprovalRequest:
     arguments: dict[str, Any]
     summary: str
     customer_id: int | None
+    customer_name: str | None = None
+    customer_vip: bool = False
+    customer_email: str | None = None
 
 
 class TurnRunner:
@@ -329,5 +332,8 @@ class TurnRunner:
             channel=approval.channel,
             text="",
             customer_id=approval.customer_id,
+            customer_name=approval.customer_name,
+            customer_vip=approval.customer_vip,
+            customer_email=approval.customer_email,
         )
         return await self.run_turn(request, decision=decided)

@@ -587,7 +587,12 @@ class Engine:
             if approval is None:
                 return None
             conversation = await session.get(Conversation, approval.conversation_id)
-        assert conversation is not None and approval.id is not None
+            assert conversation is not None and approval.id is not None
+            customer = (
+                await session.get(Customer, conversation.customer_id)
+                if conversation.customer_id is not None
+                else None
+            )
         request = ApprovalRequest(
             approval_id=approval.id,
             conversation_id=approval.conversation_id,
@@ -597,6 +602,9 @@ class Engine:
             arguments=dict(approval.arguments),
             summary=approval.summary,
             customer_id=conversation.customer_id,
+            customer_name=customer.name if customer else None,
+            customer_vip=customer.vip if customer else False,
+            customer_email=customer.email if customer else None,
         )
         return request, approval
 

@@ -402,7 +402,10 @@ PLAN_REFUND = {
                     },
                     "as": "ticket",
                 },
-                {"reply": "Approved by {{ refund.decided_by }}; ticket {{ ticket.number }}."},
+                {
+                    "reply": "Approved by {{ refund.decided_by }}; ticket {{ ticket.number }}, "
+                    "{{ customer.name }}."
+                },
                 {"end": "resolved"},
             ],
         },
@@ -455,6 +458,7 @@ async def test_a_sensitive_call_pauses_the_workflow_until_staff_decide(
         assert decided.applied
         said = await _said_since(maria, before)
         assert len(said) == 1 and said[0].startswith("Approved by U_ANA; ticket SB-")
+        assert said[0].endswith(", Maria Garcia.")  # the customer, as in any turn
         async with runtime.sessions() as session:
             tickets = (await session.exec(select(Ticket))).all()
             charge = (
