@@ -70,6 +70,12 @@ class Customer(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=255)
     name: str | None = Field(default=None, max_length=255)
     vip: bool = False
+    external_ids: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+    )
+    """The customer's id in each of the company's systems (`{"stripe": "cus_…"}`): what a
+    connector sends when it acts for them (storage/customers.py reads and writes it)."""
     created_at: datetime = _ts()
 
 
