@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -16,9 +17,11 @@ from langchain_core.tools import tool
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tools import orders, payments, tickets
+from tools import orders, tickets
 from tools.base import Caller
 from tools.kb import find_passages
+from tools.payments import HISTORY, SqlPayments
+from tools.payments import find_duplicate_charges as duplicates_of
 
 
 def _json(value: Any) -> str:
@@ -30,6 +33,11 @@ def _json(value: Any) -> str:
     if isinstance(value, list):
         value = [plain(v) for v in value]
     return json.dumps(plain(value), default=str)
+
+
+async def _charges(session: AsyncSession, who: Caller) -> list[Any]:
+    since = datetime.now(UTC) - HISTORY
+    return list(await SqlPayments().charges(session, who, since))
 
 
 def build_tools(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
@@ -58,7 +66,7 @@ def build_tools(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
         if who.customer_id is None:
             return "The customer is not signed in."
         async with sessions() as session:
-            return _json(await payments.find_duplicates(session, who))
+            return _json(duplicates_of(await _charges(session, who)))
 
     @tool
     async def list_charges(config: RunnableConfig) -> str:
@@ -67,7 +75,7 @@ def build_tools(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
         if who.customer_id is None:
             return "The customer is not signed in."
         async with sessions() as session:
-            return _json(await payments.list_charges(session, who))
+            return _json(await _charges(session, who))
 
     @tool
     async def list_tickets(config: RunnableConfig) -> str:
