@@ -1,7 +1,11 @@
-"""Customers, their linked channel identities and web chat sessions."""
+"""Customers, their linked channel identities, their ids in the company's systems and
+web chat sessions."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sqlalchemy import bindparam
@@ -109,3 +113,107 @@ async def get_webchat_session_by_token_hash(
     result = await session.exec(_WEBCHAT_SESSION, params={"token_hash": token_hash})
     row = result.first()
     return WebchatSessionRow(*row) if row is not None else None
+
+
+# --- ids in the company's systems (what connectors send to Stripe, an ISP's API) ------
+
+SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_EXTERNAL_ID = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class InvalidExternalId(ValueError):
+    """A system name or an id that cannot be stored; the message says which and why."""
+
+
+def check_system(system: str) -> str:
+    if not SYSTEM_NAME.match(system):
+        raise InvalidExternalId(
+            f"system {system!r}: use a lower-case name like stripe or isp "
+            "(a-z, 0-9, _; starts with a letter; at most 32)"
+        )
+    return system
+
+
+def check_external_id(value: str) -> str:
+    if not value:
+        raise InvalidExternalId("the id is empty")
+    if len(value) > MAX_EXTERNAL_ID:
+        raise InvalidExternalId(f"the id is longer than {MAX_EXTERNAL_ID} characters")
+    if _CONTROL.search(value):
+        raise InvalidExternalId("the id contains a control character")
+    return value
+
+
+def external_id(customer: Customer, system: str) -> str | None:
+    """The customer's id in that system; None when it has none (an empty one is none)."""
+    return customer.external_ids.get(system) or None
+
+
+async def set_external_id(
+    session: AsyncSession, customer: Customer, system: str, value: str | None
+) -> None:
+    """Set the customer's id in `system`, or remove it (None)."""
+    check_system(system)
+    ids = dict(customer.external_ids)  # a new dict: SQLAlchemy sees reassignment, not mutation
+    if value is None:
+        ids.pop(system, None)
+    else:
+        ids[system] = check_external_id(value)
+    customer.external_ids = ids
+    session.add(customer)
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One customer to import. None leaves the stored value alone (an empty cell)."""
+
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+    vip: bool | None = None
+    external_ids: dict[str, str] = field(default_factory=dict)
+    """Merged into the stored ids: other systems' ids are kept."""
+
+
+class Upserted(NamedTuple):
+    added: int
+    updated: int
+
+
+_CHUNK = 500
+
+
+async def upsert_customers(session: AsyncSession, rows: Sequence[CustomerRow]) -> Upserted:
+    """Add the customers not known by `user_id`, update the others (in the caller's
+    transaction). Rows are checked first, so a bad one writes nothing."""
+    for row in rows:
+        for system, value in row.external_ids.items():
+            check_system(system)
+            check_external_id(value)
+    known: dict[str, Customer] = {}
+    user_ids = list(dict.fromkeys(row.user_id for row in rows))
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        found = await session.exec(select(Customer).where(col(Customer.user_id).in_(chunk)))
+        known.update((c.user_id, c) for c in found.all())
+    added = updated = 0
+    for row in rows:
+        customer = known.get(row.user_id)
+        if customer is None:
+            customer = known[row.user_id] = Customer(user_id=row.user_id)
+            added += 1
+        else:
+            updated += 1
+        if row.email is not None:
+            customer.email = row.email
+        if row.name is not None:
+            customer.name = row.name
+        if row.vip is not None:
+            customer.vip = row.vip
+        if row.external_ids:
+            customer.external_ids = {**customer.external_ids, **row.external_ids}
+        session.add(customer)
+    await session.flush()
+    return Upserted(added, updated)

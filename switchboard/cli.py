@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from switchboard.cli_customers import import_command, link_command, show_command
 from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
 from switchboard.cli_policy import policy_app
@@ -27,7 +28,10 @@ app = typer.Typer(help="Switchboard: a self-hostable customer-support bot.", no_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo company.", no_args_is_help=True)
 intents_app = typer.Typer(help="The local intent classifier.", no_args_is_help=True)
-customers_app = typer.Typer(help="Customers and their channel identities.", no_args_is_help=True)
+customers_app = typer.Typer(
+    help="Customers, their channel identities and their ids in your systems.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(intents_app, name="intents")
@@ -39,6 +43,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(staff_app, name="staff")
 app.command("eval")(eval_command)
 app.command("report")(report_command)
+customers_app.command("import")(import_command)
+customers_app.command("link")(link_command)
+customers_app.command("show")(show_command)
 customers_app.command("export")(customers_export_command)
 customers_app.command("erase")(erase_command)
 db_app.command("prune")(prune_command)
@@ -280,37 +287,6 @@ def intents_eval(
 
 
 intents_app.command("retrain")(retrain_command)
-
-
-@customers_app.command("link")
-def customers_link(
-    user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
-    channel: Annotated[str, typer.Option(help="telegram or slack.")],
-    channel_user_id: Annotated[str, typer.Option(help="The user's id on that channel.")],
-) -> None:
-    """Link a Telegram or Slack account to a customer, so tools may act for them."""
-    from storage import customers
-    from storage.db import create_engine, session_factory, transaction
-
-    settings = _settings()
-
-    async def run() -> bool:
-        engine = create_engine(settings.database_url)
-        try:
-            async with transaction(session_factory(engine)) as session:
-                customer = await customers.get_customer_by_user_id(session, user_id)
-                if customer is None:
-                    return False
-                await customers.link_identity(
-                    session, customer=customer, channel=channel, channel_user_id=channel_user_id
-                )
-                return True
-        finally:
-            await engine.dispose()
-
-    if not asyncio.run(run()):
-        _fail(f"no customer with user id {user_id!r}")
-    typer.echo(f"linked {channel}:{channel_user_id} to {user_id}")
 
 
 @customers_app.command("link-code")
