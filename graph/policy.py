@@ -42,6 +42,12 @@ from graph.workflow_language import (
     walk,
 )
 from tools.catalog import REGISTRY  # importing it registers the built-in tools
+from tools.connectors.config import (
+    CONNECTOR_KINDS,
+    ConnectorConfig,
+    Providers,
+    connector_problems,
+)
 
 WORKFLOWS = ("faq", "greeting", "clarify")
 """The system steps a route may name without steps of its own; every business workflow
@@ -283,11 +289,21 @@ class Policy(Section):
     help_centre: HelpCentrePolicy = Field(default_factory=HelpCentrePolicy)
     webhooks: list[WebhookPolicy] = Field(default_factory=list)
     """Where a helpdesk or CRM is told what happened (graph/webhooks.py)."""
+    connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
+    """The company's own systems, as tools `<connector>.<tool>` (tools/connectors/)."""
+    providers: Providers = Field(default_factory=Providers)
 
     language: str = "en"
     """The language replies are written in; a reply given per language falls back to it."""
     _programs: dict[str, list[Instruction]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
+    _directory: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def directory(self) -> Path:
+        """Where the policy file is: files it names (an OpenAPI document) are read from
+        there."""
+        return self._directory
 
     @property
     def version(self) -> str:
@@ -314,7 +330,10 @@ class Policy(Section):
     def tool_risks(self) -> dict[str, str]:
         """Every tool this policy's workflows and agent may name, with its risk: the
         built-ins, and the tools its connectors declare."""
-        return {name: spec.risk for name, spec in REGISTRY.items()}
+        risks: dict[str, str] = {name: spec.risk for name, spec in REGISTRY.items()}
+        for connector, config in self.connectors.items():
+            risks |= {f"{connector}.{name}": risk for name, risk in config.declared().items()}
+        return risks
 
     def writes(self, workflow: str) -> bool:
         entry = self.workflows.get(workflow)
@@ -364,7 +383,7 @@ def _writes(step: Any, risks: dict[str, str]) -> bool:
 
 
 def policy_problems(policy: Policy) -> list[str]:
-    problems: list[str] = []
+    problems: list[str] = connector_problems(policy.connectors, policy.providers)
     for name, intent in policy.intents.items():
         target = target_of(intent.route)
         if (
@@ -376,6 +395,9 @@ def policy_problems(policy: Policy) -> list[str]:
                 f"intents.{name}.route: no workflow {target!r} (write it under workflows:)"
             )
     risks = policy.tool_risks()
+    for i, tool_name in enumerate(policy.llm.agent_tools):
+        if tool_name not in risks:
+            problems.append(f"llm.agent_tools[{i}]: no tool {tool_name!r}")
     for name, workflow in policy.workflows.items():
         if workflow.steps is None:
             if name not in WORKFLOWS:
@@ -397,10 +419,12 @@ def load_policy(path: Path, environ: Mapping[str, str] | None = None) -> Policy:
     except MissingVariable as exc:
         raise PolicyError(f"policy error: {path}: {exc}") from None
     try:
-        return Policy.model_validate(raw or {})
+        policy = Policy.model_validate(raw or {})
     except ValidationError as exc:
         lines = [f"policy error: {path}: {problem}" for problem in problems_of(exc)]
         raise PolicyError("\n".join(lines)) from None
+    policy._directory = path.parent
+    return policy
 
 
 def problems_of(exc: ValidationError) -> list[str]:
@@ -408,7 +432,9 @@ def problems_of(exc: ValidationError) -> list[str]:
     problems: list[str] = []
     for error in exc.errors():
         key = ""
-        for part in error["loc"]:
+        for depth, part in enumerate(error["loc"]):
+            if depth == 2 and error["loc"][0] == "connectors" and part in CONNECTOR_KINDS:
+                continue  # the union's tag (`kind:`), not a key of the file
             if isinstance(part, int):
                 key += f"[{part}]"
             elif part not in STEP_TAGS or not key.endswith("]"):

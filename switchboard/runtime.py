@@ -35,6 +35,7 @@ from switchboard.handoffs import HandoffDesk, staff_reachable
 from switchboard.settings import Settings
 from switchboard.telemetry import turn_spans
 from switchboard.webhooks import WebhookSender, subscriptions
+from tools.connectors import Connections, open_connectors
 from tools.kb_embedding import passage_encoder
 
 log = structlog.get_logger(__name__)
@@ -53,6 +54,8 @@ class Runtime:
     """Staff actions on handoffs, shared by Slack, the console and the admin API."""
     console: ConsoleEvents
     """Live updates for open console pages."""
+    connections: Connections
+    """The company's systems the policy connects (tools/connectors/)."""
 
 
 async def load_classifier(
@@ -161,7 +164,10 @@ async def open_runtime(
         adapters["webchat"] = fanout.adapter()
     spans = turn_spans(settings)
     try:
-        async with open_checkpointer(settings.database_url) as saver:
+        async with (
+            open_connectors(policy.connectors, policy.providers, policy.directory) as connections,
+            open_checkpointer(settings.database_url) as saver,
+        ):
             runner = TurnRunner(
                 saver=saver,
                 policy=policy,
@@ -173,6 +179,7 @@ async def open_runtime(
                 daily_token_budget=settings.llm_daily_token_budget,
                 staff_reachable=staff_reachable(settings, sessions),
                 public_url=settings.public_url,
+                catalog=connections.catalog,
             )
             engine = Engine(
                 sessions=sessions,
@@ -200,7 +207,16 @@ async def open_runtime(
                     await sender.start()
                 handoffs = HandoffDesk(sessions, engine, policy)
                 yield Runtime(
-                    settings, policy, classifier, db, sessions, engine, webchat, handoffs, console
+                    settings,
+                    policy,
+                    classifier,
+                    db,
+                    sessions,
+                    engine,
+                    webchat,
+                    handoffs,
+                    console,
+                    connections,
                 )
             finally:
                 console.close()

@@ -25,6 +25,10 @@ BUILT_IN_NAMESPACES = frozenset(
 )
 
 
+class ConnectorError(Exception):
+    """A connector cannot start as configured; the message names the key."""
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +53,8 @@ class HttpTool(Config):
     body: Any = None
     """The JSON body as a template; by default a POST, PUT or PATCH sends the arguments its
     path does not use."""
+    query_params: list[str] | None = None
+    """Arguments a POST, PUT or PATCH sends in the query string rather than its body."""
     risk: Risk = "read"
     public: bool = False
     """Callable without a verified customer (its path must not name `{customer}`)."""
@@ -198,6 +204,7 @@ def _bindable(source: str) -> bool:
     return system != source and bool(NAME.match(system))
 
 
+CONNECTOR_KINDS = ("http", "stripe", "mcp")
 ConnectorConfig = Annotated[
     HttpConnector | StripeConnector | McpConnector, Field(discriminator="kind")
 ]

@@ -118,7 +118,11 @@ class HttpService:
         query = render_value(tool.query, names) if tool.query is not None else None
         body = render_value(tool.body, names) if tool.body is not None else None
         if tool.method in BODY_METHODS:
-            body = rest if body is None else body
+            in_query = set(tool.query_params or [])
+            if query is None and in_query:
+                query = {key: value for key, value in rest.items() if key in in_query}
+            if body is None:
+                body = {key: value for key, value in rest.items() if key not in in_query}
         elif query is None:
             query = rest
         return self.client.build_request(
