@@ -25,6 +25,7 @@ from switchboard.api import (
     approvals,
     console,
     corrections,
+    customers,
     handoffs,
     health,
     help_pages,
@@ -183,6 +184,7 @@ def create_app(
         )
     )
     app.include_router(admin.router)
+    app.include_router(customers.router)
     app.include_router(approvals.router)
     app.include_router(handoffs.router)
     app.include_router(staff_admin.router)
