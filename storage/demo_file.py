@@ -14,10 +14,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.customers import check_external_id, check_system
 from storage.models import Charge, Customer, Order, utcnow
 
 DEMO_FILE_NAME = "demo.yaml"
@@ -36,6 +44,16 @@ class DemoCustomer(_Row):
     email: str | None = None
     name: str | None = None
     vip: bool = False
+    ext: dict[str, str] = Field(default_factory=dict)
+    """Their ids in the company's systems (`{isp: ISP-0042}`), for connectors."""
+
+    @field_validator("ext")
+    @classmethod
+    def _ids(cls, ids: dict[str, str]) -> dict[str, str]:
+        for system, value in ids.items():
+            check_system(system)
+            check_external_id(value)
+        return ids
 
 
 class DemoOrder(_Row):
@@ -111,7 +129,8 @@ def read_demo_file(path: Path) -> DemoData:
         lines = []
         for error in exc.errors():
             key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-            lines.append(f"{path}: {key.lstrip('.') or 'file'}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {key.lstrip('.') or 'file'}: {message}")
         raise DemoFileError("\n".join(lines)) from None
     if data.kb is not None:
         data = data.model_copy(update={"kb": (path.parent / data.kb).resolve()})
@@ -124,11 +143,17 @@ async def load_demo_file(
     """Add what is missing of the file's company; returns counts of rows added per table."""
     now = now or utcnow()
     added = {"customers": 0, "orders": 0, "charges": 0}
-    known = {c.user_id for c in (await session.exec(select(Customer))).all()}
+    known = {c.user_id: c for c in (await session.exec(select(Customer))).all()}
     for person in data.customers:
-        if person.user_id not in known:
-            session.add(Customer(**person.model_dump()))
+        customer = known.get(person.user_id)
+        if customer is None:
+            fields = person.model_dump(exclude={"ext"})
+            session.add(Customer(**fields, external_ids=dict(person.ext)))
             added["customers"] += 1
+        elif person.ext.keys() - customer.external_ids.keys():
+            # Ids added to the file later reach a loaded company; none is overwritten.
+            customer.external_ids = {**person.ext, **customer.external_ids}
+            session.add(customer)
     await session.flush()
     ids = {c.user_id: c.id for c in (await session.exec(select(Customer))).all()}
 

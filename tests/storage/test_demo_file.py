@@ -79,3 +79,35 @@ async def test_loading_twice_adds_once(
         ("ch_2", "EUR", order.id),
         ("dd_1", "GBP", None),
     ]
+
+
+async def test_customers_bring_their_ids_in_the_company_systems(
+    tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    plain = read_demo_file(_write(tmp_path, FILE))
+    async with transaction(sessions) as session:
+        await load_demo_file(session, plain)
+    with_ids = FILE.replace(
+        "{user_id: cus_a, name: A}",
+        '{user_id: cus_a, name: A, ext: {isp: "ISP-0042"}}\n'
+        '  - {user_id: cus_b, ext: {isp: "ISP-0043", stripe: cus_9}}',
+    )
+    data = read_demo_file(_write(tmp_path, with_ids))
+    assert data.customers[0].ext == {"isp": "ISP-0042"}
+    async with transaction(sessions) as session:
+        assert (await load_demo_file(session, data))["customers"] == 1
+        loaded = (
+            await session.exec(
+                select(Customer)
+                .where(col(Customer.user_id).in_(["cus_a", "cus_b"]))
+                .order_by(col(Customer.user_id))
+            )
+        ).all()
+    assert [c.external_ids for c in loaded] == [
+        {"isp": "ISP-0042"},
+        {"isp": "ISP-0043", "stripe": "cus_9"},
+    ]
+
+    bad = _write(tmp_path, FILE.replace("name: A}", "name: A, ext: {ISP: x}}"))
+    with pytest.raises(DemoFileError, match=r"customers\[0\]\.ext: system 'ISP'"):
+        read_demo_file(bad)
