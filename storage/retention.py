@@ -164,5 +164,6 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
     customer.user_id = f"erased:{digest}"
     customer.email = None
     customer.name = None
+    customer.external_ids = {}  # their accounts elsewhere identify them as well
     session.add(customer)
     return erased

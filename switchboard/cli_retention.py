@@ -84,9 +84,9 @@ def prune_command(
 def erase_command(
     user_id: Annotated[str, typer.Argument(help="The customer's user id, e.g. cus_maria.")],
 ) -> None:
-    """Erase a customer's personal data (GDPR): messages, names, e-mail, identities,
-    sessions, checkpoints and staff's intent corrections of their messages. Ticket and
-    order records stay, anonymised."""
+    """Erase a customer's personal data (GDPR): messages, names, e-mail, identities, ids
+    in your systems, sessions, checkpoints and staff's intent corrections of their
+    messages. Ticket and order records stay, anonymised."""
     from storage.db import create_engine, session_factory, transaction
     from storage.retention import erase_customer
     from switchboard.classifier_cache import forget_cached_models

@@ -91,6 +91,7 @@ async def test_erase_blanks_a_customer_everywhere(settings: Settings, database_u
         sam = await open_webchat(http, "cus_sam")
         await sam.say(SEED)
 
+    assert _cli(database_url, "customers", "link", "cus_maria", "stripe", "cus_1").returncode == 0
     result = _cli(database_url, "customers", "erase", "cus_maria")
     assert result.returncode == 0, result.stderr
     assert "erased cus_maria: 1 conversations, 2 messages" in result.stdout
@@ -108,7 +109,7 @@ async def test_erase_blanks_a_customer_everywhere(settings: Settings, database_u
             customers = {c.user_id: c for c in (await session.exec(select(Customer))).all()}
             assert "cus_maria" not in customers and "cus_sam" in customers
             erased = next(c for k, c in customers.items() if k.startswith("erased:"))
-            assert erased.email is None and erased.name is None
+            assert erased.email is None and erased.name is None and erased.external_ids == {}
             sam_texts = (await session.exec(select(Message.text))).all()
             assert any("no duplicate charge" in t for t in sam_texts)  # others untouched
     finally:
