@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import secrets
 import shutil
 import uuid
@@ -23,8 +24,9 @@ import psycopg
 import yaml
 from pydantic import SecretStr, ValidationError
 
+from graph.env_vars import MissingVariable, expand_env
 from graph.intents import IntentClassifier
-from graph.policy import Policy, PolicyError, load_policy
+from graph.policy import Policy, PolicyError, load_policy, problems_of
 from storage.checkpoints import libpq_url
 from storage.db import create_engine, is_sqlite, session_factory, transaction
 from storage.demo import load_demo
@@ -199,13 +201,14 @@ class Sandbox:
         key = json.dumps(override or {}, sort_keys=True)
         if key in self._policies:
             return self._policies[key]
-        raw = _merge(self._policy_raw, override or {})
+        raw = _files_found_from(_merge(self._policy_raw, override or {}), self.base.policy_path)
         try:
-            policy = Policy.model_validate(raw)
+            # Checked as it will load (`${VAR}` read); written as it is, secrets unread.
+            policy = Policy.model_validate(expand_env(raw, os.environ))
+        except MissingVariable as exc:
+            raise SandboxError(f"policy: {exc}") from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise SandboxError(f"policy.{where}: {first['msg']}") from None
+            raise SandboxError(f"policy.{problems_of(exc)[0]}") from None
         unknown = _unknown_key(override or {}, policy.model_dump())
         if unknown:
             raise SandboxError(f"policy.{unknown}: unknown policy key")
@@ -250,3 +253,15 @@ class Sandbox:
         if not self.llm:
             update.update(llm_model=None, llm_base_url=None, openai_api_key=None)
         return self.base.model_copy(update=update)
+
+
+def _files_found_from(raw: dict[str, Any], policy_path: Path) -> dict[str, Any]:
+    """The policy with the files it names relative to itself (a connector's OpenAPI
+    document) made absolute: the sandbox's copy lives elsewhere."""
+    connectors = dict(raw.get("connectors") or {})
+    for name, connector in connectors.items():
+        document = connector.get("openapi") if isinstance(connector, dict) else None
+        if isinstance(document, str) and "://" not in document and "${" not in document:
+            absolute = str((policy_path.parent / document).resolve())
+            connectors[name] = {**connector, "openapi": absolute}
+    return {**raw, "connectors": connectors} if connectors else raw

@@ -4,10 +4,17 @@ centre), every written workflow is exercised by one, and the CLI serves its data
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aiohttp import web
 
 from graph.policy import load_policy
 from switchboard.scenarios import load_scenarios, run_scenarios
@@ -18,7 +25,32 @@ EXAMPLE = ROOT / "examples" / "broadband"
 POLICY = EXAMPLE / "policy.yaml"
 
 
-async def test_every_broadband_scenario_passes(tmp_path: Path) -> None:
+def _account_api() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("account_api", EXAMPLE / "account_api.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["account_api"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+async def accounts(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """Fibrelink's account system (the example's stand-in) on a free port, the policy's
+    `accounts` connector pointed at it."""
+    system = _account_api().AccountSystem(token="test-token")
+    runner = web.AppRunner(system.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    monkeypatch.setenv("FIBRELINK_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("FIBRELINK_API_TOKEN", "test-token")
+    yield system
+    await runner.cleanup()
+
+
+async def test_every_broadband_scenario_passes(tmp_path: Path, accounts: Any) -> None:
     loaded = load_scenarios([EXAMPLE / "scenarios"])
     assert len(loaded) >= 15
     settings = make_settings(f"sqlite:///{tmp_path / 'unused.db'}", SWITCHBOARD_POLICY=str(POLICY))
@@ -34,6 +66,8 @@ async def test_every_broadband_scenario_passes(tmp_path: Path) -> None:
     assert not failed, "\n".join(failed)
     assert report.count("passed") == len(loaded)
     assert report.llm_calls == 0
+    # The approved plan change reached the account system once (its Idempotency-Key).
+    assert [change["plan"] for change in accounts.changes] == ["Fast"]
 
 
 def test_every_written_workflow_has_a_scenario() -> None:
@@ -79,3 +113,43 @@ def test_demo_load_takes_the_policy_s_own_company(tmp_path: Path) -> None:
 
     found = _run(["kb", "search", "what do the lights on the hub mean", "--k", "1"], env)
     assert "Setting up your Fibrelink Hub" in found.stdout
+
+
+async def test_an_unreachable_account_system_gets_an_honest_answer_and_a_ticket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.server import free_port
+
+    monkeypatch.setenv("FIBRELINK_API_URL", f"http://127.0.0.1:{free_port()}")  # nothing there
+    written = tmp_path / "down.yaml"
+    written.write_text(
+        """
+scenarios:
+  - name: the line cannot be tested, so the network team gets a ticket anyway
+    customer: cus_tom
+    turns:
+      - say: "my broadband is slow"
+        expect: {asks_for: restarted}
+      - say: "yes"
+        expect:
+          tools: [accounts.line_test, tickets.create, notify.staff]
+          ticket: {category: network}
+          reply_contains: ["couldn't test your line", "ticket SB-"]
+  - name: a plan change is not promised when the account system is down
+    customer: cus_priya
+    turns:
+      - say: "I'd like to upgrade my broadband"
+        expect:
+          intent: plan_change
+          reply_contains: ["can't reach our account system"]
+          quick_replies: ["Talk to a person"]
+          tools_not_called: [approvals.request]
+""",
+        encoding="utf-8",
+    )
+    settings = make_settings(f"sqlite:///{tmp_path / 'unused.db'}", SWITCHBOARD_POLICY=str(POLICY))
+    loaded = load_scenarios([written])
+    report = await run_scenarios(loaded, settings)
+
+    failed = [f"{s.name}: {t.failures}" for s in report.scenarios for t in s.turns if t.failures]
+    assert not failed and report.count("passed") == 2, failed
