@@ -86,6 +86,12 @@ async def run_tool_call(
             )
         result = await context.tools.call(tool_name, **checked)
     except ToolError as exc:
+        if exc.status == "unavailable":
+            return (
+                f"error: {exc}. This system is unavailable right now: tell the customer "
+                "honestly that you cannot check or change this at the moment, and offer a "
+                "ticket or a person; do not guess the result."
+            )
         return f"error: {exc}"
     context.tool_outputs.append(as_text(result))
     return as_text(result)

@@ -25,6 +25,8 @@ NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}}
 class InvalidArguments(ToolError):
     """The arguments do not fit the tool's schema; nothing was called."""
 
+    status = "invalid"
+
 
 def model_name(tool_name: str) -> str:
     """OpenAI function names allow no dots: `payments.refund` → `payments__refund`."""

@@ -25,9 +25,14 @@ Risk = Literal["read", "write", "sensitive"]
 class ToolError(Exception):
     """A tool could not do what was asked; the message is safe to show staff."""
 
+    status = "error"
+    """How the call ended, as traces record it."""
+
 
 class NotVerified(ToolError):
     """The tool needs a verified customer and this conversation has none."""
+
+    status = "not_verified"
 
 
 class NeedsApproval(ToolError):
@@ -165,10 +170,12 @@ class ToolBox:
                     await will_write(session)
                 result = await spec.func(session, self.caller, **arguments)
         except Exception as exc:
+            entry["status"] = exc.status if isinstance(exc, ToolError) else "error"
             entry["error"] = f"{type(exc).__name__}: {exc}"[:200]
             raise
         finally:
             entry["ms"] = round((perf_counter() - started) * 1000, 2)
+        entry["status"] = "ok"
         entry["result"] = _brief(result)
         return result
 

@@ -453,3 +453,26 @@ def test_no_request_ever_carries_another_customers_id(sqlite_databases: Database
         loop.run_until_complete(service.stop())
         loop.run_until_complete(engine.dispose())
         loop.close()
+
+
+async def test_each_call_s_status_is_traced(
+    sessions: async_sessionmaker[AsyncSession], service: FakeService
+) -> None:
+    callers = await _setup(sessions, {"cus_maria": {"isp": "ISP-0042"}})
+    async with await _connected(isp_config(service.url, retries=0)) as connections:
+        box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
+        await box.call("isp.current_plan")
+        service.fail_next(1, 503)
+        with contextlib.suppress(ToolError):
+            await box.call("isp.current_plan")
+        service.fail_next(1, 403)
+        with contextlib.suppress(ToolError):
+            await box.call("isp.current_plan")
+        with contextlib.suppress(ToolError):
+            await box.call("isp.ticket", ticket=".")
+        stranger = next(c for user, c in callers.items() if user != "cus_maria")
+        with contextlib.suppress(ToolError):
+            await ToolBox(sessions, stranger, connections.catalog).call("isp.current_plan")
+
+    assert [e["status"] for e in box.log] == ["ok", "unavailable", "rejected", "invalid"]
+    assert all(e["connector"] == "isp" and e["ms"] >= 0 for e in box.log)

@@ -16,6 +16,8 @@ from tools.base import Caller, NotVerified, ToolError
 class NotAvailable(ToolError):
     """This customer has no account in the connector's system (no external id for it)."""
 
+    status = "not_available"
+
 
 @dataclass(frozen=True)
 class BoundCustomer:

@@ -38,9 +38,13 @@ T = TypeVar("T")
 class Unavailable(ToolError):
     """The system could not be reached or failed; nothing can be said about the result."""
 
+    status = "unavailable"
+
 
 class Rejected(ToolError):
     """The system answered, refusing the request (a 4xx): it is up, the request was wrong."""
+
+    status = "rejected"
 
 
 class CircuitBreaker:
