@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from switchboard.cli_connectors import connector_problem, connectors_app
 from switchboard.cli_customers import import_command, link_command, show_command
 from switchboard.cli_eval import eval_command
 from switchboard.cli_kb import kb_app
@@ -41,6 +42,7 @@ app.add_typer(slack_app, name="slack")
 app.add_typer(kb_app, name="kb")
 app.add_typer(policy_app, name="policy")
 app.add_typer(staff_app, name="staff")
+app.add_typer(connectors_app, name="connectors")
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 customers_app.command("import")(import_command)
@@ -80,6 +82,9 @@ def serve(
     _, problems = check_file(settings.policy_path)
     if problems:  # fail at start, one line per problem with its line, not mid-request
         _fail("\n".join(problems))
+    problem = connector_problem(settings.policy_path)
+    if problem:
+        _fail(problem)
     configure_logging(settings.log_level)
     from storage.migrate import schema_problem
 

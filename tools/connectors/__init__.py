@@ -12,11 +12,15 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 from typing import Protocol
 
-from tools.base import REGISTRY, ToolSpec
+import structlog
+
+from tools.base import REGISTRY, ToolError, ToolSpec
 from tools.connectors.config import (
     ConnectorConfig,
+    ConnectorError,
     HttpConnector,
     McpConnector,
     Providers,
@@ -41,11 +45,34 @@ class Service(Protocol):
     async def close(self) -> None: ...
 
 
+log = structlog.get_logger(__name__)
+
+
 @dataclass
 class Connections:
     catalog: dict[str, ToolSpec] = field(default_factory=lambda: dict(REGISTRY))
     services: dict[str, Service] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Connectors that could not start (an MCP server down): why. Their tools are missing,
+    so workflows take their `on_error` and the agent does without them."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    kind: str
+    ok: bool
+    detail: str
+    ms: float
+    tools: int
+
+    def line(self) -> str:
+        state = "ok" if self.ok else "FAILED"
+        return (
+            f"{self.name:<14} {self.kind:<7} {state:<7} {self.ms:>7.0f} ms  "
+            f"{self.tools} tools  {self.detail}"
+        )
 
 
 async def _start(name: str, config: ConnectorConfig, base_dir: Path) -> Service:
@@ -78,7 +105,12 @@ async def open_connectors(
     connections = Connections()
     async with AsyncExitStack() as stack:
         for name, config in connectors.items():
-            service = await _start(name, config, base_dir)
+            try:
+                service = await _start(name, config, base_dir)
+            except ToolError as exc:  # down, not misconfigured: serve without it
+                log.warning("connector.unreachable", connector=name, error=str(exc))
+                connections.unreachable[name] = str(exc)
+                continue
             stack.push_async_callback(service.close)
             connections.services[name] = service
             connections.kinds[name] = config.kind
@@ -91,3 +123,25 @@ async def open_connectors(
             assert isinstance(served, StripeService)  # checked when the policy loads
             connections.catalog.update(payment_tools(served.payments(), providers.payments))
         yield connections
+
+
+async def check_connectors(
+    connectors: Mapping[str, ConnectorConfig], base_dir: Path
+) -> list[Check]:
+    """Each connector started and asked for its health (or a cheap call), one by one."""
+    checks = []
+    for name, config in connectors.items():
+        started = perf_counter()
+        tools = 0
+        try:
+            service = await _start(name, config, base_dir)
+            try:
+                tools = len(service.specs())
+                detail, ok = await service.check(), True
+            finally:
+                await service.close()
+        except (ToolError, ConnectorError) as exc:
+            detail, ok = str(exc), False
+        ms = (perf_counter() - started) * 1000
+        checks.append(Check(name, config.kind, ok, detail, ms, tools))
+    return checks
