@@ -476,3 +476,45 @@ async def test_each_call_s_status_is_traced(
 
     assert [e["status"] for e in box.log] == ["ok", "unavailable", "rejected", "invalid"]
     assert all(e["connector"] == "isp" and e["ms"] >= 0 for e in box.log)
+
+
+def test_secrets_stay_out_of_the_policy_s_dump_and_version() -> None:
+    raw = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    raw["connectors"] = {"isp": isp_config("http://127.0.0.1:9").model_dump(mode="json")}
+    raw["connectors"]["isp"]["headers"] = {"Authorization": f"Bearer {TOKEN}"}
+    policy = Policy.model_validate(raw)
+    rotated = Policy.model_validate(
+        {**raw, "connectors": {"isp": {**raw["connectors"]["isp"], "headers": {"A": "b"}}}}
+    )
+
+    assert TOKEN not in policy.model_dump_json() and TOKEN not in repr(policy)
+    assert policy.version != rotated.version  # the header's name is content; its value not
+
+
+async def test_metrics_count_calls_and_show_the_breaker(
+    sessions: async_sessionmaker[AsyncSession], service: FakeService
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    ok = {"connector": "metered", "tool": "metered.current_plan", "outcome": "ok"}
+    error = {**ok, "outcome": "error"}
+    before_ok, before_error = (
+        sample("switchboard_connector_calls_total", **ok),
+        sample("switchboard_connector_calls_total", **error),
+    )
+    callers = await _setup(sessions, IDS)
+    config = isp_config(service.url, retries=0, breaker={"failures": 1, "cooldown_s": 60})
+    async with open_connectors({"metered": config}, Providers(), DATA) as connections:
+        box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
+        await box.call("metered.current_plan")
+        service.fail_next(1, 500)
+        with contextlib.suppress(ToolError):
+            await box.call("metered.current_plan")
+
+    assert sample("switchboard_connector_calls_total", **ok) == before_ok + 1
+    assert sample("switchboard_connector_calls_total", **error) == before_error + 1
+    assert sample("switchboard_connector_breaker_open", connector="metered") == 1
+    assert sample("switchboard_connector_call_seconds_count", connector="metered") >= 2
