@@ -14,13 +14,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from graph.policy import Policy
-from storage.db import create_engine, session_factory, transaction
-from storage.models import Conversation, Customer, Message
+from storage.db import create_engine, session_factory
+from tests.support.callers import callers_for
 from tests.support.databases import DatabaseFactory
 from tests.support.fake_service import FakeService, Seen
 from tools.arguments import InvalidArguments, arguments_schema
@@ -113,36 +112,6 @@ def isp_config(url: str, **overrides: Any) -> HttpConnector:
     return HttpConnector.model_validate(raw)
 
 
-async def _setup(
-    sessions: async_sessionmaker[AsyncSession], ids: dict[str, dict[str, str]]
-) -> dict[str, Caller]:
-    """A conversation and a message for each demo customer, their external ids set."""
-    callers = {}
-    async with transaction(sessions) as session:
-        for customer in (await session.exec(select(Customer))).all():
-            customer.external_ids = ids.get(customer.user_id, {})
-            session.add(customer)
-            conversation = Conversation(
-                channel="webchat", channel_chat_id=f"c{customer.id}", customer_id=customer.id
-            )
-            session.add(conversation)
-            await session.flush()
-            message = Message(
-                conversation_id=conversation.id,
-                direction="inbound",
-                role="customer",
-                channel="webchat",
-                channel_message_id=f"m{conversation.id}",
-                text="x",
-                status="processed",
-            )
-            session.add(message)
-            await session.flush()
-            assert conversation.id is not None and message.id is not None
-            callers[customer.user_id] = Caller(conversation.id, message.id, "webchat", customer.id)
-    return callers
-
-
 IDS = {"cus_maria": {"isp": "ISP-0042"}, "cus_sam": {"isp": "ISP-0077", "stripe": "cus_x"}}
 
 
@@ -160,7 +129,7 @@ async def _connected(config: HttpConnector) -> Any:
 async def test_a_read_is_made_for_the_bound_customer(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     async with await _connected(isp_config(service.url)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         plan = await box.call("isp.current_plan")
@@ -178,7 +147,7 @@ async def test_a_read_is_made_for_the_bound_customer(
 async def test_no_id_in_that_system_means_not_available_and_no_request(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     async with await _connected(isp_config(service.url)) as connections:
         stranger = next(c for user, c in callers.items() if user not in IDS)
         with pytest.raises(NotAvailable, match="not available for your account"):
@@ -196,7 +165,7 @@ async def test_no_id_in_that_system_means_not_available_and_no_request(
 async def test_arguments_are_checked_and_encoded_before_any_request(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     async with await _connected(isp_config(service.url)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         with pytest.raises(InvalidArguments, match="plan"):
@@ -216,7 +185,7 @@ async def test_arguments_are_checked_and_encoded_before_any_request(
 async def test_a_write_is_made_once_per_message_and_purpose(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     maria = callers["cus_maria"]
     async with await _connected(isp_config(service.url)) as connections:
         first = await ToolBox(sessions, maria, connections.catalog).call(
@@ -239,7 +208,7 @@ async def test_a_write_is_made_once_per_message_and_purpose(
 async def test_a_sensitive_tool_needs_an_approval(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     async with await _connected(isp_config(service.url)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         with pytest.raises(NeedsApproval):
@@ -255,7 +224,7 @@ async def test_a_sensitive_tool_needs_an_approval(
 async def test_failures_are_retried_then_reported_and_the_breaker_opens(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     config = isp_config(
         service.url, timeout_s=0.3, retries=1, breaker={"failures": 2, "cooldown_s": 60}
     )
@@ -282,7 +251,7 @@ async def test_failures_are_retried_then_reported_and_the_breaker_opens(
 async def test_refusals_and_oversized_answers(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     async with await _connected(isp_config(service.url, max_response_kb=64)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         service.fail_next(1, 400)
@@ -302,7 +271,7 @@ async def test_refusals_and_oversized_answers(
 async def test_a_missing_record_on_a_read_is_nothing(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, {"cus_maria": {"isp": "ISP-9999"}})
+    callers = await callers_for(sessions, {"cus_maria": {"isp": "ISP-9999"}})
     async with await _connected(isp_config(service.url)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         assert await box.call("isp.current_plan") is None
@@ -322,7 +291,7 @@ def test_the_model_sees_the_arguments_never_the_customer(service: FakeService) -
 async def test_tools_from_an_openapi_document(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     config = HttpConnector.model_validate(
         {
             "kind": "http",
@@ -419,7 +388,7 @@ def test_no_request_ever_carries_another_customers_id(sqlite_databases: Database
     loop.run_until_complete(service.start())
     engine = create_engine(url)
     sessions = session_factory(engine)
-    callers = loop.run_until_complete(_setup(sessions, ids))
+    callers = loop.run_until_complete(callers_for(sessions, ids))
     opened = open_connectors({"isp": isp_config(service.url)}, Providers(), DATA)
     connections: Connections = loop.run_until_complete(opened.__aenter__())
     text = st.one_of(st.text(max_size=30), st.sampled_from(list(others.values())))
@@ -458,7 +427,7 @@ def test_no_request_ever_carries_another_customers_id(sqlite_databases: Database
 async def test_each_call_s_status_is_traced(
     sessions: async_sessionmaker[AsyncSession], service: FakeService
 ) -> None:
-    callers = await _setup(sessions, {"cus_maria": {"isp": "ISP-0042"}})
+    callers = await callers_for(sessions, {"cus_maria": {"isp": "ISP-0042"}})
     async with await _connected(isp_config(service.url, retries=0)) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
         await box.call("isp.current_plan")
@@ -505,7 +474,7 @@ async def test_metrics_count_calls_and_show_the_breaker(
         sample("switchboard_connector_calls_total", **ok),
         sample("switchboard_connector_calls_total", **error),
     )
-    callers = await _setup(sessions, IDS)
+    callers = await callers_for(sessions, IDS)
     config = isp_config(service.url, retries=0, breaker={"failures": 1, "cooldown_s": 60})
     async with open_connectors({"metered": config}, Providers(), DATA) as connections:
         box = ToolBox(sessions, callers["cus_maria"], connections.catalog)

@@ -139,7 +139,7 @@ class StripePayments:
 
 
 def _charge_info(charge: Any) -> ChargeInfo:
-    metadata = charge.metadata or {}
+    metadata = charge.metadata.to_dict() if charge.metadata else {}
     status = "refunded" if charge.refunded else charge.status
     return ChargeInfo(
         charge_id=charge.id,
