@@ -17,9 +17,10 @@ from langchain_core.tools import tool
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tools import orders, tickets
+from tools import tickets
 from tools.base import Caller
 from tools.kb import find_passages
+from tools.orders import SqlOrders
 from tools.payments import HISTORY, SqlPayments
 from tools.payments import find_duplicate_charges as duplicates_of
 
@@ -57,7 +58,7 @@ def build_tools(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
         if who.customer_id is None:
             return "The customer is not signed in."
         async with sessions() as session:
-            return _json(await orders.get_order(session, who, number=number))
+            return _json(await SqlOrders().order(session, who, number.lstrip("#")))
 
     @tool
     async def find_duplicate_charges(config: RunnableConfig) -> str:
