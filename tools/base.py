@@ -163,12 +163,17 @@ class ToolBox:
             entry["connector"] = spec.connector
         self.log.append(entry)
         try:
-            async with self.sessions() as session, session.begin():
-                # A connector's writes happen in its own system: our database is only
-                # read (the customer's ids), so no write lock is held during its request.
-                if spec.risk != "read" and spec.connector is None:
-                    await will_write(session)
-                result = await spec.func(session, self.caller, **arguments)
+            if spec.connector is not None:
+                # A connector's effects are in the company's system; our database is only
+                # read for the customer's ids, and that read ends before the request
+                # (connectors/binding.py), so no connection is held while it answers.
+                async with self.sessions() as session:
+                    result = await spec.func(session, self.caller, **arguments)
+            else:
+                async with self.sessions() as session, session.begin():
+                    if spec.risk != "read":
+                        await will_write(session)
+                    result = await spec.func(session, self.caller, **arguments)
         except Exception as exc:
             entry["status"] = exc.status if isinstance(exc, ToolError) else "error"
             entry["error"] = f"{type(exc).__name__}: {exc}"[:200]

@@ -57,10 +57,13 @@ async def bound_customer(session: AsyncSession, caller: Caller, tool: str) -> Bo
     customer = await get_customer(session, caller.customer_id)
     if customer is None or customer.id is None:
         raise NotVerified(f"{tool} needs a verified customer")
-    return BoundCustomer(
+    bound = BoundCustomer(
         id=customer.id,
         user_id=customer.user_id,
         email=customer.email,
         name=customer.name,
         ext=dict(customer.external_ids or {}),
     )
+    # The read is over: its connection goes back to the pool before the remote call.
+    await session.rollback()
+    return bound
