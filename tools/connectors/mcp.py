@@ -23,7 +23,7 @@ from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, TextCo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tools.arguments import check_arguments, schema_problem
-from tools.base import Caller, ToolError, ToolSpec
+from tools.base import Caller, ToolSpec
 from tools.connectors.binding import bound_customer
 from tools.connectors.config import ConnectorError, McpConnector, McpTool
 from tools.connectors.resilience import CircuitBreaker, Rejected, Unavailable
@@ -346,6 +346,6 @@ def _reason(exc: BaseException) -> str:
     """What went wrong, in a few words: never the URL, headers or environment."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    if isinstance(exc, MCPError | ToolError):
-        return _short(str(exc))
+    if isinstance(exc, MCPError):
+        return _short(exc.message)
     return type(exc).__name__
