@@ -21,6 +21,7 @@ def charge(
     order_number: str | None = None,
     currency: str = "eur",
     failure_code: str | None = None,
+    captured: bool = True,
 ) -> dict[str, Any]:
     return {
         "id": charge_id,
@@ -31,6 +32,7 @@ def charge(
         "customer": customer,
         "status": status,
         "paid": status == "succeeded",
+        "captured": captured and status == "succeeded",
         "refunded": False,
         "created": int(time.time() - minutes_ago * 60),
         "metadata": {"order_number": order_number} if order_number else {},
@@ -47,6 +49,8 @@ class FakeStripe:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     """Method, path and query or form of each request that reached it."""
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    refunded_elsewhere: set[str] = field(default_factory=set)
+    """Charges someone refunds between our read and our refund (a dashboard user)."""
     down: bool = False
     """Answer every request 500 (an outage)."""
     _replays: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -74,8 +78,11 @@ class FakeStripe:
             await self._runner.cleanup()
 
     @staticmethod
-    def _error(status: int, message: str, kind: str = "invalid_request_error") -> web.Response:
-        return web.json_response({"error": {"type": kind, "message": message}}, status=status)
+    def _error(
+        status: int, message: str, kind: str = "invalid_request_error", code: str | None = None
+    ) -> web.Response:
+        error = {"type": kind, "message": message} | ({"code": code} if code else {})
+        return web.json_response({"error": error}, status=status)
 
     @web.middleware
     async def _checked(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -118,7 +125,8 @@ class FakeStripe:
     async def _retrieve(self, request: web.Request) -> web.Response:
         found = self.charges.get(request.match_info["id"])
         if found is None:
-            return self._error(404, f"No such charge: '{request.match_info['id']}'")
+            message = f"No such charge: '{request.match_info['id']}'"
+            return self._error(404, message, code="resource_missing")
         return web.json_response(found)
 
     async def _refund(self, request: web.Request) -> web.Response:
@@ -128,9 +136,10 @@ class FakeStripe:
         form = await request.post()
         target = self.charges.get(str(form.get("charge", "")))
         if target is None:
-            return self._error(404, "No such charge")
-        if target["refunded"]:
-            return self._error(400, "Charge has already been refunded.")
+            return self._error(404, "No such charge", code="resource_missing")
+        if target["refunded"] or target["id"] in self.refunded_elsewhere:
+            message = "Charge has already been refunded."
+            return self._error(400, message, code="charge_already_refunded")
         target.update(refunded=True, amount_refunded=target["amount"])
         refund = {
             "id": f"re_{len(self.refunds) + 1}",

@@ -18,7 +18,7 @@ import tools.catalog  # noqa: F401  (registers the built-in tools)
 from storage.db import create_engine, session_factory
 from tests.support.callers import callers_for
 from tests.support.databases import DatabaseFactory
-from tests.support.fake_stripe import FakeStripe, seed_case
+from tests.support.fake_stripe import FakeStripe, charge, seed_case
 from tools.base import NeedsApproval, ToolBox, ToolError
 from tools.connectors import Connections, check_connectors, open_connectors
 from tools.connectors.binding import NotAvailable
@@ -166,3 +166,24 @@ async def test_check_reads_the_balance(stripe_api: FakeStripe) -> None:
 
     assert ok.ok and ok.detail == "balance read (EUR)"
     assert not failed.ok and "Stripe answered 500" in failed.detail
+
+
+async def test_refund_edge_cases_say_what_happened(
+    sessions: async_sessionmaker[AsyncSession], stripe_api: FakeStripe
+) -> None:
+    callers = await callers_for(sessions, IDS)
+    stripe_api.add(charge("ch_hold", "cus_Maria01", 1000, minutes_ago=30, captured=False))
+    stripe_api.refunded_elsewhere.add("ch_m3")
+    async with served(billing(stripe_api)) as connections:
+        box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
+        listed = {c.charge_id: c.status for c in await box.call("payments.list_charges")}
+        with pytest.raises(ToolError, match=r"never collected \(not captured\)"):
+            await box.call_approved("payments.refund", charge_id="ch_hold")
+        raced = await box.call_approved("payments.refund", charge_id="ch_m3")
+    async with served(billing(stripe_api, api_key="sk_test_not_it")) as connections:
+        box = ToolBox(sessions, callers["cus_maria"], connections.catalog)
+        with pytest.raises(ToolError, match="refused the API key"):
+            await box.call_approved("payments.refund", charge_id="ch_m4")
+
+    assert listed["ch_hold"] == "pending"  # authorised, not taken
+    assert raced.already_refunded and stripe_api.refunds == []

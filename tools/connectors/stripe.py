@@ -24,6 +24,20 @@ MAX_CHARGES = 100
 """A support question is about recent payments: enough pages for a busy month, no more."""
 
 
+class NoSuchCharge(Rejected):
+    """Stripe has no charge of that id (`resource_missing`)."""
+
+
+class AlreadyRefunded(Rejected):
+    """Someone refunded the charge between our read and our refund."""
+
+
+_MEANINGFUL: dict[str, type[Rejected]] = {
+    "resource_missing": NoSuchCharge,
+    "charge_already_refunded": AlreadyRefunded,
+}
+
+
 class StripeService:
     def __init__(self, name: str, config: StripeConnector) -> None:
         self.name = name
@@ -62,6 +76,8 @@ class StripeService:
                 raise Rejected(f"{tool}: Stripe refused the API key") from None
             except stripe.StripeError as exc:
                 status = exc.http_status or 0
+                if exc.code in _MEANINGFUL:
+                    raise _MEANINGFUL[exc.code](f"{tool}: {exc.code}") from None
                 if status >= 500 or status == 0:
                     raise Unavailable(f"{tool}: Stripe answered {status or 'nothing'}") from None
                 reason = (exc.user_message or "").splitlines()[0][:120] if exc.user_message else ""
@@ -121,26 +137,34 @@ class StripePayments:
             charge = await self.service.call(
                 tool, lambda: client.v1.charges.retrieve_async(charge_id)
             )
-        except Rejected:
+        except NoSuchCharge:
             raise ToolError(f"no charge {charge_id} on this customer's account") from None
         if charge.customer != stripe_id:
             raise ToolError(f"no charge {charge_id} on this customer's account")
         info = _charge_info(charge)
         if charge.refunded:
             return _refund_info(info, already=True)
-        if charge.status != "succeeded" or not charge.paid:
-            raise ToolError(f"charge {charge_id} was never collected ({charge.status})")
+        if charge.status != "succeeded" or not charge.paid or not charge.captured:
+            state = charge.status if charge.status != "succeeded" else "not captured"
+            raise ToolError(f"charge {charge_id} was never collected ({state})")
         key = caller.idempotency_key(f"payments.refund:{charge_id}")
-        await self.service.call(
-            tool,
-            lambda: client.v1.refunds.create_async({"charge": charge_id}, {"idempotency_key": key}),
-        )
+        try:
+            await self.service.call(
+                tool,
+                lambda: client.v1.refunds.create_async(
+                    {"charge": charge_id}, {"idempotency_key": key}
+                ),
+            )
+        except AlreadyRefunded:  # refunded meanwhile, elsewhere: the outcome stands
+            return _refund_info(info, already=True)
         return _refund_info(info, already=False)
 
 
 def _charge_info(charge: Any) -> ChargeInfo:
     metadata = charge.metadata.to_dict() if charge.metadata else {}
     status = "refunded" if charge.refunded else charge.status
+    if status == "succeeded" and charge.captured is False:
+        status = "pending"  # authorised, not taken: nothing to refund or to call double
     return ChargeInfo(
         charge_id=charge.id,
         order_number=metadata.get("order_number") or None,
