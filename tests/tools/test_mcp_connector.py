@@ -408,3 +408,24 @@ async def test_check_lists_the_servers_tools(docs: DocsServer) -> None:
     assert check.ok, check.detail
     assert check.detail == f"6 tools, {len(TOOLS)} exposed"
     assert check.tools == len(TOOLS) and check.kind == "mcp"
+
+
+async def test_a_stdio_server_is_started_in_the_policy_s_folder(
+    tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    record = tmp_path / "seen.jsonl"
+    config = McpConnector.model_validate(
+        {
+            "kind": "mcp",
+            "command": [sys.executable, SERVER.name],  # relative, as a policy writes it
+            "env": {"DOCS_MCP_RECORD": str(record)},
+            "tools": {"search_docs": {}},
+            "bind": {"customer_email": "customer.email"},
+        }
+    )
+    maria = await _caller(sessions, "cus_maria")
+    async with open_connectors({"docs": config}, Providers(), SERVER.parent) as connections:
+        found = await ToolBox(sessions, maria, connections.catalog).call(
+            "docs.search_docs", query="router"
+        )
+    assert found["for"] == MARIA

@@ -91,7 +91,7 @@ async def _start(name: str, config: ConnectorConfig, base_dir: Path) -> Service:
     if isinstance(config, McpConnector):
         from tools.connectors.mcp import McpService
 
-        service = McpService(name, config)
+        service = McpService(name, config, base_dir)
         await service.start()
         return service
     raise AssertionError(f"unknown connector kind {config}")

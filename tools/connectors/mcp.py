@@ -14,6 +14,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -86,9 +87,11 @@ class _Session:
 class McpService:
     """One `mcp` connector: its session, breaker and the server's tools its policy lists."""
 
-    def __init__(self, name: str, config: McpConnector) -> None:
+    def __init__(self, name: str, config: McpConnector, directory: Path | None = None) -> None:
         self.name = name
         self.config = config
+        self.directory = directory
+        """Where a stdio server is started (the policy's folder: `[python, server.py]`)."""
         self.breaker = CircuitBreaker(name, config.breaker)
         self.tools: dict[str, Tool] = {}
         """The server's own description of each listed tool (read at start)."""
@@ -286,7 +289,8 @@ class McpService:
         if self.config.command is not None:
             program, *args = self.config.command
             env = {key: value.get_secret_value() for key, value in self.config.env.items()}
-            return Client(StdioServerParameters(command=program, args=args, env=env), cache=None)
+            server = StdioServerParameters(command=program, args=args, env=env, cwd=self.directory)
+            return Client(server, cache=None)
         assert self.config.url is not None
         headers = {key: value.get_secret_value() for key, value in self.config.headers.items()}
         http = httpx2.AsyncClient(
