@@ -4,47 +4,33 @@ centre), every written workflow is exercised by one, and the CLI serves its data
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from graph.policy import load_policy
 from switchboard.scenarios import load_scenarios, run_scenarios
 from tests.conftest import make_settings
+from tests.support.fibrelink import account_system
+from tests.support.local_site import serve_locally
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "broadband"
 POLICY = EXAMPLE / "policy.yaml"
 
 
-def _account_api() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("account_api", EXAMPLE / "account_api.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["account_api"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 async def accounts(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """Fibrelink's account system (the example's stand-in) on a free port, the policy's
     `accounts` connector pointed at it."""
-    system = _account_api().AccountSystem(token="test-token")
-    runner = web.AppRunner(system.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    monkeypatch.setenv("FIBRELINK_API_URL", f"http://127.0.0.1:{port}")
+    system = account_system("test-token")
+    runner, base = await serve_locally(system.app())
+    monkeypatch.setenv("FIBRELINK_API_URL", base)
     monkeypatch.setenv("FIBRELINK_API_TOKEN", "test-token")
     yield system
     await runner.cleanup()

@@ -6,7 +6,6 @@ system makes it once, and the customer is told once."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +16,12 @@ from aiohttp import web
 
 from tests.conftest import ADMIN_TOKEN, IDENTITY_SECRET, open_webchat
 from tests.support.databases import DatabaseFactory
+from tests.support.fibrelink import account_system
+from tests.support.local_site import serve_locally
 from tests.support.processes import ServeProcess, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "broadband"
-
-
-def _account_system() -> Any:
-    spec = importlib.util.spec_from_file_location("account_api", EXAMPLE / "account_api.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["account_api"] = module
-    spec.loader.exec_module(module)
-    return module.AccountSystem(token="crash-token")
 
 
 async def _wait(predicate: Any, timeout: float = 30.0) -> Any:
@@ -43,7 +35,7 @@ async def _wait(predicate: Any, timeout: float = 30.0) -> Any:
 async def test_an_approved_change_is_made_once_across_a_sigkill(
     sqlite_databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    system = _account_system()
+    system = account_system("crash-token")
     requests: list[str | None] = []
     made = asyncio.Event()
 
@@ -59,11 +51,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
 
     app = system.app()
     app.middlewares.append(first_answer_lost)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base = await serve_locally(app)
 
     url = sqlite_databases.fresh()
     env = clean_env(
@@ -71,7 +59,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
         SWITCHBOARD_POLICY=str(EXAMPLE / "policy.yaml"),
         SWITCHBOARD_ADMIN_TOKEN=ADMIN_TOKEN,
         SWITCHBOARD_WEBCHAT_IDENTITY_SECRET=IDENTITY_SECRET,
-        FIBRELINK_API_URL=f"http://127.0.0.1:{port}",
+        FIBRELINK_API_URL=base,
         FIBRELINK_API_TOKEN="crash-token",
     )
     loaded = await asyncio.to_thread(

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.local_site import serve_locally
+
 Handler = Callable[["Seen"], Any]
 """What a route answers: a JSON-able value (200), or `(status, value)`."""
 
@@ -59,12 +61,8 @@ class FakeService:
         for method, pattern, handler in self._routes:
             app.router.add_route(method, pattern, self._handler(handler))
         app.router.add_route("GET", "/health", lambda _: web.json_response({"ok": True}))
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, base = await serve_locally(app)
+        self.url = base
 
     async def stop(self) -> None:
         if self._runner is not None:

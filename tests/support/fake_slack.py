@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.support.local_site import serve_locally
+
 BOT_USER = "UBOT"
 IDS = itertools.count(1)
 TEAM = "T0001"
@@ -83,12 +85,8 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/api"
+        self._runner, base = await serve_locally(app)
+        self.url = f"{base}/api"
 
     async def stop(self) -> None:
         for ws in self._sockets:

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.local_site import serve_locally
+
 
 def charge(
     charge_id: str,
@@ -66,12 +68,8 @@ class FakeStripe:
         app.router.add_get("/v1/charges/{id}", self._retrieve)
         app.router.add_post("/v1/refunds", self._refund)
         app.router.add_get("/v1/balance", self._balance)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, base = await serve_locally(app)
+        self.url = base
 
     async def stop(self) -> None:
         if self._runner is not None:

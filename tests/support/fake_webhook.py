@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.local_site import serve_locally
+
 
 @dataclass
 class Received:
@@ -85,12 +87,8 @@ class FakeWebhookReceiver:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/hooks/switchboard"
+        self._runner, base = await serve_locally(app)
+        self.url = f"{base}/hooks/switchboard"
 
     async def stop(self) -> None:
         if self._runner is not None:
