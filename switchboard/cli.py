@@ -8,13 +8,14 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from switchboard.cli_connectors import connector_problem, connectors_app
 from switchboard.cli_customers import import_command, link_command, show_command
 from switchboard.cli_eval import eval_command
+from switchboard.cli_exit import fail, settings_or_exit
 from switchboard.cli_kb import kb_app
 from switchboard.cli_policy import policy_app
 from switchboard.cli_report import customers_export_command, report_command
@@ -23,7 +24,7 @@ from switchboard.cli_retrain import retrain_command
 from switchboard.cli_slack import slack_app
 from switchboard.cli_staff import staff_app
 from switchboard.cli_telegram import telegram_app
-from switchboard.settings import ConfigError, Settings, get_settings
+from switchboard.settings import ConfigError
 
 app = typer.Typer(help="Switchboard: a self-hostable customer-support bot.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -53,19 +54,6 @@ customers_app.command("erase")(erase_command)
 db_app.command("prune")(prune_command)
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(2)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -78,23 +66,23 @@ def serve(
     from switchboard.logs import configure_logging
     from switchboard.policy_lines import check_file
 
-    settings = _settings()
+    settings = settings_or_exit()
     _, problems = check_file(settings.policy_path)
     if problems:  # fail at start, one line per problem with its line, not mid-request
-        _fail("\n".join(problems))
+        fail("\n".join(problems))
     problem = connector_problem(settings.policy_path)
     if problem:
-        _fail(problem)
+        fail(problem)
     configure_logging(settings.log_level)
     from storage.migrate import schema_problem
 
     problem = schema_problem(settings.database_url)
     if problem:  # one line at start, not a crash in the middle of resuming turns
-        _fail(problem)
+        fail(problem)
     try:
         application = create_app(settings)
     except ConfigError as exc:  # a channel's settings are incomplete: one line, no traceback
-        _fail(str(exc))
+        fail(str(exc))
     uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="on")
 
 
@@ -103,7 +91,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the schema (alembic)."""
     from storage.migrate import upgrade
 
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
 
@@ -125,12 +113,12 @@ def demo_load(
     from storage.demo_file import DemoFileError, demo_file_for, read_demo_file
     from switchboard.knowledge.importer import DEMO_KB
 
-    settings = _settings()
+    settings = settings_or_exit()
     path = data or demo_file_for(settings.policy_path)
     try:
         company = read_demo_file(path) if path is not None else None
     except DemoFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     async def run() -> dict[str, int]:
         from storage.demo_file import load_demo_file
@@ -168,7 +156,7 @@ def chat(
     from bots.terminal import TerminalAdapter
     from switchboard.runtime import open_runtime, turn_wait_s
 
-    settings = _settings()
+    settings = settings_or_exit()
     patience = turn_wait_s(settings)
     chat_id = f"{as_user or 'anonymous'}:{uuid.uuid4().hex[:8]}"
 
@@ -247,7 +235,7 @@ def intents_train(
     try:
         result = train_from_file(data, out)
     except (ExamplesFileError, OSError) as exc:
-        _fail(f"{data}: {exc}")
+        fail(f"{data}: {exc}")
     typer.echo(
         f"trained on {result.examples} examples in {result.train_seconds:.1f} s "
         f"(method {result.classifier.method})" + (f", saved to {out}" if out else "")
@@ -284,9 +272,11 @@ def intents_eval(
         elif train is not None:
             classifier = train_classifier(*read_examples(train))
         else:
-            classifier = train_classifier(*load_policy(_settings().policy_path).training_data())
+            classifier = train_classifier(
+                *load_policy(settings_or_exit().policy_path).training_data()
+            )
     except (ExamplesFileError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     trained_s = None if model is not None else time.perf_counter() - started
     typer.echo(format_report(evaluate(classifier, texts, labels, train_seconds=trained_s)))
 
@@ -305,7 +295,7 @@ def customers_link_code(
     from storage import customers, link_codes
     from storage.db import create_engine, session_factory, transaction
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> tuple[str, str] | None:
         engine = create_engine(settings.database_url)
@@ -323,7 +313,7 @@ def customers_link_code(
 
     issued = asyncio.run(run())
     if issued is None:
-        _fail(f"no customer with user id {user_id!r}")
+        fail(f"no customer with user id {user_id!r}")
     typer.echo(f"{issued[0]}  (valid until {issued[1]}; the customer sends: /link {issued[0]})")
 
 

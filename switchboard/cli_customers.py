@@ -22,9 +22,9 @@ UserIdArg = Annotated[str, typer.Argument(help="The customer's user id, e.g. cus
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[Result]]) -> Result:
     from storage.db import create_engine, session_factory, transaction
-    from switchboard.cli import _settings
+    from switchboard.cli_exit import settings_or_exit
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> Result:
         engine = create_engine(settings.database_url)
@@ -54,12 +54,12 @@ def import_command(
     """
     from storage.customer_file import CustomerFileError, read_customer_file
     from storage.customers import upsert_customers
-    from switchboard.cli import _fail
+    from switchboard.cli_exit import fail
 
     try:
         rows = read_customer_file(file)
     except CustomerFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     added, updated = _in_transaction(lambda session: upsert_customers(session, rows))
     typer.echo(f"imported {added + updated} customers ({added} added, {updated} updated)")
 
@@ -83,22 +83,22 @@ def link_command(
     for whoever writes from it.
     """
     from storage import customers
-    from switchboard.cli import _fail
+    from switchboard.cli_exit import fail
 
     if channel is not None or channel_user_id is not None:
         if channel is None or channel_user_id is None or system is not None or remove:
-            _fail("a channel account: give --channel and --channel-user-id only")
+            fail("a channel account: give --channel and --channel-user-id only")
     elif system is None:
-        _fail("give SYSTEM EXTERNAL_ID, SYSTEM --remove, or --channel and --channel-user-id")
+        fail("give SYSTEM EXTERNAL_ID, SYSTEM --remove, or --channel and --channel-user-id")
     elif remove == (external_id is not None):
-        _fail("give EXTERNAL_ID to link, or --remove to unlink, not both")
+        fail("give EXTERNAL_ID to link, or --remove to unlink, not both")
     try:
         if system is not None:
             customers.check_system(system)
         if external_id is not None:
             customers.check_external_id(external_id)
     except customers.InvalidExternalId as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     async def link(session: AsyncSession) -> bool:
         customer = await customers.get_customer_by_user_id(session, user_id)
@@ -114,7 +114,7 @@ def link_command(
         return True
 
     if not _in_transaction(link):
-        _fail(f"no customer with user id {user_id!r}")
+        fail(f"no customer with user id {user_id!r}")
     if system is None:
         typer.echo(f"linked {channel}:{channel_user_id} to {user_id}")
     elif remove:
@@ -126,7 +126,7 @@ def link_command(
 def show_command(user_id: UserIdArg) -> None:
     """A customer's details and their ids in the company's systems."""
     from storage import customers
-    from switchboard.cli import _fail
+    from switchboard.cli_exit import fail
 
     async def lines(session: AsyncSession) -> list[str] | None:
         customer = await customers.get_customer_by_user_id(session, user_id)
@@ -144,6 +144,6 @@ def show_command(user_id: UserIdArg) -> None:
 
     shown = _in_transaction(lines)
     if shown is None:
-        _fail(f"no customer with user id {user_id!r}")
+        fail(f"no customer with user id {user_id!r}")
     for line in shown:
         typer.echo(line)

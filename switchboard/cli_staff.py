@@ -41,15 +41,15 @@ def add(
     from storage.db import create_engine, session_factory, transaction
     from storage.models import StaffRole
     from storage.staff_accounts import StaffExists, WeakPassword, add_staff
-    from switchboard.cli import _fail, _settings
+    from switchboard.cli_exit import fail, settings_or_exit
 
     try:
         staff_role = StaffRole(role)
     except ValueError:
-        _fail(f"--role: expected one of {', '.join(r.value for r in StaffRole)}")
+        fail(f"--role: expected one of {', '.join(r.value for r in StaffRole)}")
     if "@" not in email or email.strip() != email or len(email) > 255:
-        _fail(f"{email!r} is not an e-mail address")
-    settings = _settings()
+        fail(f"{email!r} is not an e-mail address")
+    settings = settings_or_exit()
     password = _password(prompt=True)
 
     async def run() -> str:
@@ -66,7 +66,7 @@ def add(
     try:
         shown = asyncio.run(run())
     except (StaffExists, WeakPassword) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"staff account added: {email.lower()} ({shown}, {staff_role.value})")
 
 
@@ -75,9 +75,9 @@ def list_staff() -> None:
     """Who can sign in, with their role."""
     from storage.db import create_engine, session_factory
     from storage.staff_accounts import list_staff as listed
-    from switchboard.cli import _settings
+    from switchboard.cli_exit import settings_or_exit
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[str]:
         engine = create_engine(settings.database_url)
