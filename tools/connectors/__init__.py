@@ -52,7 +52,6 @@ log = structlog.get_logger(__name__)
 class Connections:
     catalog: dict[str, ToolSpec] = field(default_factory=lambda: dict(REGISTRY))
     services: dict[str, Service] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
     """Connectors that could not start (an MCP server down): why. Their tools are missing,
     so workflows take their `on_error` and the agent does without them."""
@@ -113,7 +112,6 @@ async def open_connectors(
                 continue
             stack.push_async_callback(service.close)
             connections.services[name] = service
-            connections.kinds[name] = config.kind
             connections.catalog.update(service.specs())
         if providers.payments != "demo":
             from tools.connectors.stripe import StripeService

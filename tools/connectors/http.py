@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -62,28 +61,19 @@ class HttpService:
             timeout=config.timeout_s,
             follow_redirects=False,  # a redirect could carry the customer's id elsewhere
         )
+        # Built once: argument validators are cached per spec.
+        self._specs = {f"{name}.{t}": self._spec(t, tool) for t, tool in tools.items()}
 
     def specs(self) -> dict[str, ToolSpec]:
-        return {
-            f"{self.name}.{tool_name}": ToolSpec(
-                name=f"{self.name}.{tool_name}",
-                risk=tool.risk,
-                public=tool.public,
-                func=self._tool_function(f"{self.name}.{tool_name}", tool),
-                about=tool.description or f"{tool.method} {tool.path}",
-                parameters=tool.parameters or {"type": "object", "properties": {}},
-                connector=self.name,
-            )
-            for tool_name, tool in self.tools.items()
-        }
+        return self._specs
 
-    def _tool_function(self, full_name: str, tool: HttpTool) -> Callable[..., Awaitable[Any]]:
-        schema = tool.parameters or {"type": "object", "properties": {}}
-        declared = set(schema.get("properties", {}))
+    def _spec(self, tool_name: str, tool: HttpTool) -> ToolSpec:
+        full_name = f"{self.name}.{tool_name}"
+        declared = set((tool.parameters or {}).get("properties", {}))
 
         async def call(session: AsyncSession, caller: Caller, **arguments: Any) -> Any:
             # Checked here too, whoever calls: nothing undeclared or malformed is sent.
-            checked = check_arguments(checking, arguments)
+            checked = check_arguments(spec, arguments)
             checked = {key: value for key, value in checked.items() if key in declared}
             customer = None if tool.public else await bound_customer(session, caller, full_name)
             request = self._request(full_name, tool, checked, customer)
@@ -91,8 +81,16 @@ class HttpService:
                 request.headers["Idempotency-Key"] = idempotency_key(caller, full_name, checked)
             return await self.breaker.call(full_name, lambda: self._send(full_name, request))
 
-        checking = ToolSpec(full_name, tool.risk, tool.public, call, parameters=schema)
-        return call
+        spec = ToolSpec(
+            name=full_name,
+            risk=tool.risk,
+            public=tool.public,
+            func=call,
+            about=tool.description or f"{tool.method} {tool.path}",
+            parameters=tool.parameters or {"type": "object", "properties": {}},
+            connector=self.name,
+        )
+        return spec
 
     def _request(
         self,
