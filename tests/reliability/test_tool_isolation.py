@@ -11,7 +11,8 @@ from sqlmodel import select
 
 import tools.catalog  # noqa: F401  (registers the tools)
 from storage.db import create_engine, session_factory
-from storage.models import Charge, Conversation, Customer, Message, Order
+from storage.models import Charge, Customer, Order
+from tests.support.callers import new_caller
 from tests.support.databases import DatabaseFactory
 from tools.base import Caller, NeedsApproval, ToolBox, ToolError
 
@@ -33,28 +34,7 @@ async def _world(url: str) -> dict[str, Any]:
 async def _caller(url: str, customer_id: int) -> Caller:
     engine = create_engine(url)
     async with session_factory(engine)() as session, session.begin():
-        conversation = Conversation(
-            channel="webchat", channel_chat_id=f"p{customer_id}", customer_id=customer_id
-        )
-        session.add(conversation)
-        await session.flush()
-        message = Message(
-            conversation_id=conversation.id,
-            direction="inbound",
-            role="customer",
-            channel="webchat",
-            channel_message_id=f"p{conversation.id}",
-            text="x",
-            status="processed",
-        )
-        session.add(message)
-        await session.flush()
-        caller = Caller(
-            conversation_id=conversation.id,
-            message_id=message.id,  # type: ignore[arg-type]
-            channel="webchat",
-            customer_id=customer_id,
-        )
+        caller = await new_caller(session, customer_id, f"p{customer_id}")
     await engine.dispose()
     return caller
 

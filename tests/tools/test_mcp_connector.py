@@ -26,7 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from storage.db import create_engine, session_factory, transaction
-from storage.models import Conversation, Customer, Message
+from storage.models import Customer
+from tests.support.callers import new_caller
 from tests.support.databases import DatabaseFactory
 from tests.support.server import free_port
 from tools.arguments import InvalidArguments, arguments_schema
@@ -164,24 +165,7 @@ async def _caller(sessions: async_sessionmaker[AsyncSession], user_id: str | Non
                 await session.exec(select(Customer).where(Customer.user_id == user_id))
             ).one()
             customer_id = customer.id
-        conversation = Conversation(
-            channel="webchat", channel_chat_id="c1", customer_id=customer_id
-        )
-        session.add(conversation)
-        await session.flush()
-        message = Message(
-            conversation_id=conversation.id,
-            direction="inbound",
-            role="customer",
-            channel="webchat",
-            channel_message_id="m1",
-            text="x",
-            status="processed",
-        )
-        session.add(message)
-        await session.flush()
-        assert conversation.id is not None and message.id is not None
-        return Caller(conversation.id, message.id, "webchat", customer_id)
+        return await new_caller(session, customer_id, "c1")
 
 
 def _connected(config: McpConnector) -> Any:
