@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from graph.agent_loop import answer_with_tools
 from graph.context import TurnContext
 from graph.handover import hand_over
+from graph.i18n import _
 from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY
 from graph.replies import reply
 from graph.state import ConversationState
@@ -52,7 +53,7 @@ async def _hand_over(
     )
     told = await hand_over(context, reason=f"agent:{reason}", summary=summary, ticket=ticket)
     context.trace.record(f"fallback:{reason}", 0.0)
-    return {"replies": [reply(told or template.format(ticket=ticket.number))]}
+    return {"replies": [reply(told or _(template).format(ticket=ticket.number))]}
 
 
 async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -80,7 +81,7 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     if answer.failure == "handed_over":
         return {
             "replies": [
-                reply("I've passed this to a person from our team; they'll reply right here.")
+                reply(_("I've passed this to a person from our team; they'll reply right here."))
             ]
         }
     templates = {"budget": BUDGET_REPLY, "guardrail": SAFE_REPLY}

@@ -8,8 +8,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.nodes.greeting import MENU
-from graph.replies import TALK_TO_PERSON, reply
+from graph.i18n import _
+from graph.nodes.greeting import menu
+from graph.replies import NO_THANKS, TALK_TO_PERSON, reply
 from graph.state import ConversationState
 
 
@@ -17,10 +18,13 @@ async def clarify(state: ConversationState, runtime: Runtime[TurnContext]) -> di
     attempts = state.get("clarify_attempts", 0) + 1
     limit = runtime.context.policy.escalation.clarify_attempts_before_handoff
     if attempts >= limit:
-        text = (
+        text = _(
             "I'm sorry, I'm still not sure how to help with that. "
             "Shall I connect you with a person from our team?"
         )
-        return {"clarify_attempts": attempts, "replies": [reply(text, TALK_TO_PERSON, "No thanks")]}
-    text = "Sorry, I'm not sure I understood. Is it about a payment, an order, or something else?"
-    return {"clarify_attempts": attempts, "replies": [reply(text, *MENU)]}
+        offer = reply(text, _(TALK_TO_PERSON), _(NO_THANKS))
+        return {"clarify_attempts": attempts, "replies": [offer]}
+    text = _(
+        "Sorry, I'm not sure I understood. Is it about a payment, an order, or something else?"
+    )
+    return {"clarify_attempts": attempts, "replies": [reply(text, *menu())]}

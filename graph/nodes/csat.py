@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.i18n import _
 from graph.replies import reply
 from graph.slots import NO_COMMENT, is_no, parse_rating
 from graph.state import ConversationState
@@ -26,20 +27,13 @@ async def csat(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[
         score = parse_rating(text)
         assert score is not None  # route only sends ratings here
         await tools.call("csat.record", score=score)
-        thanks = "Thank you!" if score >= 4 else "Thank you, that helps us improve."
-        return {
-            "csat": "comment",
-            "replies": [
-                reply(
-                    f"{thanks} Is there anything you'd like to add? (optional)",
-                    NO_COMMENT,
-                )
-            ],
-        }
+        thanks = _("Thank you!") if score >= 4 else _("Thank you, that helps us improve.")
+        more = _("Is there anything you'd like to add? (optional)")
+        return {"csat": "comment", "replies": [reply(f"{thanks} {more}", _(NO_COMMENT))]}
     if is_no(text):
-        return {"csat": "done", "replies": [reply("Thanks again, and have a good day!")]}
+        return {"csat": "done", "replies": [reply(_("Thanks again, and have a good day!"))]}
     await tools.call("csat.record", comment=text[:COMMENT_CHARS])
     return {
         "csat": "done",
-        "replies": [reply("Thank you, I've passed your comment on to our team.")],
+        "replies": [reply(_("Thank you, I've passed your comment on to our team."))],
     }

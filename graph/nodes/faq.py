@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.help_centre import article_link, quote
+from graph.i18n import N_, _
 from graph.replies import TALK_TO_PERSON, reply
 from graph.state import ConversationState
 from storage.kb import PassageHit
@@ -25,7 +26,7 @@ STRONG_SIMILARITY = 0.42
 WEAK_SIMILARITY = 0.30
 # Without vectors (lexical search alone) the passage must contain most of the words.
 LEXICAL_COVERAGE = 0.5
-THANKS = "That helped, thanks"
+THANKS = N_("That helped, thanks")
 
 
 def good_enough(hit: PassageHit) -> bool:
@@ -40,14 +41,17 @@ def good_enough(hit: PassageHit) -> bool:
 def citation(hit: PassageHit, base: str | None = None) -> str:
     where = f"“{hit.title}”"
     link = article_link(hit.url, base)
-    return f"Source: {where} – {link}" if link else f"Source: our help centre, {where}"
+    if link:
+        return _("Source: {article} – {link}").format(article=where, link=link)
+    return _("Source: our help centre, {article}").format(article=where)
 
 
 def answer_text(hit: PassageHit, base: str | None = None) -> str:
     """Whole sentences of the passage (its file's line wraps undone) and a link to it."""
     section = hit.heading.split(" > ")[-1]
     about = f"“{hit.title}”" + (f" ({section})" if section != hit.title else "")
-    return f"From our help centre, {about}:\n{quote(hit.text)}\n{citation(hit, base)}"
+    said = _("From our help centre, {article}:").format(article=about)
+    return f"{said}\n{quote(hit.text)}\n{citation(hit, base)}"
 
 
 async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -57,9 +61,9 @@ async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
     if hits and good_enough(hits[0]):
         context = runtime.context
         base = context.policy.help_centre.base_url or context.public_url or None
-        return {"replies": [reply(answer_text(hits[0], base), THANKS, TALK_TO_PERSON)]}
-    text = (
+        return {"replies": [reply(answer_text(hits[0], base), _(THANKS), _(TALK_TO_PERSON))]}
+    text = _(
         "I'm not sure our help centre answers that, and I'd rather not guess. "
         "Would you like to ask a person from our team?"
     )
-    return {"replies": [reply(text, TALK_TO_PERSON)]}
+    return {"replies": [reply(text, _(TALK_TO_PERSON))]}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
+from babel.numbers import format_decimal
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.i18n import _, language, ngettext
 from graph.replies import reply
 from graph.state import ConversationState
 
@@ -32,12 +34,16 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return fresh
     if not text:
         fresh["route"] = "guard:empty"
-        fresh["replies"] = [reply("I can only read text for now. Please type your question.")]
+        fresh["replies"] = [reply(_("I can only read text for now. Please type your question."))]
     elif len(text) > limit:
         fresh["route"] = "guard:too_long"
-        fresh["replies"] = [
-            reply(f"That message is longer than {limit:,} characters. Could you shorten it?")
-        ]
+        longer = ngettext(
+            "That message is longer than {limit} character. Could you shorten it?",
+            "That message is longer than {limit} characters. Could you shorten it?",
+            limit,
+        )
+        limit_text = format_decimal(limit, locale=language())
+        fresh["replies"] = [reply(longer.format(limit=limit_text))]
     return fresh
 
 

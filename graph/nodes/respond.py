@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.i18n import _
 from graph.replies import TALK_TO_PERSON, reply
 from graph.routes import to_workflow
 from graph.state import ConversationState
@@ -15,7 +16,8 @@ from graph.state import ConversationState
 async def respond(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     replies = state.get("replies") or [
         reply(
-            "Sorry, I couldn't work that out. Would you like to talk to a person?", TALK_TO_PERSON
+            _("Sorry, I couldn't work that out. Would you like to talk to a person?"),
+            _(TALK_TO_PERSON),
         )
     ]
     update: dict[str, Any] = {
