@@ -32,6 +32,9 @@ class InboundMessage:
     """That customer's id, when the channel knows it already (a web chat session is tied
     to one): the engine then looks nothing up."""
     display_name: str | None = None
+    locale: str | None = None
+    """The sender's language as the platform knows it (a Telegram user's app language,
+    the browser's): a hint for a first message too short to tell (`es`, `es-ES`)."""
 
 
 @dataclass(frozen=True)

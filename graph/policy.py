@@ -26,6 +26,7 @@ from pydantic import (
 from graph.env_vars import MissingVariable, expand_env
 from graph.help_centre import HelpCentrePolicy
 from graph.hours import HandoffPolicy
+from graph.language import is_known
 from graph.pii import PiiType
 from graph.routes import HUMAN, is_route, is_workflow_route, target_of, to_workflow
 from graph.webhooks import WebhookPolicy
@@ -295,6 +296,9 @@ class Policy(Section):
 
     language: str = "en"
     """The language replies are written in; a reply given per language falls back to it."""
+    languages: list[str] = Field(default_factory=list)
+    """The languages customers are answered in (ISO 639-1), `language` among them: each
+    message's language is detected among these (graph/language.py). Empty: `language`."""
     _programs: dict[str, list[Instruction]] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
     _directory: Path = PrivateAttr(default=Path("."))
@@ -319,6 +323,20 @@ class Policy(Section):
         problems = policy_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @field_validator("language", "languages")
+    @classmethod
+    def _known_codes(cls, value: str | list[str]) -> str | list[str]:
+        for code in [value] if isinstance(value, str) else value:
+            if not is_known(code):
+                raise ValueError(f"unknown language code {code!r} (ISO 639-1, like en or es)")
+        return value
+
+    @model_validator(mode="after")
+    def _spoken(self) -> Policy:
+        if self.language not in self.languages:
+            self.languages = [self.language, *self.languages]
         return self
 
     @model_validator(mode="after")

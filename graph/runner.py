@@ -19,7 +19,9 @@ from graph.approval import build_approval_graph
 from graph.builder import build_graph
 from graph.context import TurnContext
 from graph.entities import Entities, entity_names
+from graph.i18n import speaking
 from graph.intents import IntentClassifier
+from graph.language import conversation_language
 from graph.llm import LLMClient, ServerProfile, TokenBudget
 from graph.pii import redact
 from graph.policy import Policy
@@ -81,6 +83,11 @@ class TurnRequest:
     customer_name: str | None = None
     customer_vip: bool = False
     customer_email: str | None = None
+    language: str | None = None
+    """The conversation's language so far (None before its first turn)."""
+    locale: str | None = None
+    """The sender's locale as the channel reported it: the hint for a first message too
+    short to tell its language."""
 
 
 @dataclass
@@ -105,6 +112,8 @@ class TurnOutcome:
     """The content hash of the policy that decided the turn."""
     steps: list[str] = field(default_factory=list)
     """Written workflows' steps taken (`billing_issue:steps[2].then[0]`)."""
+    language: str | None = None
+    """The language the turn answered in: the conversation's language after it."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,8 @@ class ApprovalRequest:
     customer_name: str | None = None
     customer_vip: bool = False
     customer_email: str | None = None
+    language: str | None = None
+    """The conversation's language: the decision is told to the customer in it."""
 
 
 class TurnRunner:
@@ -215,17 +226,20 @@ class TurnRunner:
         context = self._context(caller, request)
         context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
-        state: dict[str, Any] = await self._graph.ainvoke(
-            {
-                "message_id": request.message_id,
-                "text": request.text,
-                "channel": request.channel,
-                "decision": decision,
-            },
-            {"configurable": {"thread_id": thread_id}},
-            context=context,
-            durability="exit",  # one checkpoint per turn, written when the turn ends
-        )
+        language = self.turn_language(request, decided=decision is not None)
+        with speaking(language, self.policy.language):
+            state: dict[str, Any] = await self._graph.ainvoke(
+                {
+                    "message_id": request.message_id,
+                    "text": request.text,
+                    "channel": request.channel,
+                    "decision": decision,
+                    "language": language,
+                },
+                {"configurable": {"thread_id": thread_id}},
+                context=context,
+                durability="exit",  # one checkpoint per turn, written when the turn ends
+            )
         self.pruner.after_turn(thread_id)
         if context.llm is not None:
             self.day_tokens.add(context.llm.tokens)
@@ -247,6 +261,20 @@ class TurnRunner:
             dialogue=view(state),
             policy_version=self.policy.version,
             steps=context.trace.steps,
+            language=language,
+        )
+
+    def turn_language(self, request: TurnRequest, *, decided: bool = False) -> str:
+        """The language this turn answers in: a staff decision changes nothing, a message
+        changes it only when clearly written in another of the policy's languages."""
+        if decided:
+            return request.language or self.policy.language
+        return conversation_language(
+            request.text,
+            previous=request.language,
+            languages=self.policy.languages,
+            default=self.policy.language,
+            hint=request.locale,
         )
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------
@@ -285,6 +313,12 @@ class TurnRunner:
         """Resume the waiting approval with the decision; returns what to tell the customer.
 
         Safe to repeat after a crash: a finished approval thread returns its replies."""
+        with speaking(approval.language or self.policy.language, self.policy.language):
+            return await self._resume_approval(approval, approved=approved, decided_by=decided_by)
+
+    async def _resume_approval(
+        self, approval: ApprovalRequest, *, approved: bool, decided_by: str
+    ) -> TurnOutcome:
         started = perf_counter()
         await self.start_approval(approval)
         config, context = self._approval_call(approval)
@@ -304,6 +338,7 @@ class TurnRunner:
             node_path=["approval"],
             tools=context.tools.calls,
             total_ms=round((perf_counter() - started) * 1000, 3),
+            language=approval.language or self.policy.language,
         )
         decided = {"approval_id": approval.approval_id, **(state.get("outcome") or {})}
         resumed = await self._resume_workflow(approval, decided)
@@ -335,5 +370,6 @@ class TurnRunner:
             customer_name=approval.customer_name,
             customer_vip=approval.customer_vip,
             customer_email=approval.customer_email,
+            language=approval.language,
         )
         return await self.run_turn(request, decision=decided)

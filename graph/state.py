@@ -58,6 +58,9 @@ class ConversationState(TypedDict, total=False):
     """The customer's text (input)."""
     channel: str
     """The channel the message came from (input); nodes branch on it only for wording."""
+    language: str
+    """The conversation's language after this message (input, graph/language.py): every
+    reply of the turn is worded in it (graph/i18n.py)."""
     decision: dict[str, Any] | None
     """Input instead of a message: staff decided the approval a paused workflow waits for
     (`{"approval_id", "outcome", "approved", "decided_by", "result", "error"}`)."""

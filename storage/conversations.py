@@ -30,6 +30,7 @@ _RECORD_TURN = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(
         last_intent=func.coalesce(bindparam("intent"), _CONVERSATIONS.c.last_intent),
+        language=func.coalesce(bindparam("language"), _CONVERSATIONS.c.language),
         updated_at=bindparam("now"),
     )
     .returning(_CONVERSATIONS.c.mode)
@@ -77,11 +78,23 @@ async def set_mode(
     return conversation
 
 
-async def record_turn(session: AsyncSession, conversation_id: int, *, intent: str | None) -> str:
-    """Note a finished turn (its intent, if any, and the time); returns the conversation's
-    mode as it is now (a turn may have handed it to a person). One statement."""
+async def record_turn(
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    intent: str | None,
+    language: str | None = None,
+) -> str:
+    """Note a finished turn (its intent and language, if any, and the time); returns the
+    conversation's mode as it is now (a turn may have handed it to a person). One
+    statement."""
     result = await session.exec(
         _RECORD_TURN,
-        params={"conversation_id": conversation_id, "intent": intent or None, "now": utcnow()},
+        params={
+            "conversation_id": conversation_id,
+            "intent": intent or None,
+            "language": language,
+            "now": utcnow(),
+        },
     )
     return str(Mode(result.scalar_one()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,7 +54,12 @@ _MESSAGES = Message.__table__  # type: ignore[attr-defined]
 _MARK_INBOUND = (
     update(_MESSAGES)
     .where(_MESSAGES.c.id == bindparam("message_id"))
-    .values(status=bindparam("new_status"), done_at=bindparam("done_at"), error=bindparam("error"))
+    .values(
+        status=bindparam("new_status"),
+        done_at=bindparam("done_at"),
+        error=bindparam("error"),
+        language=func.coalesce(bindparam("language"), _MESSAGES.c.language),
+    )
 )
 
 
@@ -81,8 +86,15 @@ async def conversations_with_unprocessed_inbound(
 
 
 async def mark_inbound(
-    session: AsyncSession, message_id: int, status: InboundStatus, error: str | None = None
+    session: AsyncSession,
+    message_id: int,
+    status: InboundStatus,
+    error: str | None = None,
+    *,
+    language: str | None = None,
 ) -> None:
+    """The inbound message's status after its turn, and the language the turn decided
+    (unchanged when None)."""
     await session.exec(
         _MARK_INBOUND,
         params={
@@ -90,6 +102,7 @@ async def mark_inbound(
             "new_status": status,
             "done_at": utcnow(),
             "error": error,
+            "language": language,
         },
     )
 

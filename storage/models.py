@@ -111,6 +111,9 @@ class Conversation(SQLModel, table=True):
     mode: Mode = Field(default=Mode.bot, sa_type=String(16))
     assignee: str | None = Field(default=None, max_length=128)
     last_intent: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+    """The language the customer writes in (graph/language.py); None before the first
+    turn. Replies, hints and buttons are worded in it."""
     delivery_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -139,6 +142,11 @@ class Message(SQLModel, table=True):
     reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=8)
+    """An inbound message: the conversation's language its turn decided."""
+    locale: str | None = Field(default=None, max_length=16)
+    """An inbound message: the sender's locale as the channel reported it (`es-ES`), the
+    hint for a first message too short to tell."""
     author: str | None = Field(default=None, max_length=255)
     """Who wrote a staff message (a staff account's name, `slack:<user id>`, or the
     admin API's caller); None for the customer's and the bot's."""
@@ -220,6 +228,8 @@ class Trace(SQLModel, table=True):
     """The content hash of the policy that decided the turn (graph/policy.py `version`)."""
     steps: list[str] = _json([])
     """Written workflows' steps taken, in order: `billing_issue:steps[2].then[0]`."""
+    language: str | None = Field(default=None, max_length=8)
+    """The language the turn answered in."""
     created_at: datetime = _ts()
 
 

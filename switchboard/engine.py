@@ -237,6 +237,7 @@ class Engine:
                     attachments=[storable_text(a)[:200] for a in message.attachments][:10],
                     status=InboundStatus.received,
                     created_at=message.received_at,
+                    locale=(message.locale or "")[:16] or None,
                 ),
             )
             message_id, conversation_id = row.id, row.conversation_id
@@ -484,6 +485,8 @@ class Engine:
             customer_name=customer.name if customer else None,
             customer_vip=customer.vip if customer else False,
             customer_email=customer.email if customer else None,
+            language=conversation.language,
+            locale=inbound.locale,
         )
         try:
             with metrics.TURN_SECONDS.time():
@@ -495,6 +498,7 @@ class Engine:
                 replies=[GraphReply(text=FALLBACK_REPLY, quick_replies=[])],
                 route="error",
                 node_path=["error"],
+                language=conversation.language,
             )
         if self._spans is not None:
             self._spans.record(
@@ -524,6 +528,7 @@ class Engine:
                 session,
                 inbound.id,
                 InboundStatus.failed if outcome.route == "error" else InboundStatus.processed,
+                language=outcome.language,
             )
             if outcome.route == "error":
                 await tickets.record_notification(
@@ -556,10 +561,11 @@ class Engine:
                     cost_usd=outcome.cost_usd,
                     policy_version=outcome.policy_version,
                     steps=outcome.steps,
+                    language=outcome.language,
                 ),
             )
             mode = await conversations.record_turn(
-                session, inbound.conversation_id, intent=outcome.intent
+                session, inbound.conversation_id, intent=outcome.intent, language=outcome.language
             )
         return outbox, mode
 
@@ -605,6 +611,7 @@ class Engine:
             customer_name=customer.name if customer else None,
             customer_vip=customer.vip if customer else False,
             customer_email=customer.email if customer else None,
+            language=conversation.language,
         )
         return request, approval
 

@@ -81,6 +81,7 @@ def from_message(message: Message, *, text: str | None = None) -> InboundMessage
         attachments=attachments_of(message),
         received_at=_received_at(message.date),
         display_name=user.full_name,
+        locale=user.language_code,
     )
 
 
@@ -113,6 +114,7 @@ def from_callback(query: CallbackQuery, text: str) -> InboundMessage | None:
         channel_message_id=f"cb:{query.id}",
         text=text,
         display_name=query.from_user.full_name,
+        locale=query.from_user.language_code,
     )
 
 

@@ -58,6 +58,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
             "mode": str(conversation.mode),
             "assignee": conversation.assignee,
             "customer": customer.user_id if customer else None,
+            "language": conversation.language,
             "created_at": conversation.created_at.isoformat(),
         },
         "messages": [
@@ -68,6 +69,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "author": m.author,
                 "text": m.text,
                 "attachments": m.attachments,
+                "language": m.language,
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
             }
@@ -91,6 +93,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
                 "cost_usd": t.cost_usd,
                 "dialogue": t.entities.get("dialogue") or {},
                 "policy_version": t.policy_version,
+                "language": t.language,
                 "steps": t.steps,
                 "correction": _correction(labels[t.id]) if t.id in labels else None,
             }

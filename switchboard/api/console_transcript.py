@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from graph.language import language_name
 from storage.models import Direction, Message, Trace
 from switchboard.api.console_page import (
     arguments_text,
@@ -66,6 +67,7 @@ def trace_block(trace: Trace) -> str:
     entities = trace.entities.get("names") or []
     rows = [
         ("Intent", f"{escape(trace.intent or '–')} ({confidence})"),
+        ("Language", escape(trace.language or "–")),
         ("Route", escape(trace.route or "–")),
         ("Path", path or "–"),
         ("Tools", _tools(trace)),
@@ -117,6 +119,7 @@ def conversation_page(
         f'<p class="meta">{escape(conversation.channel)} · {who} · '
         f'<span class="chip {escape(str(conversation.mode))}">{escape(str(conversation.mode))}</span>'
         f"{' · ' + escape(conversation.assignee) if conversation.assignee else ''}"
+        f"{' · in ' + escape(language_name(conversation.language)) if conversation.language else ''}"
         f" · started {escape(when(conversation.created_at))}</p>"
     )
     parts = []

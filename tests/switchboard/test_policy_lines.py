@@ -131,3 +131,9 @@ def test_a_good_file_with_only_an_unknown_key_still_fails() -> None:
     text = DEFAULT_POLICY.read_text(encoding="utf-8") + "\nmystery: 1\n"
     policy, problems = check_text(text)
     assert policy is None and [(p.key, p.message) for p in problems] == [("mystery", "unknown key")]
+
+
+def test_an_unknown_language_code_is_refused_at_its_key() -> None:
+    _, problems = check_text(DOC.replace("company: Acme", "company: Acme\nlanguages: [en, xx]"))
+    assert [(p.line, p.key) for p in problems] == [(2, "languages")]
+    assert problems[0].message == "unknown language code 'xx' (ISO 639-1, like en or es)"
