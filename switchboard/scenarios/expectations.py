@@ -27,6 +27,7 @@ class Observation:
     rejected: str | None = None
     trace: Trace | None = None
     mode: str | None = None
+    language: str | None = None
     tickets: list[Ticket] = field(default_factory=list)
     csat: int | None = None
 
@@ -54,6 +55,7 @@ async def observe(
                 observation.trace = await traces.trace_for_message(session, seen.message_id)
             conversation = await session.get(Conversation, seen.conversation_id)
             observation.mode = str(conversation.mode) if conversation else None
+            observation.language = conversation.language if conversation else None
         observation.tickets = list(
             (await session.exec(select(Ticket).order_by(col(Ticket.id)))).all()
         )
@@ -112,6 +114,8 @@ def check(expect: Expect, observation: Observation) -> list[str]:
         failures.append(f"csat: expected {expect.csat}, saw {observation.csat}")
     if expect.mode is not None and observation.mode != expect.mode:
         failures.append(f"mode: expected {expect.mode}, saw {observation.mode}")
+    if expect.language is not None and observation.language != expect.language:
+        failures.append(f"language: expected {expect.language}, saw {observation.language}")
     calls = trace.llm_calls if trace else 0
     tokens = trace.tokens if trace else 0
     if expect.max_llm_calls is not None and calls > expect.max_llm_calls:

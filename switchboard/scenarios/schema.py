@@ -76,6 +76,9 @@ class Expect(_Strict):
     """The workflow on top of the stack after the turn (`order_status`), or `none`."""
     csat: int | None = Field(default=None, ge=1, le=5)
     """The conversation's stored satisfaction rating after the turn."""
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    """The conversation's language after the turn (ISO 639-1: `es`): what the bot
+    detected and kept, and so the language its replies are worded in."""
 
     _lists = field_validator(
         "entities",

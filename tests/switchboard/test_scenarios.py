@@ -177,3 +177,27 @@ def test_each_scenario_gets_its_own_postgres_database(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("2 passed, 0 failed")
+
+
+LANGUAGES = """
+scenarios:
+  - name: a spanish visitor stays spanish
+    turns:
+      - say: "Hola, ¿dónde está mi pedido? No ha llegado todavía"
+        expect: {language: es}
+      - say: "ok"
+        expect: {language: de}
+"""
+
+
+def test_a_scenario_checks_the_conversations_language(tmp_path: Path) -> None:
+    path = tmp_path / "languages.yaml"
+    path.write_text(LANGUAGES, encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["eval", str(path)])
+
+    assert result.exit_code == 1
+    failures = [
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("x ")
+    ]
+    assert failures == ["x language: expected de, saw es"]
