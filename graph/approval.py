@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from graph.context import TurnContext
+from graph.i18n import _
 from graph.replies import TALK_TO_PERSON, money, reply
 from graph.state import Reply
 from graph.templates import variable
@@ -37,13 +38,19 @@ class ApprovalState(TypedDict, total=False):
 
 def describe_result(tool: str, result: Any) -> str:
     if tool == "payments.refund" and isinstance(result, RefundInfo):
-        order = f" for order #{result.order_number}" if result.order_number else ""
         amount = money(result.amount_cents, result.currency)
-        return (
-            f"Good news: our team approved your refund of {amount}{order}, and it has been "
-            "issued. It goes back to your original payment method within 5 to 10 business days."
-        )
-    return "Good news: our team approved your request and it has been carried out."
+        if result.order_number:
+            approved = _(
+                "Good news: our team approved your refund of {amount} for order #{order}, and "
+                "it has been issued."
+            ).format(amount=amount, order=result.order_number)
+        else:
+            approved = _(
+                "Good news: our team approved your refund of {amount}, and it has been issued."
+            ).format(amount=amount)
+        back = _("It goes back to your original payment method within 5 to 10 business days.")
+        return f"{approved} {back}"
+    return _("Good news: our team approved your request and it has been carried out.")
 
 
 async def await_decision(state: ApprovalState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -52,19 +59,20 @@ async def await_decision(state: ApprovalState, runtime: Runtime[TurnContext]) ->
     )
     decided_by = decision.get("decided_by", "")
     if not decision.get("approved"):
-        text = (
-            f"Our team reviewed your request ({state.get('summary', 'a sensitive action')}) "
-            "and could not approve it. Would you like to talk to a person about it?"
-        )
+        text = _(
+            "Our team reviewed your request ({summary}) and could not approve it. Would you "
+            "like to talk to a person about it?"
+        ).format(summary=state.get("summary") or _("a sensitive action"))
         outcome = _outcome("denied", decided_by)
-        return {"decision": decision, "outcome": outcome, "replies": [reply(text, TALK_TO_PERSON)]}
+        offer = reply(text, _(TALK_TO_PERSON))
+        return {"decision": decision, "outcome": outcome, "replies": [offer]}
     try:
         result = await runtime.context.tools.call_approved(state["tool"], **state["arguments"])
     except ToolError as exc:
-        text = (
-            f"Our team approved your request, but it could not be completed ({exc}). "
+        text = _(
+            "Our team approved your request, but it could not be completed ({error}). "
             "A person will follow up with you here."
-        )
+        ).format(error=exc)
         outcome = _outcome("failed", decided_by, error=str(exc)[:300])
         return {"decision": decision, "outcome": outcome, "replies": [reply(text)]}
     outcome = _outcome("approved", decided_by, result=variable(result))

@@ -14,23 +14,24 @@ from typing import Any
 
 from graph.context import TurnContext
 from graph.hours import when_open
+from graph.i18n import N_, _
 
-NOBODY_REPLY = (
+NOBODY_REPLY = N_(
     "I can't connect you with a person in this chat: nobody from our team answers here "
     "yet. I've recorded your request as ticket {ticket} so it isn't lost, and I can still "
     "help with orders, payments and refunds here."
 )
-CLOSED_REPLY = (
+CLOSED_REPLY = N_(
     "I'm connecting you with a person from our team, but nobody is in right now: we "
     "answer from {when}. Your ticket number is {ticket}. Leave your message here (and "
     "your e-mail if you'd like the answer there too); whoever takes it will see it."
 )
-CLOSED_NO_OPENING_REPLY = (
+CLOSED_NO_OPENING_REPLY = N_(
     "I'm connecting you with a person from our team, but nobody is in right now. Your "
     "ticket number is {ticket}. Leave your message here (and your e-mail if you'd like the "
     "answer there too); whoever takes it will see it."
 )
-WAITING_REPLY = (
+WAITING_REPLY = N_(
     "I'm connecting you with a person from our team. Your ticket number is {ticket}. "
     "You're waiting for a person now; they'll reply right here in this chat, and anything "
     "you write meanwhile is kept for them."
@@ -43,7 +44,7 @@ async def hand_over(context: TurnContext, *, reason: str, summary: str, ticket: 
     None when a person can take it now."""
     reachable = context.staff_reachable
     if reachable is not None and not await reachable():
-        return NOBODY_REPLY.format(ticket=ticket.number)
+        return _(NOBODY_REPLY).format(ticket=ticket.number)
     await context.tools.call("handoff.request", reason=reason, summary=summary, ticket_id=ticket.id)
     hours = context.policy.handoff.hours
     now = datetime.fromtimestamp(context.clock(), UTC)
@@ -51,5 +52,5 @@ async def hand_over(context: TurnContext, *, reason: str, summary: str, ticket: 
         return None
     opening = hours.next_opening(now)
     if opening is None:
-        return CLOSED_NO_OPENING_REPLY.format(ticket=ticket.number)
-    return CLOSED_REPLY.format(when=when_open(opening, now), ticket=ticket.number)
+        return _(CLOSED_NO_OPENING_REPLY).format(ticket=ticket.number)
+    return _(CLOSED_REPLY).format(when=when_open(opening, now), ticket=ticket.number)

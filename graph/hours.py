@@ -19,7 +19,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from graph.i18n import _, language
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -82,7 +85,7 @@ class HandoffHours(BaseModel):
         local = now.astimezone(self.zone)
         for offset in range(15):
             day = local.date() + timedelta(days=offset)
-            for opens, _ in self._ranges_on(day):
+            for opens, _closes in self._ranges_on(day):
                 moment = datetime.combine(day, opens, tzinfo=self.zone)
                 if moment > local:
                     return moment
@@ -103,7 +106,9 @@ def when_open(moment: datetime, now: datetime) -> str:
     clock = f"{moment.hour}:{moment.minute:02d} {moment.tzname()}"
     local_now = now.astimezone(moment.tzinfo)
     if moment.date() == local_now.date():
-        return f"today at {clock}"
+        return _("today at {time}").format(time=clock)
     if moment.date() == local_now.date() + timedelta(days=1):
-        return f"tomorrow at {clock}"
-    return f"{DAY_NAMES[moment.weekday()]} at {clock}"
+        return _("tomorrow at {time}").format(time=clock)
+    code = language()
+    weekday = DAY_NAMES[moment.weekday()] if code == "en" else format_date(moment, "EEEE", code)
+    return _("{weekday} at {time}").format(weekday=weekday, time=clock)

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
+from graph.i18n import _
 from graph.policy import Policy
 from graph.replies import reply
 from graph.routes import HUMAN
@@ -38,6 +39,6 @@ async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         summary=summary,
     )
     told = await hand_over(runtime.context, reason=reason, summary=summary, ticket=ticket)
-    text = told or WAITING_REPLY.format(ticket=ticket.number)
+    text = told or _(WAITING_REPLY).format(ticket=ticket.number)
     # Staff resolving it ask for the rating (switchboard/staff.py); route reads the answer.
     return {"replies": [reply(text)], "csat": state.get("csat") or "handoff"}

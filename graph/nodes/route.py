@@ -18,8 +18,9 @@ from langgraph.runtime import Runtime
 from graph import slots
 from graph.context import TurnContext
 from graph.entities import extract_entities
+from graph.i18n import N_, _
 from graph.policy import Policy
-from graph.replies import reply
+from graph.replies import NO, YES, reply
 from graph.routes import AGENT, HUMAN, target_of, to_workflow
 from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
 from graph.state import Confirming, ConversationState, Frame, Reply
@@ -134,7 +135,7 @@ def second_request(
             found.append((workflow, clause))
     if len(found) < 2 or first not in [w for w, _ in found]:
         return None
-    (one, _), (two, clause) = found[0], found[1]
+    (one, _said), (two, clause) = found[0], found[1]
     return one, new_frame(policy, two, extract_entities(clause), queued=True, text=clause)
 
 
@@ -166,11 +167,13 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     idle = now - state.get("last_turn_at", now) > policy.dialogue.idle_minutes * 60
     if idle and stack:
         what = top(stack)
-        label = what.get("topic") if what else "your request"
+        label = what.get("topic") if what else _("your request")
         notes.append(
             reply(
-                f"It's been a while since your last message, so I closed your earlier request "
-                f"about {label}. Let's start fresh."
+                _(
+                    "It's been a while since your last message, so I closed your earlier request "
+                    "about {topic}. Let's start fresh."
+                ).format(topic=label)
             )
         )
         stack, did, last = [], [], None
@@ -204,7 +207,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     if confirming is not None and slots.is_yes(text):
         return _confirmed(confirming, update, stack, policy)
     if confirming is not None and slots.is_decline(text) and len(text.split()) <= 3:
-        notes.append(reply(DECLINED_REPLY))
+        notes.append(reply(_(DECLINED_REPLY)))
         return go("respond", to_workflow("clarify"), replies=notes)
 
     decided = decide(state, runtime)
@@ -230,8 +233,12 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             return {**update, **answered}
         if understood and wanted != "clarify" and wanted != frame["name"]:
             if intent in policy.dialogue.takeover:
-                label = frame.get("topic", "your request")
-                notes.append(reply(f"Let's set {label} aside and deal with this first."))
+                label = frame.get("topic") or _("your request")
+                notes.append(
+                    reply(
+                        _("Let's set {topic} aside and deal with this first.").format(topic=label)
+                    )
+                )
                 stack = []
             elif not is_frame_workflow(policy, wanted):
                 return go(target, decided)  # a digression: settle resumes the question
@@ -269,7 +276,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
                 text=text,
                 entities=state.get("entities") or {},
             ),
-            replies=[*notes, reply(confirm_question(policy, wanted), "Yes", "No")],
+            replies=[*notes, reply(confirm_question(policy, wanted), _(YES), _(NO))],
         )
     if is_frame_workflow(policy, wanted):
         frame = new_frame(policy, wanted, state.get("entities"), text=text)
@@ -301,11 +308,13 @@ def _resume_paused(
     return {**update, "go": "workflow", "route": route, "stack": [*stack, frame], "paused": rest}
 
 
-DECLINED_REPLY = "Sorry, I got that wrong. Could you tell me in a few words what you need?"
+DECLINED_REPLY = N_("Sorry, I got that wrong. Could you tell me in a few words what you need?")
 
 
 def confirm_question(policy: Policy, workflow: str) -> str:
-    return f"Just to be sure before I open anything: is this about {policy.label_of(workflow)}?"
+    return _("Just to be sure before I open anything: is this about {topic}?").format(
+        topic=policy.label_of(workflow)
+    )
 
 
 def _unsure_side_effects(state: ConversationState, policy: Policy, target: str) -> bool:
@@ -372,7 +381,7 @@ def _answer(
     stack = list(state.get("stack") or [])
     found = found.lstrip("#")
     if not slots.valid_format(slot, found):
-        outcome = _reask(frame, runtime, slot.hint or "That doesn't look right.")
+        outcome = _reask(frame, runtime, slot.hint or _("That doesn't look right."))
         kept = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         return {
             "go": "respond",

@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.i18n import _
 from graph.nodes.route import Step, step_for
 from graph.replies import reply
 from graph.routes import to_workflow
@@ -45,7 +46,8 @@ def _resume(frame: Frame, runtime: Runtime[TurnContext]) -> Reply:
     slot = workflow.slots[frame["asking"]]
     prompt = slot.prompt[:1].lower() + slot.prompt[1:]
     labels = [choice_label(slot, c) for c in frame.get("choices") or []]
-    return reply(f"Back to {frame.get('topic') or workflow.label}: {prompt}", *labels)
+    back = _("Back to {topic}: {question}")
+    return reply(back.format(topic=frame.get("topic") or workflow.label, question=prompt), *labels)
 
 
 async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -61,7 +63,8 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
         if frame.get("asking"):
             below = stack[-2] if len(stack) > 1 else None
             if below is not None and below.get("queued") and steps == 1:
-                replies = _append(replies, f"After that, I'll look at {below.get('topic')}.")
+                after = _("After that, I'll look at {topic}.").format(topic=below.get("topic"))
+                replies = _append(replies, after)
             return {**update, "stack": stack, "replies": replies}
         stack = stack[:-1]
         if frame.get("approval"):  # waits for staff: off the stack, the conversation goes on
@@ -74,7 +77,9 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
     if frame is not None and frame.get("queued") and steps < MAX_STEPS:
         started: Frame = {**frame, "queued": False}  # type: ignore[typeddict-item]
         if replies:
-            replies = _append(replies, f"I'll look at {frame.get('topic')} next.")
+            replies = _append(
+                replies, _("I'll look at {topic} next.").format(topic=frame.get("topic"))
+            )
         go: Step = step_for(to_workflow(frame["name"]), runtime.context.policy)
         return {**update, "stack": replace_top(stack, started), "replies": replies, "go": go}
     if frame is not None and frame.get("asking") and frame.get("name") != step:
