@@ -13,6 +13,7 @@ from bots.slack.cards import (
     StatusReport,
     TicketCard,
 )
+from graph.language import language_name
 from graph.replies import money
 from storage import staff, tickets, traces
 from storage.corrections import correction_for_trace
@@ -80,6 +81,7 @@ class CardReader:
             intents=self._intents,
             corrected=label.intent if label else None,
             corrected_by=label.labelled_by if label else None,
+            language=language_name(conversation.language) if conversation.language else None,
         )
 
     async def ticket(self, session: AsyncSession, ticket: Ticket) -> TicketCard:

@@ -135,6 +135,7 @@ def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
             [
                 ("Customer", escape(card.customer)),
                 ("Channel", card.channel),
+                ("Language", card.language or "—"),
                 ("Intent", _intent(card)),
                 ("Ticket", card.ticket_number or "—"),
             ]

@@ -46,6 +46,8 @@ class HandoffCard:
     """What staff may pick as the right intent (the policy's); none → no menu."""
     corrected: str | None = None
     corrected_by: str | None = None
+    language: str | None = None
+    """The language the customer writes in, named for staff ("Spanish")."""
 
 
 @dataclass(frozen=True)
