@@ -22,9 +22,10 @@ from graph import slots
 from graph.agent_loop import AgentAnswer, answer_with_tools
 from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
+from graph.i18n import N_, _
 from graph.policy import WorkflowPolicy
 from graph.prompts import NO_ANSWER_REPLY, WORKFLOW_AGENT_SYSTEM
-from graph.replies import TALK_TO_PERSON, reply, sign_in_needed
+from graph.replies import NO_THANKS, TALK_TO_PERSON, reply, sign_in_needed
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
 from graph.templates import (
@@ -60,11 +61,11 @@ MAX_INSTRUCTIONS = 200
 """Steps in one turn: a written loop cannot spin forever."""
 VARIABLES_MAX_CHARS = 8000
 """A frame's variables are checkpointed every turn: large tool results are cut."""
-APPROVAL_WAITING = (
+APPROVAL_WAITING = N_(
     "I've asked our team to approve this: {summary}. I'll tell you here as soon as they decide."
 )
-STILL_WAITING = "I'm still waiting for our team's decision on {summary}. I'll tell you here."
-ERROR_REPLY = (
+STILL_WAITING = N_("I'm still waiting for our team's decision on {summary}. I'll tell you here.")
+ERROR_REPLY = N_(
     "I'm sorry, I couldn't complete that just now. I've opened ticket {ticket} so a person "
     "from our team can look into it."
 )
@@ -160,10 +161,10 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
     )
     pc: int = frame.get("pc", 0)
     if frame.get("approval") and not _decided(run, program, pc, state.get("decision")):
-        summary = (run.variables.get("_approval") or {}).get("summary", "your request")
-        return {"replies": [reply(STILL_WAITING.format(summary=summary))], "step": name}
+        summary = (run.variables.get("_approval") or {}).get("summary") or _("your request")
+        return {"replies": [reply(_(STILL_WAITING).format(summary=summary))], "step": name}
     try:
-        for _ in range(MAX_INSTRUCTIONS):
+        for _turn_step in range(MAX_INSTRUCTIONS):
             if pc >= len(program):
                 run.outcome = run.outcome or "resolved"
                 break
@@ -304,7 +305,7 @@ async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[
         ),
         None,
     )
-    hint = render(step.hint, names) if step.hint else (slot.hint or "That doesn't look right.")
+    hint = render(step.hint, names) if step.hint else (slot.hint or _("That doesn't look right."))
     try:
         await _ask(run, step.reask, hint=hint, choices=_choices(step.choices, names))
     except Waiting:
@@ -326,7 +327,7 @@ async def _call(
             run.context.trace.approvals.append(approval_id)
             run.did.append(f"the approval request to {summary}")
             waiting = render(step.waiting, names) if step.waiting else None
-            run.say(waiting or APPROVAL_WAITING.format(summary=summary))
+            run.say(waiting or _(APPROVAL_WAITING).format(summary=summary))
             # Paused until staff decide (graph/approval.py resumes it at the next step).
             run.frame["approval"] = approval_id
             run.variables["_approval"] = {"summary": summary}
@@ -375,7 +376,7 @@ async def _agent(
     context.trace.record(f"fallback:{answer.failure}", 0.0)
     if instruction.target is not None:
         return instruction.target
-    run.say(NO_ANSWER_REPLY, TALK_TO_PERSON, "No thanks")
+    run.say(_(NO_ANSWER_REPLY), _(TALK_TO_PERSON), _(NO_THANKS))
     run.outcome = "unresolved"
     return pc + 1
 
@@ -425,7 +426,7 @@ async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
             "tickets.create", category="support", priority="normal", summary=summary
         )
     told = await hand_over(run.context, reason=f"workflow:{reason}", summary=summary, ticket=ticket)
-    run.say(told or WAITING_REPLY.format(ticket=ticket.number))
+    run.say(told or _(WAITING_REPLY).format(ticket=ticket.number))
     run.handed_over = "handoff.request" in run.context.tools.calls
     run.outcome = "unresolved"
 
@@ -437,7 +438,7 @@ async def _failed(run: Run, why: str) -> None:
     ticket = await run.context.tools.call(
         "tickets.create", category="support", priority="normal", summary=summary[:1000]
     )
-    run.say(ERROR_REPLY.format(ticket=ticket.number), TALK_TO_PERSON)
+    run.say(_(ERROR_REPLY).format(ticket=ticket.number), _(TALK_TO_PERSON))
     run.outcome = "unresolved"
 
 
