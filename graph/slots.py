@@ -13,8 +13,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.i18n import N_, _
 from graph.policy import SlotPolicy
-from graph.replies import TALK_TO_PERSON, reply
+from graph.replies import NO_THANKS, TALK_TO_PERSON, reply
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame
 
@@ -46,7 +47,7 @@ _CLOSING = re.compile(r"(that'?s all|that is all|bye|goodbye|no thanks|no thank 
 _POLITE = re.compile(r"^(ok(ay)?|oh|um+|hmm+|no|thanks|thank you|please|actually)[ ,]+")
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
-NO_COMMENT = "No comment"
+NO_COMMENT = N_("No comment")
 RATINGS = ("1", "2", "3", "4", "5")
 """The satisfaction question's quick replies."""
 _YES = re.compile(
@@ -113,7 +114,7 @@ def is_no(text: str) -> bool:
 
 
 def choice_label(slot: SlotPolicy, value: str) -> str:
-    return f"Order #{value}" if slot.kind == "order_number" else value
+    return _("Order #{number}").format(number=value) if slot.kind == "order_number" else value
 
 
 def parse_answer(slot: SlotPolicy, text: str, frame: Frame, name: str) -> str | None:
@@ -172,16 +173,18 @@ def question(slot: SlotPolicy, choices: list[str], *, hint: str = "") -> Any:
     person, since someone who cannot answer may need one."""
     labels = [choice_label(slot, c) for c in choices]
     if hint:
-        labels.append(TALK_TO_PERSON)
+        labels.append(_(TALK_TO_PERSON))
     return reply(f"{hint} {slot.prompt}".strip(), *labels)
 
 
 def give_up(label: str) -> Any:
     return reply(
-        f"I'm sorry, I still couldn't get that detail for {label}. "
-        "Would you like me to connect you with a person from our team?",
-        TALK_TO_PERSON,
-        "No thanks",
+        _(
+            "I'm sorry, I still couldn't get that detail for {topic}. "
+            "Would you like me to connect you with a person from our team?"
+        ).format(topic=label),
+        _(TALK_TO_PERSON),
+        _(NO_THANKS),
     )
 
 
