@@ -114,6 +114,13 @@ def format_table(figures: dict[str, Any]) -> str:
             f"{_num(i['avg_confidence']):>11}"
             for i in figures["intents"]
         ]
+    if figures["languages"]:
+        lines += ["", f"  {'language':<22} {'convs':>6} {'contained':>10} {'handed off':>11}"]
+        lines += [
+            f"  {row['language'] or 'not recorded':<22} {row['conversations']:>6} "
+            f"{_pct(row['containment_rate']):>10} {_pct(row['handoff_rate']):>11}"
+            for row in figures["languages"]
+        ]
     return "\n".join(lines)
 
 

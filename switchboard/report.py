@@ -12,6 +12,7 @@ Definitions (also in the README):
 - resolved at: the last handoff's `resolved_at` when there were handoffs (open → not
   resolved), else the close time of a closed conversation, else its last bot reply.
 - approvals: approve rate over decided ones; wait = decided_at - created_at.
+- languages: per conversation language (graph/language.py), containment, handoffs, CSAT.
 """
 
 from __future__ import annotations
@@ -234,6 +235,39 @@ async def _intents(conn: AsyncConnection, window: Window) -> list[dict[str, Any]
     ]
 
 
+async def _languages(conn: AsyncConnection, window: Window) -> list[dict[str, Any]]:
+    """Per conversation language (None: not recorded, before languages were): how the
+    bot does for customers in each. One row of csat per conversation at most."""
+    handed = exists().where(H.conversation_id == C.id)
+    rows = await conn.execute(
+        select(
+            C.language,
+            func.count(),
+            func.sum(case((contained(C.id), 1), else_=0)),
+            func.sum(case((handed, 1), else_=0)),
+            func.avg(S.score),
+        )
+        .select_from(
+            Conversation.__table__.outerjoin(  # type: ignore[attr-defined]
+                CsatResponse.__table__, S.conversation_id == C.id
+            )
+        )
+        .where(in_window(window))
+        .group_by(C.language)
+        .order_by(func.count().desc(), C.language.is_(None), C.language)
+    )
+    return [
+        {
+            "language": language,
+            "conversations": int(n),
+            "containment_rate": _rate(kept or 0, n),
+            "handoff_rate": _rate(handed_n or 0, n),
+            "csat_average": round(float(score), 2) if score is not None else None,
+        }
+        for language, n, kept, handed_n, score in rows
+    ]
+
+
 async def _turns(conn: AsyncConnection, window: Window, conversations: int) -> dict[str, Any]:
     row = await _one(
         conn,
@@ -306,6 +340,7 @@ async def build_report(conn: AsyncConnection, window: Window) -> dict[str, Any]:
         "resolution_minutes_p50": await _resolution(conn, window),
         "csat": await _csat(conn, window, conversations),
         "intents": await _intents(conn, window),
+        "languages": await _languages(conn, window),
         **turns,
         "approvals": await _approvals(conn, window),
         "delivery_failures": await _delivery_failures(conn, window),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from graph.language import language_name
 from switchboard.api.charts import bar_chart, line_chart
 
 STYLE = """
@@ -189,13 +190,31 @@ def _tables(f: dict[str, Any]) -> str:
         )
         or '<tr><td colspan=2 class="empty">No handoffs.</td></tr>'
     )
+    languages = (
+        "".join(
+            f"<tr><td>{escape(_language(row['language']))}</td>"
+            f"<td class=n>{row['conversations']}</td>"
+            f"<td class=n>{_pct(row['containment_rate'])}</td>"
+            f"<td class=n>{_pct(row['handoff_rate'])}</td>"
+            f"<td class=n>{row['csat_average'] if row['csat_average'] is not None else '–'}</td></tr>"
+            for row in f["languages"]
+        )
+        or '<tr><td colspan=5 class="empty">No conversations in this window.</td></tr>'
+    )
     return (
         '<div class="tables"><section class="panel"><h2>Intents</h2><table id="intents">'
         "<tr><th>Intent</th><th class=n>Turns</th><th class=n>Contained</th>"
         f"<th class=n>Confidence</th></tr>{intents}</table></section>"
         '<section class="panel"><h2>Handoff reasons</h2><table id="reasons">'
-        f"<tr><th>Reason</th><th class=n>Handoffs</th></tr>{reasons}</table></section></div>"
+        f"<tr><th>Reason</th><th class=n>Handoffs</th></tr>{reasons}</table></section>"
+        '<section class="panel"><h2>Languages</h2><table id="languages">'
+        "<tr><th>Language</th><th class=n>Conversations</th><th class=n>Contained</th>"
+        f"<th class=n>Handed off</th><th class=n>CSAT</th></tr>{languages}</table></section></div>"
     )
+
+
+def _language(code: str | None) -> str:
+    return f"{language_name(code)} ({code})" if code else "not recorded"
 
 
 def analytics_page(

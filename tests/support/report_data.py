@@ -50,9 +50,11 @@ class Builder:
         *,
         customer_id: int | None = None,
         mode: Mode = Mode.bot,
+        language: str | None = None,
     ) -> int:
         self.seq += 1
         row = Conversation(
+            language=language,
             channel=channel,
             channel_chat_id=f"chat-{self.seq}",
             customer_id=customer_id,
@@ -190,7 +192,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
     await session.flush()
     ids: dict[str, int] = {}
 
-    c1 = ids["1"] = await b.conversation("webchat", at(0), customer_id=maria.id)
+    c1 = ids["1"] = await b.conversation("webchat", at(0), customer_id=maria.id, language="en")
     await b.turn(
         c1,
         "webchat",
@@ -216,7 +218,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
     )
     await csat.record_csat(session, conversation_id=c1, score=5, comment="quick!")
 
-    c2 = ids["2"] = await b.conversation("webchat", at(0, hour=1), mode=Mode.bot)
+    c2 = ids["2"] = await b.conversation("webchat", at(0, hour=1), mode=Mode.bot, language="es")
     await b.turn(
         c2,
         "webchat",
@@ -231,7 +233,9 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
     await b.staff_message(c2, "webchat", at(130, hour=1))
     await csat.record_csat(session, conversation_id=c2, score=3)
 
-    c3 = ids["3"] = await b.conversation("telegram", at(0, day=1, hour=-1), mode=Mode.human)
+    c3 = ids["3"] = await b.conversation(
+        "telegram", at(0, day=1, hour=-1), mode=Mode.human, language="es"
+    )
     m3 = await b.turn(
         c3,
         "telegram",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from storage.db import create_engine
+from switchboard.api.analytics_page import analytics_page
 from switchboard.report import Window, build_report
 from tests.support.databases import DatabaseFactory
 from tests.support.report_data import SINCE, UNTIL, load_report_data
@@ -47,6 +48,29 @@ async def test_every_key(report_url: str) -> None:
         {"intent": "faq", "turns": 1, "containment_rate": 1.0, "avg_confidence": 0.35},
         {"intent": "handoff", "turns": 1, "containment_rate": 0.0, "avg_confidence": 0.3},
     ]
+    assert figures["languages"] == [
+        {
+            "language": "es",
+            "conversations": 2,
+            "containment_rate": 0.0,
+            "handoff_rate": 1.0,
+            "csat_average": 3.0,
+        },
+        {
+            "language": "en",
+            "conversations": 1,
+            "containment_rate": 1.0,
+            "handoff_rate": 0.0,
+            "csat_average": 5.0,
+        },
+        {
+            "language": None,
+            "conversations": 1,
+            "containment_rate": 1.0,
+            "handoff_rate": 0.0,
+            "csat_average": None,
+        },
+    ]
     assert figures["turns"] == 5
     assert figures["low_confidence_share"] == 0.4
     assert figures["llm_calls_per_turn"] == 0.6
@@ -74,3 +98,10 @@ async def test_empty_window_has_every_key_and_no_division_by_zero(report_url: st
     assert figures["containment_rate"] is None and figures["handoff_rate"] is None
     assert figures["intents"] == [] and figures["handoff_reasons"] == {}
     assert figures["cost_usd"] == 0.0 and figures["delivery_failures"] == 0
+
+
+async def test_the_analytics_page_splits_conversations_by_language(report_url: str) -> None:
+    figures = await report(report_url)
+    page = analytics_page(figures, [], window_days=30, channel=None)
+    table = page[page.index('<table id="languages">') :]
+    assert table.index("Spanish (es)") < table.index("English (en)") < table.index("not recorded")

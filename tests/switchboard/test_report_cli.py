@@ -53,6 +53,8 @@ def test_report_json_and_table(url: str) -> None:
     assert table.returncode == 0, table.stderr
     assert "Conversations" in table.stdout and "agent:budget" in table.stdout
     assert "billing_issue" in table.stdout and "50.0%" in table.stdout
+    assert [row["language"] for row in figures["languages"]] == ["es", "en", None]
+    assert "language" in table.stdout and "  es " in table.stdout
 
 
 def test_moments() -> None:
