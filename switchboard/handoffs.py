@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from graph.i18n import _
 from graph.policy import Policy
 from graph.slots import RATINGS
 from storage import staff
@@ -70,9 +71,10 @@ class ConversationClosed(Exception):
 
 
 def joined_text(member: StaffMember) -> str:
+    """What the customer is told, in the conversation's language (the caller speaks it)."""
     if member.name is None:
-        return "A person from our team joined the conversation."
-    return f"{member.name} from our team joined the conversation."
+        return _("A person from our team joined the conversation.")
+    return _("{name} from our team joined the conversation.").format(name=member.name)
 
 
 def staff_reachable(
