@@ -236,3 +236,25 @@ async def test_a_flooding_account_is_throttled_and_told_once(
     sent = [str(c.params["text"]) for c in fake_telegram.calls_of("sendMessage", flooder)]
     assert sum("faster than I can read" in text for text in sent) == 1
     assert len(sent) == 3  # two answers and one notice, whatever was retried
+
+
+async def test_the_users_app_language_is_the_hint_for_a_short_first_message(
+    telegram: Telegram,
+) -> None:
+    from tests.support.fake_telegram import user as telegram_user
+
+    spanish = new_user()
+    sender = {**telegram_user(spanish), "language_code": "es"}
+    await telegram.post(message_update(spanish, "hola", message_id=1, extra={"from": sender}))
+    await telegram.fake.wait_for("sendMessage", chat_id=spanish)
+
+    assert (await telegram.conversation(spanish)).language == "es"
+    [inbound] = [m for m in await telegram.rows(spanish) if m.direction == Direction.inbound]
+    assert (inbound.locale, inbound.language) == ("es", "es")
+
+    english = new_user()  # an English app, a clearly German message: the message wins
+    await telegram.post(
+        message_update(english, "Wo ist meine Bestellung? Sie ist nicht angekommen", message_id=1)
+    )
+    await telegram.fake.wait_for("sendMessage", chat_id=english)
+    assert (await telegram.conversation(english)).language == "de"
