@@ -116,6 +116,12 @@ def _(message: str) -> str:
     return _translations(*_SPEAKING.get()).gettext(message)
 
 
+def said_in(message: str, language: str | None, fallback: str) -> str:
+    """`message` in `language` (else `fallback`) where no turn speaks: the engine's own
+    notices, before or after a turn."""
+    return _translations(language or fallback, fallback).gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of `singular`/`plural` for `n` in the turn's language."""
     return _translations(*_SPEAKING.get()).ngettext(singular, plural, n)
@@ -127,6 +133,7 @@ def translations_of(message: str) -> set[str]:
     return {message} | {_translations(code, code).gettext(message) for code in _SPEAKING.get()}
 
 
+@cache
 def shipped_languages() -> list[str]:
     """The languages with a catalogue, English (the source) first."""
     found = sorted(p.parent.parent.name for p in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))

@@ -24,6 +24,7 @@ from bots.base import (
     Reply,
     TurnResult,
 )
+from graph.i18n import N_, said_in
 from graph.pii import mask_for_transcript
 from graph.runner import ApprovalRequest, TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply as GraphReply
@@ -49,7 +50,7 @@ from switchboard.telemetry import TurnSpans, now_ns
 
 log = structlog.get_logger(__name__)
 
-FALLBACK_REPLY = (
+FALLBACK_REPLY = N_(
     "Sorry, something went wrong on our side. I've let our team know, and a person will "
     "follow up here."
 )
@@ -81,7 +82,7 @@ def storable_text(text: str) -> str:
     return text
 
 
-SLOW_DOWN_REPLY = (
+SLOW_DOWN_REPLY = N_(
     "You're sending messages faster than I can read them, so I've skipped the last few. "
     "Please wait a moment, then send your question again in one message."
 )
@@ -253,7 +254,9 @@ class Engine:
                         session,
                         conversation_id=conversation_id,
                         channel=message.channel,
-                        text=SLOW_DOWN_REPLY,
+                        text=said_in(
+                            SLOW_DOWN_REPLY, conversation.language, self._runner.policy.language
+                        ),
                         reply_to_id=message_id,
                     )
         assert message_id is not None
@@ -495,7 +498,14 @@ class Engine:
             log.exception("turn.failed", message_id=inbound.id, error=type(exc).__name__)
             metrics.TURN_ERRORS.inc()
             outcome = TurnOutcome(
-                replies=[GraphReply(text=FALLBACK_REPLY, quick_replies=[])],
+                replies=[
+                    GraphReply(
+                        text=said_in(
+                            FALLBACK_REPLY, conversation.language, self._runner.policy.language
+                        ),
+                        quick_replies=[],
+                    )
+                ],
                 route="error",
                 node_path=["error"],
                 language=conversation.language,

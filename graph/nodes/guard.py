@@ -1,4 +1,10 @@
-"""guard: refuse what the bot must not process (empty, oversized) before any work is done."""
+"""guard: refuse what the bot must not process (empty, oversized) before any work is done.
+
+A pressed button comes back as its label in the customer's language ("Hablar con una
+persona"); guard reads it as the English source label, so every rule that knows the
+button (the classifier's examples, "no thanks", "no comment", yes/no) knows it in any
+language.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,14 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.i18n import _, language, ngettext
-from graph.replies import reply
+from graph.nodes.faq import THANKS
+from graph.nodes.greeting import MENU
+from graph.replies import NO, NO_THANKS, YES, as_source, reply
+from graph.slots import NO_COMMENT
 from graph.state import ConversationState
+
+BUTTONS = (*MENU, NO_THANKS, YES, NO, NO_COMMENT, THANKS)
+"""The code's own buttons (English sources); a workflow's buttons are the policy's text."""
 
 
 async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -32,6 +44,9 @@ async def guard(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     }
     if deciding:
         return fresh
+    pressed = as_source(text, BUTTONS)
+    if pressed is not None and pressed != text:
+        fresh["text"] = pressed
     if not text:
         fresh["route"] = "guard:empty"
         fresh["replies"] = [reply(_("I can only read text for now. Please type your question."))]
