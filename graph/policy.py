@@ -26,8 +26,10 @@ from pydantic import (
 from graph.env_vars import MissingVariable, expand_env
 from graph.help_centre import HelpCentrePolicy
 from graph.hours import HandoffPolicy
+from graph.i18n import pick
 from graph.language import is_known
 from graph.pii import PiiType
+from graph.policy_texts import language_problems
 from graph.routes import HUMAN, is_route, is_workflow_route, target_of, to_workflow
 from graph.webhooks import WebhookPolicy
 from graph.workflow_checks import workflow_problems
@@ -39,6 +41,7 @@ from graph.workflow_language import (
     Notify,
     Step,
     Ticket,
+    Wording,
     compile_steps,
     walk,
 )
@@ -156,11 +159,12 @@ SlotKind = Literal["order_number", "email", "text"]
 class SlotPolicy(Section):
     """A detail a workflow needs: how to ask for it, what a valid answer looks like."""
 
-    prompt: str
+    prompt: Wording
+    """The question, once or per language (`{en: Which order?, es: ¿Qué pedido?}`)."""
     kind: SlotKind = "text"
     pattern: str | None = None
     """A regular expression a typed answer must match (format check before any lookup)."""
-    hint: str = ""
+    hint: Wording = ""
     """Added when an answer was not valid, so the customer knows what is expected."""
     choices: Literal["none", "recent_orders"] | list[str] = "none"
     """The quick-reply choices offered when the bot asks: a list, or a named source."""
@@ -204,14 +208,14 @@ STEP_TAGS = set(STEP_KINDS)
 
 
 class WorkflowPolicy(Section):
-    label: str
+    label: Wording
     """How the bot names the request: "Back to <label>: …"."""
     slots: dict[str, SlotPolicy] = Field(default_factory=dict)
     writes: bool | None = None
     """It has side effects (tickets, staff notices, approvals), so an unsure guess is
     confirmed first (`classifier.unsure_side_effects`). Unset: whether its steps open
     tickets, notify, hand over or call a tool that is not read-only."""
-    topics: dict[str, str] = Field(default_factory=dict)
+    topics: dict[str, Wording] = Field(default_factory=dict)
     """How the bot names the request when the message carries a flag: `{double_charge:
     the double charge}`; else its label."""
     requires: Literal["anyone", "verified"] = "anyone"
@@ -237,7 +241,7 @@ class CsatPolicy(Section):
     enabled: bool = True
     channels: dict[str, bool] = Field(default_factory=dict)
     """Per-channel switch; a channel not listed follows `enabled`."""
-    question: str = (
+    question: Wording = (
         "Before you go: how would you rate this conversation, from 1 (poor) to 5 (great)?"
     )
 
@@ -379,8 +383,9 @@ class Policy(Section):
         return self._programs[workflow]
 
     def label_of(self, workflow: str) -> str:
+        """How the bot names `workflow`'s request, in the turn's language."""
         entry = self.workflows.get(workflow)
-        return entry.label if entry else workflow.replace("_", " ")
+        return pick(entry.label) if entry else workflow.replace("_", " ")
 
     def route_for(self, intent: str) -> str:
         entry = self.intents.get(intent)
@@ -422,7 +427,7 @@ def policy_problems(policy: Policy) -> list[str]:
                 problems.append(f"workflows.{name}: unknown workflow (give it steps:)")
             continue
         problems.extend(workflow_problems(f"workflows.{name}", workflow, risks))
-    return problems
+    return problems + language_problems(policy)
 
 
 def load_policy(path: Path, environ: Mapping[str, str] | None = None) -> Policy:

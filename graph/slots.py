@@ -13,7 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.i18n import N_, _
+from graph.i18n import N_, _, pick
 from graph.policy import SlotPolicy
 from graph.replies import NO_THANKS, TALK_TO_PERSON, reply
 from graph.stack import replace_top, top
@@ -174,7 +174,7 @@ def question(slot: SlotPolicy, choices: list[str], *, hint: str = "") -> Any:
     labels = [choice_label(slot, c) for c in choices]
     if hint:
         labels.append(_(TALK_TO_PERSON))
-    return reply(f"{hint} {slot.prompt}".strip(), *labels)
+    return reply(f"{hint} {pick(slot.prompt)}".strip(), *labels)
 
 
 def give_up(label: str) -> Any:
@@ -210,7 +210,7 @@ def ask(
     frame["slots"], frame["choices"] = slots, offered
     if attempts >= slot.max_attempts:
         frame["asking"], frame["attempts"] = "", 0
-        return {"stack": replace_top(stack, frame), "replies": [give_up(policy.label)]}
+        return {"stack": replace_top(stack, frame), "replies": [give_up(pick(policy.label))]}
     frame["asking"], frame["attempts"] = name, attempts
     return {"stack": replace_top(stack, frame), "replies": [question(slot, offered, hint=hint)]}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.entities import Entities
+from graph.i18n import pick
 from graph.policy import Policy
 from graph.state import ConversationState, Frame
 
@@ -59,8 +60,8 @@ def topic(policy: Policy, name: str, entities: Entities | None = None) -> str:
         return name.replace("_", " ")
     for flag, named in workflow.topics.items():
         if flag in flags:
-            return named
-    return workflow.label
+            return pick(named)
+    return pick(workflow.label)
 
 
 def push(stack: list[Frame], frame: Frame, max_depth: int) -> list[Frame]:

@@ -38,6 +38,7 @@ NAMES = (
     "company",
     "currency",
     "workflow",
+    "lang",
 )
 """What every template and expression may use, besides the workflow's own variables."""
 

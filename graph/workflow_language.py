@@ -13,11 +13,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 Template = str
 """Jinja2 text: "Order {{ order.number }} ..."; a value that is one `{{ expression }}`
 keeps the expression's type (a number stays a number)."""
+
+
+def _one_or_per_language(value: Any) -> Any:
+    """One error naming the key, not one per member of the union."""
+    if isinstance(value, str) or (
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    ):
+        return value
+    raise ValueError("expected a text, or one text per language code ({en: ..., es: ...})")
+
+
+Wording = Annotated[Template | dict[str, Template], BeforeValidator(_one_or_per_language)]
+"""A text the customer reads: one template, or one per language code (`{en: ..., es:
+...}`), said in the conversation's language, else the policy's `language`."""
 
 
 class _Step(BaseModel):
@@ -37,7 +51,7 @@ class Reask(_Step):
     where the workflow first asked for it. After the slot's `max_attempts`, offer a person."""
 
     reask: str
-    hint: Template = ""
+    hint: Wording = ""
     choices: str | None = None
 
 
@@ -67,7 +81,7 @@ class Call(_Step):
     as_: str | None = Field(default=None, alias="as")
     summary: Template | None = None
     """For a sensitive tool: what staff read on the approval request."""
-    waiting: Template | None = None
+    waiting: Wording | None = None
     """For a sensitive tool: what the customer is told while staff decide."""
     on_error: list[Step] | None = None
     """Runs when the tool fails, then the workflow ends. Unset: an apology, a ticket and
@@ -81,9 +95,8 @@ class If(_Step):
 
 
 class Say(_Step):
-    reply: Template | dict[str, Template]
-    """A template, or one per language code (the conversation's, else the policy's)."""
-    quick_replies: list[Template] = Field(default_factory=list)
+    reply: Wording
+    quick_replies: list[Wording] = Field(default_factory=list)
     quick_replies_from: str | None = None
     """A slot: the values last offered for it (`offer`) become quick replies, labelled as
     the slot's choices are ("Order #1038")."""

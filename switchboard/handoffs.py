@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from graph.i18n import _
+from graph.i18n import _, pick, speaking
 from graph.policy import Policy
 from graph.slots import RATINGS
 from storage import staff
@@ -182,9 +182,11 @@ class HandoffDesk:
     async def _ask_rating(self, conversation_id: int) -> None:
         """Resolved by staff: the 1-5 question, once per conversation, where the policy
         asks it on this channel. The bot reads the answer (graph/nodes/csat.py)."""
-        question = self._policy.csat.question
         async with self._sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
+            spoken = (conversation.language if conversation else None) or self._policy.language
+            with speaking(spoken, self._policy.language):
+                question = pick(self._policy.csat.question)
             asked = await session.exec(
                 select(Message.id).where(
                     Message.conversation_id == conversation_id,

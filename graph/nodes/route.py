@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from graph import slots
 from graph.context import TurnContext
 from graph.entities import extract_entities
-from graph.i18n import N_, _
+from graph.i18n import N_, _, pick
 from graph.policy import Policy
 from graph.replies import NO, YES, reply
 from graph.routes import AGENT, HUMAN, target_of, to_workflow
@@ -144,7 +144,7 @@ def _reask(frame: Frame, runtime: Runtime[TurnContext], hint: str) -> dict[str, 
     slot = policy.workflows[frame["name"]].slots[frame["asking"]]
     attempts = frame.get("attempts", 0) + 1
     if attempts >= slot.max_attempts:
-        return {"drop": True, "reply": slots.give_up(policy.workflows[frame["name"]].label)}
+        return {"drop": True, "reply": slots.give_up(pick(policy.workflows[frame["name"]].label))}
     updated: Frame = {**frame, "attempts": attempts}  # type: ignore[typeddict-item]
     offered = list(frame.get("choices") or [])
     return {"frame": updated, "reply": slots.question(slot, offered, hint=hint)}
@@ -247,7 +247,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         if understood and wanted == frame["name"]:
             return go(target, decided)  # asked again: the workflow asks again
         asked = policy.workflows[frame["name"]].slots[frame["asking"]]
-        outcome = _reask(frame, runtime, asked.hint or "Sorry, I didn't catch that.")
+        outcome = _reask(frame, runtime, pick(asked.hint) or _("Sorry, I didn't catch that."))
         # Giving up offers a person; nothing underneath may resume without a question
         # (it would sit on the stack unasked), so the whole stack goes.
         stack = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
@@ -381,7 +381,7 @@ def _answer(
     stack = list(state.get("stack") or [])
     found = found.lstrip("#")
     if not slots.valid_format(slot, found):
-        outcome = _reask(frame, runtime, slot.hint or _("That doesn't look right."))
+        outcome = _reask(frame, runtime, pick(slot.hint) or _("That doesn't look right."))
         kept = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         return {
             "go": "respond",

@@ -15,7 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.i18n import _
+from graph.i18n import _, pick
 from graph.nodes.route import Step, step_for
 from graph.replies import reply
 from graph.routes import to_workflow
@@ -44,10 +44,13 @@ def _append(replies: list[Reply], text: str) -> list[Reply]:
 def _resume(frame: Frame, runtime: Runtime[TurnContext]) -> Reply:
     workflow = runtime.context.policy.workflows[frame["name"]]
     slot = workflow.slots[frame["asking"]]
-    prompt = slot.prompt[:1].lower() + slot.prompt[1:]
+    asked = pick(slot.prompt)
+    prompt = asked[:1].lower() + asked[1:]
     labels = [choice_label(slot, c) for c in frame.get("choices") or []]
     back = _("Back to {topic}: {question}")
-    return reply(back.format(topic=frame.get("topic") or workflow.label, question=prompt), *labels)
+    return reply(
+        back.format(topic=frame.get("topic") or pick(workflow.label), question=prompt), *labels
+    )
 
 
 async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -93,7 +96,7 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
             update["served"] = False  # a second "thanks" resolves nothing new
         if _asks_csat(state, runtime, served=served):
             # In the goodbye's own message: one turn, one reply, with the ratings as buttons.
-            question = runtime.context.policy.csat.question
+            question = pick(runtime.context.policy.csat.question)
             replies = _append(replies, question)
             replies[-1] = Reply(text=replies[-1]["text"], quick_replies=list(RATINGS))
             update["replies"] = replies

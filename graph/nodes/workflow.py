@@ -22,7 +22,7 @@ from graph import slots
 from graph.agent_loop import AgentAnswer, answer_with_tools
 from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
-from graph.i18n import N_, _
+from graph.i18n import N_, _, language, pick, speaking
 from graph.policy import WorkflowPolicy
 from graph.prompts import NO_ANSWER_REPLY, WORKFLOW_AGENT_SYSTEM
 from graph.replies import NO_THANKS, TALK_TO_PERSON, reply, sign_in_needed
@@ -125,7 +125,7 @@ class Run:
             },
             "entities": _Entities({**entities, **flags}),
             "workflow": {
-                "label": self.workflow.label,
+                "label": pick(self.workflow.label),
                 "slots": {name: slot.model_dump() for name, slot in self.workflow.slots.items()},
             },
             "message": request.get("message", ""),
@@ -133,10 +133,18 @@ class Run:
             "now": datetime.now(UTC),
             "company": context.company,
             "currency": context.policy.currency,
+            "lang": language(),
         }
 
     def say(self, text: str, *quick_replies: str) -> None:
         self.replies.append(reply(text, *quick_replies))
+
+    def for_staff(self, template: Any, names: dict[str, Any]) -> Any:
+        """A staff-facing template (ticket, notice, approval summary) worded in the
+        policy's default language, whichever language the customer writes in."""
+        default = self.context.policy.language
+        with speaking(default, default):
+            return value(template, names)
 
 
 class _Entities(dict[str, Any]):
@@ -153,7 +161,7 @@ async def run_workflow(state: ConversationState, runtime: Runtime[TurnContext]) 
     name = frame.get("name", "")
     workflow = context.policy.workflows[name]
     if workflow.requires == "verified" and not context.tools.verified:
-        return {"replies": [sign_in_needed(workflow.label)], "step": name}
+        return {"replies": [sign_in_needed(pick(workflow.label))], "step": name}
     program = context.policy.program(name)
     run = Run(state, context, workflow, frame, dict(frame.get("vars") or {}))
     run.variables.setdefault(
@@ -235,7 +243,7 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
     elif isinstance(step, Ticket):
         await _ticket(run, step, names)
     elif isinstance(step, Notify):
-        await _notify(run, render(step.notify, names))
+        await _notify(run, str(run.for_staff(step.notify, names)))
     elif isinstance(step, Handoff):
         await _handoff(run, step, names)
     elif isinstance(step, Set):
@@ -293,7 +301,7 @@ async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[
     attempts = run.frame.get("attempts", 0) + 1
     if attempts >= slot.max_attempts:
         run.frame["attempts"], run.frame["asking"] = 0, ""
-        run.replies.append(slots.give_up(run.workflow.label))
+        run.replies.append(slots.give_up(pick(run.workflow.label)))
         run.outcome = "unresolved"
         return len(program)
     run.frame["attempts"] = attempts
@@ -305,7 +313,10 @@ async def _reask(run: Run, program: list[Instruction], step: Reask, names: dict[
         ),
         None,
     )
-    hint = render(step.hint, names) if step.hint else (slot.hint or _("That doesn't look right."))
+    if step.hint:
+        hint = render(pick(step.hint), names)
+    else:
+        hint = pick(slot.hint) or _("That doesn't look right.")
     try:
         await _ask(run, step.reask, hint=hint, choices=_choices(step.choices, names))
     except Waiting:
@@ -322,11 +333,15 @@ async def _call(
             raise ToolError(f"unknown tool {step.call}")
         checked = check_arguments(spec, value(step.with_, names))
         if spec.risk == "sensitive":
-            summary = render(step.summary, names) if step.summary else f"{spec.name} {checked}"
+            summary = (
+                str(run.for_staff(step.summary, names))
+                if step.summary
+                else f"{spec.name} {checked}"
+            )
             approval_id = await run.context.tools.request_approval(spec.name, checked, summary)
             run.context.trace.approvals.append(approval_id)
             run.did.append(f"the approval request to {summary}")
-            waiting = render(step.waiting, names) if step.waiting else None
+            waiting = render(pick(step.waiting), names) if step.waiting else None
             run.say(waiting or _(APPROVAL_WAITING).format(summary=summary))
             # Paused until staff decide (graph/approval.py resumes it at the next step).
             run.frame["approval"] = approval_id
@@ -382,19 +397,19 @@ async def _agent(
 
 
 def _reply(run: Run, step: Say, names: dict[str, Any]) -> None:
-    template = step.reply
-    if isinstance(template, dict):
-        language = run.context.policy.language
-        template = template.get(language) or next(iter(template.values()))
-    buttons = [render(q, names) for q in step.quick_replies]
+    # A button written once may be one of the code's own ("Talk to a person"): the
+    # catalogues word it, so pressing it in any language is read back the same.
+    buttons = [render(_(q) if isinstance(q, str) else pick(q), names) for q in step.quick_replies]
     if step.quick_replies_from:
         slot = run.workflow.slots[step.quick_replies_from]
         buttons += [slots.choice_label(slot, c) for c in (run.frame.get("choices") or [])[:3]]
-    run.say(render(template, names), *buttons)
+    run.say(render(pick(step.reply), names), *buttons)
 
 
 async def _ticket(run: Run, step: Ticket, names: dict[str, Any]) -> None:
-    fields = {k: value(v, names) for k, v in step.ticket.model_dump().items() if v is not None}
+    fields = {
+        k: run.for_staff(v, names) for k, v in step.ticket.model_dump().items() if v is not None
+    }
     ticket = await run.context.tools.call("tickets.create", **fields)
     run.ticket = ticket
     run.variables["_ticket_id"] = ticket.id
@@ -413,9 +428,9 @@ async def _notify(run: Run, text: str) -> None:
 async def _handoff(run: Run, step: Handoff, names: dict[str, Any]) -> None:
     """A person takes over, honestly (graph/handover.py): nobody to take it, or outside
     the opening hours, and the customer is told so."""
-    reason = render(step.handoff.reason, names)
+    reason = str(run.for_staff(step.handoff.reason, names))
     summary = (
-        render(step.handoff.summary, names)
+        str(run.for_staff(step.handoff.summary, names))
         if step.handoff.summary
         else f"Handoff from workflow {run.frame.get('name')} ({reason}). "
         f"Customer wrote: {run.state.get('text', '')[:300]}"

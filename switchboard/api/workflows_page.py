@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from graph.i18n import pick
 from graph.policy import Policy
 from switchboard.api.console_page import document, table
 from switchboard.api.workflow_svg import workflow_svg
@@ -36,7 +37,7 @@ def workflows_page(policy: Policy, *, counts: dict[str, int]) -> str:
             routed.setdefault(target, []).append(intent)
     sections = []
     for name, workflow in policy.workflows.items():
-        facts = [f"label “{escape(workflow.label)}”"]
+        facts = [f"label “{escape(pick(workflow.label, policy.language))}”"]
         if workflow.requires == "verified":
             facts.append("verified customers only")
         if policy.writes(name):
