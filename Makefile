@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SWITCHBOARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint bench soak clean browser test-llm
+.PHONY: install run test lint bench soak clean browser test-llm messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ run: $(STAMP)
 	SWITCHBOARD_PUBLIC_URL=$${SWITCHBOARD_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 	SWITCHBOARD_WEBCHAT_IDENTITY_SECRET=$${SWITCHBOARD_WEBCHAT_IDENTITY_SECRET:-local-demo-only} \
 		$(BIN)/switchboard serve --host 127.0.0.1 --port $(PORT)
+
+# Translators: the code's texts (_(), N_(), ngettext()) into graph/locales/switchboard.pot,
+# then each language's switchboard.po updated from it (new texts empty, gone ones dropped).
+# A new language: pybabel init -i graph/locales/switchboard.pot -d graph/locales -D switchboard -l pt
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=Switchboard \
+		-o graph/locales/switchboard.pot graph tools switchboard bots
+	$(BIN)/pybabel update -i graph/locales/switchboard.pot -d graph/locales -D switchboard \
+		--no-fuzzy-matching --ignore-obsolete
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
