@@ -59,6 +59,31 @@ def check(file: FileArg = None) -> None:
     path = _path(file)
     policy = _loaded(path)
     typer.echo(f"{path}: ok, {summary(policy)}")
+    from switchboard.catalogue_check import code_untranslated
+
+    for line in code_untranslated(policy):  # the code's own texts (graph/locales)
+        typer.echo(line)
+    for line in untranslated(path, policy):
+        typer.echo(line)
+
+
+def untranslated(path: Path, policy: Policy) -> list[str]:
+    """A warning for each policy text not given in one of its `languages` (said in the
+    default language there): file:line: key: the languages it misses."""
+    import yaml
+
+    from graph.policy_texts import missing_languages
+    from switchboard.policy_lines import line_of
+
+    missing = missing_languages(policy)
+    if not missing:
+        return []
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+    return [
+        f"{path}:{line_of(root, key)}: {key}: warning: not translated to {', '.join(codes)} "
+        f"(said in {policy.language})"
+        for key, codes in missing
+    ]
 
 
 @policy_app.command("schema")
