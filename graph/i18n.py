@@ -81,8 +81,8 @@ def N_(message: str) -> str:
     return message
 
 
-def _catalogue_path(code: str) -> Path:
-    return LOCALES / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+def _catalogue_path(code: str, locales: Path = LOCALES) -> Path:
+    return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 @cache
@@ -140,16 +140,17 @@ def shipped_languages() -> list[str]:
     return [SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE)]
 
 
-def missing_translations(languages: Iterable[str]) -> dict[str, list[str]]:
-    """Per language, the code's texts its catalogue does not translate (they fall back to
-    the policy's default language). A language without a catalogue misses all of them."""
-    with TEMPLATE.open("rb") as pot:
+def missing_translations(languages: Iterable[str], locales: Path = LOCALES) -> dict[str, list[str]]:
+    """Per language, the code's texts (the template's) its catalogue does not translate:
+    they fall back to the policy's default language. A language without a catalogue
+    misses all of them."""
+    with (locales / TEMPLATE.name).open("rb") as pot:
         wanted = [m.id for m in read_po(pot) if m.id]
     missing: dict[str, list[str]] = {}
     for code in dict.fromkeys(languages):
         if code == SOURCE_LANGUAGE:
             continue
-        path = _catalogue_path(code)
+        path = _catalogue_path(code, locales)
         done: set[str] = set()
         if path.is_file():
             with path.open("rb") as po:
