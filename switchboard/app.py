@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -41,9 +40,9 @@ from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
 from switchboard.runtime import Runtime, open_runtime, turn_wait_s
 from switchboard.settings import Settings, get_settings
 from switchboard.webchat_store import SqlWebchatBackend
+from switchboard.widget_strings import strings_for, widget_script
 
 log = structlog.get_logger(__name__)
-STATIC = Path(__file__).resolve().parent.parent / "bots" / "webchat" / "static"
 
 
 class _EngineHandle:
@@ -62,6 +61,12 @@ class _EngineHandle:
 
     async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
         return await self._runtime.engine.handle(message, timeout=timeout)
+
+
+def _default_language(app: FastAPI) -> str:
+    """The policy's language (the widget's words on a page in a language not shipped)."""
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return runtime.policy.language if runtime is not None else "en"
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -181,6 +186,7 @@ def create_app(
             identity_secret=secret_value,
             turn_timeout_s=turn_wait_s(settings),
             allowed_origins=settings.webchat_origins or None,
+            widget_strings=lambda locale: strings_for(locale, _default_language(app)),
         )
     )
     app.include_router(admin.router)
@@ -202,7 +208,8 @@ def create_app(
         return HTMLResponse(demo_page_html(demo=settings.demo, identity_secret=secret_value))
 
     @app.get("/widget.js", include_in_schema=False)
-    async def widget() -> FileResponse:
-        return FileResponse(STATIC / "widget.js", media_type="application/javascript")
+    async def widget() -> Response:
+        script = widget_script(_default_language(app))
+        return Response(script, media_type="application/javascript")
 
     return app

@@ -1,7 +1,7 @@
 """Web chat HTTP API: sessions, messages, history, and a WebSocket for live replies."""
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
@@ -37,9 +37,16 @@ class SessionCreated(BaseModel):
     token: str
 
 
+LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,4}$"
+"""A BCP 47 language tag as browsers report it (`es`, `es-ES`, `zh-Hant-TW`)."""
+
+
 class MessageCreate(BaseModel):
     text: str = Field(max_length=4000)
     client_message_id: str = Field(min_length=1, max_length=100)
+    locale: str | None = Field(None, max_length=35, pattern=LOCALE)
+    """The page's or browser's language (`es-ES`): the hint for a first message too short
+    to tell its language ("hola"). The message itself decides when it clearly can."""
 
     _check = field_validator("client_message_id")(_well_formed)
 
@@ -77,6 +84,12 @@ class HistoryMessage(BaseModel):
     created_at: str
 
 
+class WidgetStrings(BaseModel):
+    language: str
+    strings: dict[str, str]
+    """The widget's texts in `language`, by their English source ("Send": "Enviar")."""
+
+
 class HistoryOut(BaseModel):
     messages: list[HistoryMessage]
     mode: str
@@ -105,6 +118,7 @@ def create_webchat_router(
     turn_timeout_s: float = 30.0,
     heartbeat_s: float = 20.0,
     allowed_origins: Sequence[str] | None = None,
+    widget_strings: Callable[[str], tuple[str, Mapping[str, str]]] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/webchat", tags=["webchat"])
 
@@ -168,6 +182,7 @@ def create_webchat_router(
             verified_user_id=session.verified_user_id,
             verified_customer_id=session.customer_id,
             display_name=session.name,
+            locale=body.locale,
         )
         result = await engine.handle(inbound, timeout=turn_timeout_s)
         if result.pending:  # never an empty 200: the reply is on its way, not lost
@@ -192,6 +207,17 @@ def create_webchat_router(
             ],
             mode=await backend.mode(session.session_id),
         )
+
+    @router.get("/strings", response_model=WidgetStrings)
+    async def get_strings(
+        language: Annotated[str, Query(max_length=35, pattern=LOCALE)] = "en",
+    ) -> WidgetStrings:
+        """The widget's own texts in `language` (`es`, `es-ES`), for a site that draws its
+        own chat; a language not shipped gets the server's default one."""
+        if widget_strings is None:
+            return WidgetStrings(language="en", strings={})
+        code, strings = widget_strings(language)
+        return WidgetStrings(language=code, strings=dict(strings))
 
     add_live_route(
         router,

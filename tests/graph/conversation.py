@@ -52,6 +52,8 @@ class Customer:
     chat_id: str = field(default_factory=lambda: f"chat-{uuid.uuid4().hex[:8]}")
     turns: list[Turn] = field(default_factory=list)
     conversation_id: int | None = None
+    locale: str | None = None
+    """The language the channel reports for the customer (a browser's, a Telegram app's)."""
 
     async def say(self, text: str) -> Turn:
         message = InboundMessage(
@@ -61,6 +63,7 @@ class Customer:
             channel_message_id=f"m{next(_ids)}-{uuid.uuid4().hex[:6]}",
             text=text,
             verified_user_id=self.user_id,
+            locale=self.locale,
         )
         result = await self.runtime.engine.handle(message)
         self.conversation_id = result.conversation_id

@@ -9,7 +9,12 @@
  * Config: serverUrl (default: where widget.js came from), userId + userHash (HMAC-SHA256
  * hex of userId, signed by your backend), name, title, accentColor, greeting, maxLength,
  * pollIntervalMs (history polling while the WebSocket is down or a turn the server
- * answered 202 for is still running; default 4000).
+ * answered 202 for is still running; default 4000), language.
+ *
+ * Language: the widget words its own texts in `config.language`, else the script tag's
+ * `data-language`, else the page's `<html lang>`, else the browser's language (any of the
+ * shipped ones; else the server's default). That locale goes with each message as a hint
+ * for the bot's first answer. `greeting` may be one text or {en: ..., es: ...}.
  *
  * Security: message text is only ever put in the page as text nodes; links are built as
  * <a> elements whose href must parse as http(s)/mailto. Styles live in a shadow root so
@@ -20,6 +25,11 @@
   if (window.SwitchboardWidget) return;
 
   var SCRIPT_SRC = document.currentScript && document.currentScript.src;
+  var SCRIPT_LANGUAGE = document.currentScript && document.currentScript.getAttribute("data-language");
+  /* The widget's own words per language, by their English source: filled in by the server
+     from the bot's catalogues (graph/locales) when it serves this file. */
+  var I18N = /*SWITCHBOARD_WIDGET_STRINGS*/{};
+  var LOCALE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
   var HEARTBEAT_GRACE = 2.5;
   var POLL_MS = 4000;
   var MAX_BACKOFF_MS = 30000;
@@ -118,8 +128,32 @@
     ].join("\n");
   }
 
+  /* The first well-formed of: config, script tag, page, browser ("es-ES"). */
+  function localeOf(config) {
+    var candidates = [config.language, SCRIPT_LANGUAGE, document.documentElement.lang, navigator.language];
+    for (var i = 0; i < candidates.length; i++) {
+      if (candidates[i] && LOCALE.test(String(candidates[i]))) return String(candidates[i]);
+    }
+    return null;
+  }
+
+  /* The shipped language for a locale: "es-ES" → "es"; else the server's default. */
+  function languageOf(locale) {
+    var strings = I18N.strings || {};
+    var code = locale ? locale.toLowerCase().split(/[-_]/)[0] : "";
+    return strings[code] ? code : (I18N["default"] || "en");
+  }
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function Widget(config) {
     this.config = config;
+    this.locale = localeOf(config);
+    this.language = languageOf(this.locale);
     this.server = (config.serverUrl || (SCRIPT_SRC ? new URL(SCRIPT_SRC).origin : location.origin)).replace(/\/+$/, "");
     this.maxLength = config.maxLength || 4000;
     this.key = "switchboard:v1:" + this.server + ":" + (config.userId || "anonymous");
@@ -144,9 +178,20 @@
     if (this.tab.getItem(this.key + ":open") === "1") this.open(false);
   }
 
+  /* `text` (the English source) in the widget's language, with {names} filled in. */
+  Widget.prototype.t = function (text, values) {
+    var table = (I18N.strings || {})[this.language] || {};
+    return fill(table[text] || text, values);
+  };
+
+  Widget.prototype.number = function (n) {
+    try { return n.toLocaleString(this.language); } catch (e) { return String(n); }
+  };
+
   Widget.prototype.build = function () {
-    var self = this, c = this.config, accent = c.accentColor || "#3b5bdb";
-    this.host = el("div", { id: "switchboard-widget", "data-switchboard": "" });
+    var self = this, c = this.config, accent = c.accentColor || "#3b5bdb", t = this.t.bind(this);
+    var title = c.title || t("Support");
+    this.host = el("div", { id: "switchboard-widget", "data-switchboard": "", lang: this.language });
     var root = this.host.attachShadow ? this.host.attachShadow({ mode: "open" }) : this.host;
     root.appendChild(el("style", {}, css(accent)));
 
@@ -154,37 +199,37 @@
     this.panel.hidden = true;
     var header = el("header");
     var titles = el("div", { "class": "titles" });
-    titles.appendChild(el("h2", { id: "sb-title" }, c.title || "Support"));
+    titles.appendChild(el("h2", { id: "sb-title" }, title));
     this.statusLine = el("div", { "class": "status", id: "sb-status" }, "");
     titles.appendChild(this.statusLine);
     header.appendChild(titles);
-    var close = el("button", { type: "button", "class": "close", "aria-label": "Close chat" }, "×");
+    var close = el("button", { type: "button", "class": "close", "aria-label": t("Close chat") }, "×");
     close.addEventListener("click", function () { self.close(true); });
     header.appendChild(close);
 
-    this.log = el("ol", { "class": "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    this.log = el("ol", { "class": "log", role: "log", "aria-live": "polite", "aria-label": t("Conversation"), tabindex: "0" });
     this.typing = el("div", { "class": "typing", role: "status" });
     var dots = el("span", { "class": "dots", "aria-hidden": "true" });
     dots.appendChild(el("span")); dots.appendChild(el("span")); dots.appendChild(el("span"));
     this.typing.appendChild(dots);
-    this.typing.appendChild(el("span", {}, (c.title || "Support") + " is typing…"));
+    this.typing.appendChild(el("span", {}, t("{title} is typing…", { title: title })));
     this.typing.hidden = true;
 
     this.errorBar = el("div", { "class": "error", role: "alert" });
     this.errorText = el("span");
-    this.retryButton = el("button", { type: "button" }, "Retry");
+    this.retryButton = el("button", { type: "button" }, t("Retry"));
     this.retryButton.addEventListener("click", function () { self.retry(); });
     this.errorBar.appendChild(this.errorText);
     this.errorBar.appendChild(this.retryButton);
     this.errorBar.hidden = true;
 
-    var form = el("form", { "aria-label": "Send a message" });
+    var form = el("form", { "aria-label": t("Send a message") });
     var field = el("div", { "class": "field" });
-    this.input = el("textarea", { rows: "1", maxlength: String(this.maxLength), "aria-label": "Message", placeholder: "Type your message…", "aria-describedby": "sb-count", autocomplete: "off" });
+    this.input = el("textarea", { rows: "1", maxlength: String(this.maxLength), "aria-label": t("Message"), placeholder: t("Type your message…"), "aria-describedby": "sb-count", autocomplete: "off" });
     this.counter = el("div", { "class": "count", id: "sb-count" });
     field.appendChild(this.input);
     field.appendChild(this.counter);
-    this.sendButton = el("button", { type: "submit", "class": "send", "aria-label": "Send message" }, "Send");
+    this.sendButton = el("button", { type: "submit", "class": "send", "aria-label": t("Send message") }, t("Send"));
     form.appendChild(field);
     form.appendChild(this.sendButton);
     form.addEventListener("submit", function (e) { e.preventDefault(); self.submit(); });
@@ -200,7 +245,7 @@
     this.panel.appendChild(this.errorBar);
     this.panel.appendChild(form);
 
-    this.launcher = el("button", { type: "button", "class": "launcher", "aria-controls": "sb-panel", "aria-expanded": "false", "aria-label": "Open support chat" });
+    this.launcher = el("button", { type: "button", "class": "launcher", "aria-controls": "sb-panel", "aria-expanded": "false", "aria-label": t("Open support chat") });
     var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "28"); svg.setAttribute("height", "28");
     svg.setAttribute("aria-hidden", "true"); svg.setAttribute("fill", "currentColor");
@@ -216,7 +261,10 @@
     root.appendChild(this.panel);
     root.appendChild(this.launcher);
     document.body.appendChild(this.host);
-    if (c.greeting) this.render("bot", c.greeting);
+    var greeting = c.greeting && typeof c.greeting === "object"
+      ? c.greeting[this.language] || c.greeting[I18N["default"] || "en"] || c.greeting[Object.keys(c.greeting)[0]]
+      : c.greeting;
+    if (greeting) this.render("bot", greeting);
     this.refreshInput();
     this.setStatus();
 
@@ -231,7 +279,7 @@
   Widget.prototype.open = function (focus) {
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
-    this.launcher.setAttribute("aria-label", "Close support chat");
+    this.launcher.setAttribute("aria-label", this.t("Close support chat"));
     this.tab.setItem(this.key + ":open", "1");
     this.unread = 0;
     this.refreshBadge();
@@ -251,8 +299,8 @@
   Widget.prototype.refreshBadge = function () {
     this.badge.hidden = !this.unread;
     this.badge.textContent = this.unread > 9 ? "9+" : String(this.unread);
-    var label = this.panel.hidden ? "Open support chat" : "Close support chat";
-    if (this.unread) label += " (" + this.unread + " unread)";
+    var label = this.t(this.panel.hidden ? "Open support chat" : "Close support chat");
+    if (this.unread) label = this.t("{label} ({count} unread)", { label: label, count: this.unread });
     this.launcher.setAttribute("aria-label", label);
   };
 
@@ -260,8 +308,8 @@
     var n = this.input.value.length;
     this.sendButton.disabled = !this.input.value.trim();
     this.counter.textContent = n >= this.maxLength
-      ? "Limit reached: " + this.maxLength.toLocaleString("en") + " characters"
-      : n.toLocaleString("en") + " / " + this.maxLength.toLocaleString("en");
+      ? this.t("Limit reached: {limit} characters", { limit: this.number(this.maxLength) })
+      : this.number(n) + " / " + this.number(this.maxLength);
     this.counter.className = "count" + (n >= this.maxLength ? " limit" : "");
     this.input.style.height = "auto";
     this.input.style.height = Math.min(this.input.scrollHeight + 2, 120) + "px";
@@ -271,7 +319,8 @@
     var text = this.mode === "human"
       ? (this.staffJoined ? "You're chatting with our support team" : "Waiting for a person from our team")
       : this.mode === "closed" ? "Conversation closed" : "Virtual assistant · a person is one message away";
-    if (this.started && !this.live && this.session) text += " · reconnecting…";
+    text = this.t(text);
+    if (this.started && !this.live && this.session) text += " · " + this.t("reconnecting…");
     this.statusLine.textContent = text;
     // For the site's own scripts and tests: "live" (socket), "polling", or "idle".
     this.host.setAttribute("data-connection", this.live ? "live" : this.timers.poll ? "polling" : "idle");
@@ -287,9 +336,9 @@
     var kind = role === "customer" ? "customer" : role === "staff" ? "staff" : "bot";
     var item = el("li", { "class": "msg msg-" + kind });
     if (kind !== "customer") {
-      item.appendChild(el("span", { "class": "who" }, kind === "staff" ? (opts.author || "Support agent") : (this.config.botName || "Assistant")));
+      item.appendChild(el("span", { "class": "who" }, kind === "staff" ? (opts.author || this.t("Support agent")) : (this.config.botName || this.t("Assistant"))));
     } else {
-      item.appendChild(el("span", { "class": "sr" }, "You:"));
+      item.appendChild(el("span", { "class": "sr" }, this.t("You:")));
     }
     var bubble = el("div", { "class": "bubble" });
     richText(bubble, text);
@@ -304,7 +353,7 @@
     var self = this;
     var old = this.log.querySelectorAll(".quick");
     for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
-    var group = el("div", { "class": "quick", role: "group", "aria-label": "Suggested replies" });
+    var group = el("div", { "class": "quick", role: "group", "aria-label": this.t("Suggested replies") });
     replies.forEach(function (q) {
       var b = el("button", { type: "button" }, q);
       b.addEventListener("click", function () {
@@ -362,9 +411,9 @@
     this.mode = mode;
     if (mode !== "human") this.staffJoined = false;
     if (live && before) {
-      if (mode === "human") this.notice("Waiting for a person from our team. Anything you write is kept for them.");
-      else if (mode === "bot" && before === "human") this.notice("Our support team handed you back to the virtual assistant.");
-      else if (mode === "closed") this.notice("This conversation was closed. Write again any time.");
+      if (mode === "human") this.notice(this.t("Waiting for a person from our team. Anything you write is kept for them."));
+      else if (mode === "bot" && before === "human") this.notice(this.t("Our support team handed you back to the virtual assistant."));
+      else if (mode === "closed") this.notice(this.t("This conversation was closed. Write again any time."));
     }
     if (mode !== "bot") { this.settle(Infinity); this.setTyping(false); }
     this.setStatus();
@@ -375,7 +424,7 @@
      grow, so an answer to it has a larger id; one that came before the 202 counts. */
   Widget.prototype.stillWorking = function (item, messageId) {
     if (this.lastReplyId > messageId) return;
-    item.appendChild(el("span", { "class": "state working" }, "Still working on it…"));
+    item.appendChild(el("span", { "class": "state working" }, this.t("Still working on it…")));
     this.working[messageId] = item;
     this.setTyping(true);
     var self = this;
@@ -482,16 +531,20 @@
     this.started = true;
     var first = this.session ? this.catchUp() : Promise.resolve();
     first.then(null, function (e) {
-      if (e.status !== 401) self.showError("Couldn't load the conversation. " + self.describe(e), false);
+      if (e.status !== 401) self.showError(self.t("Couldn't load the conversation.") + " " + self.describe(e), false);
     });
     this.connect();
   };
 
   Widget.prototype.describe = function (e) {
-    if (e.network) return "Check your connection.";
-    if (e.status === 429) return "Too many messages; wait " + (e.retryAfter || "a few") + " seconds.";
-    if (e.status >= 500) return "The service is having trouble.";
-    return e.message || "Something went wrong.";
+    if (e.network) return this.t("Check your connection.");
+    if (e.status === 429) {
+      return e.retryAfter
+        ? this.t("Too many messages; wait {seconds} seconds.", { seconds: e.retryAfter })
+        : this.t("Too many messages; wait a few seconds.");
+    }
+    if (e.status >= 500) return this.t("The service is having trouble.");
+    return e.message || this.t("Something went wrong.");
   };
 
   /* --- sending -------------------------------------------------------------------- */
@@ -526,7 +579,7 @@
     var asked;
     this.ensureSession().then(function () {
       asked = Date.now();
-      return self.request("POST", "/api/webchat/messages", { text: job.text, client_message_id: job.clientId }, SEND_TIMEOUT_MS);
+      return self.request("POST", "/api/webchat/messages", self.message(job), SEND_TIMEOUT_MS);
     }).then(function (turn) {
       self.pending -= 1;
       delete job.item.dataset.pending;
@@ -543,11 +596,19 @@
       if (!self.pending) self.setTyping(false);
       job.item.classList.remove("sending");
       job.item.classList.add("failed");
-      job.item.appendChild(el("span", { "class": "state" }, "Not sent"));
+      job.item.appendChild(el("span", { "class": "state" }, self.t("Not sent")));
       self.failed.push(job);
       var fatal = e.status && e.status < 500 && e.status !== 429 && e.status !== 401 && e.status !== 408;
-      self.showError((fatal ? "Message not sent: " : "Couldn't send your message. ") + self.describe(e), !fatal);
+      self.showError(self.t(fatal ? "Message not sent:" : "Couldn't send your message.") + " " + self.describe(e), !fatal);
     });
+  };
+
+  /* The message as the API takes it; the locale tells the bot the customer's language
+     when the first message is too short to tell ("hola"). */
+  Widget.prototype.message = function (job) {
+    var body = { text: job.text, client_message_id: job.clientId };
+    if (this.locale) body.locale = this.locale;
+    return body;
   };
 
   Widget.prototype.retry = function () {
