@@ -1,8 +1,9 @@
 """Train the policy's intent classifier once, not at every start.
 
 The model is trained from the policy's examples with the staff's stored intent
-corrections folded in, and cached on disk under a key made of that training set and the
-classifier's own source code: a restart (or a second replica) loads it in milliseconds,
+corrections folded in, with the sentence encoder its languages call for, and cached on
+disk under a key made of that training set, the encoder and the classifier's own source
+code: a restart (or a second replica) loads it in milliseconds,
 and a change to any of them trains a fresh one. `switchboard intents retrain` writes the
 file for the current corrections, so the next start finds it ready.
 """
@@ -21,6 +22,7 @@ import structlog
 import graph.intents
 from graph.intents import IntentClassifier, train_classifier
 from graph.intents.corrections import fold_in
+from graph.intents.embedding import encoder_for
 from graph.policy import Policy
 
 log = structlog.get_logger(__name__)
@@ -46,9 +48,17 @@ def training_set(policy: Policy, corrections: Corrections = ()) -> tuple[list[st
     return fold_in(texts, labels, usable_corrections(policy, corrections))
 
 
+def encoder_of(policy: Policy) -> str:
+    """The semantic stage's encoder for this policy (multilingual when it speaks more
+    than English)."""
+    return encoder_for(policy.languages or [policy.language])
+
+
 def cache_key(policy: Policy, corrections: Corrections = ()) -> str:
     texts, labels = training_set(policy, corrections)
-    payload = json.dumps([texts, labels, _code_fingerprint()], ensure_ascii=False)
+    payload = json.dumps(
+        [texts, labels, encoder_of(policy), _code_fingerprint()], ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -86,15 +96,16 @@ def trained_for(
     """Load the cached model for this policy and these corrections, or train it and
     cache it."""
     texts, labels = training_set(policy, corrections)
+    encoder = encoder_of(policy)
     if cache_dir is None:
-        return train_classifier(texts, labels)
+        return train_classifier(texts, labels, encoder=encoder)
     path = cache_path(cache_dir, policy, corrections)
     if path.is_file():
         try:
             return IntentClassifier.load(path)
         except Exception:  # a damaged file is retrained, not fatal
             log.warning("classifier.cache_unreadable", path=str(path))
-    classifier = train_classifier(texts, labels)
+    classifier = train_classifier(texts, labels, encoder=encoder)
     try:
         save_atomically(classifier, path)
     except OSError:

@@ -57,7 +57,12 @@ def retrain_command(
     from graph.intents.corrections import format_retrain_report, retrain_with_corrections
     from graph.policy import PolicyError, load_policy
     from storage.migrate import schema_problem
-    from switchboard.classifier_cache import cache_path, save_atomically, usable_corrections
+    from switchboard.classifier_cache import (
+        cache_path,
+        encoder_of,
+        save_atomically,
+        usable_corrections,
+    )
 
     settings = _settings()
     try:
@@ -72,7 +77,9 @@ def retrain_command(
     stored = asyncio.run(_stored_corrections(settings.database_url))
     corrections = usable_corrections(policy, stored)
     texts, labels = policy.training_data()
-    report = retrain_with_corrections(texts, labels, corrections, held_out_share=held_out)
+    report = retrain_with_corrections(
+        texts, labels, corrections, held_out_share=held_out, encoder=encoder_of(policy)
+    )
     typer.echo(format_retrain_report(report))
     if len(stored) > len(corrections):
         typer.echo(

@@ -3,7 +3,8 @@ unsure about.
 
 Stage one: TF-IDF word + character n-grams into a one-vs-rest linear SVM (~0.15 ms a
 message). Stage two, only when stage one's confidence is below `defer_below`: the same
-n-grams plus an all-MiniLM-L6-v2 sentence embedding into a second linear SVM (~3 ms). On
+n-grams plus a sentence embedding (MiniLM, or MiniLM and the multilingual USE side by side
+for a policy in several languages; see `embedding.py`) into a second linear SVM (~3 ms). On
 banking77 stage one is 99% right on the ~70% of messages it is sure of, so the cascade
 keeps most of the semantic model's accuracy (94%) at a fraction of its cost.
 
@@ -23,7 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from graph.intents import model_file
-from graph.intents.embedding import get_encoder
+from graph.intents.embedding import MODEL_ID, get_encoder
 from graph.intents.features import TfidfFeaturizer
 from graph.intents.linear import LinearScorer
 from graph.intents.model_file import ModelParts
@@ -53,6 +54,7 @@ class IntentClassifier:
         ngram: LinearScorer,
         semantic: LinearScorer | None = None,
         defer_below: float = DEFAULT_DEFER_BELOW,
+        encoder_id: str = MODEL_ID,
     ) -> None:
         self.intents: tuple[str, ...] = tuple(intents)
         self.featurizer = featurizer
@@ -60,10 +62,12 @@ class IntentClassifier:
         # Semantic weights: the n-gram rows first, then the embedding rows.
         self.semantic = semantic
         self.defer_below = defer_below
+        #: The sentence encoder the semantic weights were trained on (in the model file).
+        self.encoder_id = encoder_id
 
     @property
     def method(self) -> str:
-        return "ngram+minilm" if self.semantic is not None else "ngram"
+        return f"ngram+{self.encoder_id}" if self.semantic is not None else "ngram"
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated per-intent probabilities, one row per text."""
@@ -75,7 +79,7 @@ class IntentClassifier:
             return result
         unsure = np.flatnonzero(result.max(axis=1) < self.defer_below)
         if len(unsure):
-            vectors = get_encoder().encode([texts[int(i)] for i in unsure])
+            vectors = get_encoder(self.encoder_id).encode([texts[int(i)] for i in unsure])
             result[unsure] = self._semantic(features[unsure], vectors)
         return result
 
@@ -99,7 +103,7 @@ class IntentClassifier:
             features = sparse.csr_matrix(
                 (weights, columns, [0, len(columns)]), shape=(1, self.featurizer.size)
             )
-            probabilities = self._semantic(features, get_encoder().encode([text]))[0]
+            probabilities = self._semantic(features, get_encoder(self.encoder_id).encode([text]))[0]
         return self._prediction(probabilities)
 
     def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
@@ -113,7 +117,12 @@ class IntentClassifier:
     def save(self, path: Path) -> None:
         """A numpy archive, no pickle: a model file can be shared without being code."""
         parts = ModelParts(
-            self.intents, self.featurizer, self.ngram, self.semantic, self.defer_below
+            self.intents,
+            self.featurizer,
+            self.ngram,
+            self.semantic,
+            self.defer_below,
+            self.encoder_id,
         )
         model_file.save(parts, path)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph.intents.classifier import IntentClassifier
+from graph.intents.embedding import MODEL_ID
 from graph.intents.evaluate import EvalReport, evaluate
 from graph.intents.fitting import train_classifier
 
@@ -47,6 +48,7 @@ def retrain_with_corrections(
     held_out_share: float = 0.3,
     seed: int = 0,
     method: str = "auto",
+    encoder: str = MODEL_ID,
 ) -> RetrainReport:
     """Train on the base examples plus staff corrections (a correction of a text that is
     also a base example overrides its label)."""
@@ -59,12 +61,18 @@ def retrain_with_corrections(
         shuffled = random.Random(seed).sample(pairs, len(pairs))
         held_out, learn = shuffled[:held_out_count], shuffled[held_out_count:]
         check_texts, check_labels = [t for t, _ in held_out], [y for _, y in held_out]
-        old = train_classifier([t for t, _ in base], [y for _, y in base], method=method)
+        old = train_classifier(
+            [t for t, _ in base], [y for _, y in base], method=method, encoder=encoder
+        )
         before = evaluate(old, check_texts, check_labels)
         merged = base + learn
-        new = train_classifier([t for t, _ in merged], [y for _, y in merged], method=method)
+        new = train_classifier(
+            [t for t, _ in merged], [y for _, y in merged], method=method, encoder=encoder
+        )
         after = evaluate(new, check_texts, check_labels)
-    classifier = train_classifier(*fold_in(texts, labels, corrections), method=method)
+    classifier = train_classifier(
+        *fold_in(texts, labels, corrections), method=method, encoder=encoder
+    )
     return RetrainReport(classifier, len(pairs), before, after)
 
 

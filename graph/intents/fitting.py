@@ -16,7 +16,7 @@ from graph.intents.classifier import (
     OUT_OF_SCOPE_LABELS,
     IntentClassifier,
 )
-from graph.intents.embedding import available, get_encoder
+from graph.intents.embedding import MODEL_ID, available, get_encoder
 from graph.intents.features import TfidfFeaturizer
 from graph.intents.linear import LinearScorer, fit_linear, out_of_fold_scores
 
@@ -76,6 +76,7 @@ def fit(
     background: Sequence[str] | None,
     method: str,
     defer_below: float,
+    encoder: str,
 ) -> IntentClassifier:
     if method not in ("auto", "ngram", "cascade"):
         raise ValueError(f"unknown intent method {method!r}: auto, ngram or cascade")
@@ -94,8 +95,8 @@ def fit(
     n_intents, n_classes = len(intents), len(intents) + (1 if negatives else 0)
     featurizer, ngram = _fit_stage(all_texts, all_targets, n_intents, n_classes, c, None, None)
     semantic = None
-    if method == "cascade" or (method == "auto" and available()):
-        vectors = get_encoder().encode(all_texts)
+    if method == "cascade" or (method == "auto" and available(encoder)):
+        vectors = get_encoder(encoder).encode(all_texts)
         semantic_featurizer, semantic = _fit_stage(
             all_texts,
             all_targets,
@@ -107,7 +108,7 @@ def fit(
         )
         assert semantic_featurizer.vocabulary == featurizer.vocabulary
     names = [str(i) for i in intents]
-    return IntentClassifier(names, featurizer, ngram, semantic, defer_below)
+    return IntentClassifier(names, featurizer, ngram, semantic, defer_below, encoder)
 
 
 def train_classifier(
@@ -117,13 +118,24 @@ def train_classifier(
     background: Sequence[str] | None = None,
     method: str = "auto",
     defer_below: float = DEFAULT_DEFER_BELOW,
+    encoder: str = MODEL_ID,
 ) -> IntentClassifier:
     """Fit on (text, intent) examples; needs at least two intents.
 
     `method`: "ngram" (n-grams only, no embedding packages needed), "cascade" (n-grams,
-    then MiniLM for unsure messages) or "auto" (cascade when its packages are installed).
+    then a sentence encoder for unsure messages) or "auto" (cascade when the encoder's
+    packages are installed). `encoder`: an id from `embedding` (`encoder_for` picks one
+    for a policy's languages).
     Rows labelled out of scope (`oos`, …) and the `background` texts (generic ones by
     default) are negatives for every intent, never an intent of their own: they teach the
     model, and its calibration, what "none of these" looks like.
     """
-    return fit(texts, labels, c=c, background=background, method=method, defer_below=defer_below)
+    return fit(
+        texts,
+        labels,
+        c=c,
+        background=background,
+        method=method,
+        defer_below=defer_below,
+        encoder=encoder,
+    )

@@ -27,6 +27,7 @@ class ModelParts(NamedTuple):
     ngram: LinearScorer
     semantic: LinearScorer | None
     defer_below: float
+    encoder_id: str = MODEL_ID
 
 
 def save(model: ModelParts, path: Path) -> None:
@@ -36,7 +37,7 @@ def save(model: ModelParts, path: Path) -> None:
         "intents": list(model.intents),
         "ngram_calibration": list(model.ngram.calibration),
         "semantic_calibration": list(semantic.calibration) if semantic else None,
-        "encoder": MODEL_ID if semantic else None,
+        "encoder": model.encoder_id if semantic else None,
         "defer_below": model.defer_below,
     }
     vocabulary = model.featurizer.vocabulary
@@ -59,7 +60,7 @@ def load(path: Path) -> ModelParts:
         meta = json.loads(str(archive["meta"]))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path}: not a switchboard intent model ({meta.get('format')})")
-        if meta["encoder"] and (meta["encoder"] != MODEL_ID or not available()):
+        if meta["encoder"] and not available(meta["encoder"]):
             raise EncoderUnavailable(
                 f"{path} needs the sentence encoder {meta['encoder']}; install the "
                 "project's dependencies or retrain with method='ngram'"
@@ -79,5 +80,10 @@ def load(path: Path) -> ModelParts:
                 tuple(meta["semantic_calibration"]),
             )
         return ModelParts(
-            tuple(meta["intents"]), featurizer, ngram, semantic, float(meta["defer_below"])
+            tuple(meta["intents"]),
+            featurizer,
+            ngram,
+            semantic,
+            float(meta["defer_below"]),
+            meta["encoder"] or MODEL_ID,
         )
