@@ -58,15 +58,17 @@ def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) ->
 
 
 def _add_telegram(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.telegram_channel import SqlAccountLinks, telegram_channel
+    from switchboard.telegram_channel import CatalogueWording, SqlAccountLinks, telegram_channel
 
     accounts = SqlAccountLinks()
-    channel = telegram_channel(settings, engine, accounts)
+    wording = CatalogueWording()
+    channel = telegram_channel(settings, engine, accounts, wording)
     setup.adapters[channel.adapter.name] = channel.adapter
     setup.routers.append(channel.webhook_router())
 
     async def attach(runtime: Runtime) -> None:
         accounts.bind(runtime.sessions)
+        wording.bind(runtime.policy)
 
     setup.on_runtime.append(attach)
     setup.on_stop.append(channel.close)

@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.base import EngineHandle, InboundMessage, TurnResult
 from bots.telegram import TelegramChannel
+from graph.i18n import said_in
+from graph.policy import Policy
 from storage import cursors, link_codes
 from storage.db import transaction
 from switchboard.engine import DeliveryPolicy
@@ -45,6 +47,25 @@ class SqlAccountLinks:
             return (customer.name or customer.user_id).split()[0]
 
 
+class CatalogueWording:
+    """The channel's own answers (/link, an expired button) from the catalogues, in the
+    sender's app language where the policy speaks it, else the policy's default. Bound
+    to the policy once the runtime is up; English until then."""
+
+    def __init__(self) -> None:
+        self._languages: list[str] = []
+        self._default = "en"
+
+    def bind(self, policy: Policy) -> None:
+        self._languages = policy.languages or [policy.language]
+        self._default = policy.language
+
+    def __call__(self, text: str, locale: str | None) -> str:
+        code = (locale or "").replace("_", "-").split("-")[0].lower()
+        language = code if code in self._languages else self._default
+        return said_in(text, language, self._default)
+
+
 class SqlUpdateCursor:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], name: str = POLLING_CURSOR
@@ -62,7 +83,10 @@ class SqlUpdateCursor:
 
 
 def telegram_channel(
-    settings: Settings, engine: EngineHandle, accounts: SqlAccountLinks
+    settings: Settings,
+    engine: EngineHandle,
+    accounts: SqlAccountLinks,
+    wording: CatalogueWording | None = None,
 ) -> TelegramChannel:
     """Only call with TELEGRAM_BOT_TOKEN set (settings validated its shape)."""
     assert settings.telegram_bot_token is not None
@@ -79,6 +103,7 @@ def telegram_channel(
         accounts=accounts,
         api_url=settings.telegram_api_url,
         webhook_secret=secret.get_secret_value() if secret else None,
+        wording=wording or CatalogueWording(),
     )
 
 
@@ -105,13 +130,15 @@ async def polling_runtime(
     """A runtime whose only extra channel is Telegram, ready for `channel.poll(...)`."""
     engine = _LateEngine()
     accounts = SqlAccountLinks()
-    channel = telegram_channel(settings, engine, accounts)
+    wording = CatalogueWording()
+    channel = telegram_channel(settings, engine, accounts, wording)
     try:
         async with open_runtime(
             settings, extra_adapters={channel.adapter.name: channel.adapter}, delivery=delivery
         ) as runtime:
             engine.runtime = runtime
             accounts.bind(runtime.sessions)
+            wording.bind(runtime.policy)
             yield runtime, channel
     finally:
         await channel.close()

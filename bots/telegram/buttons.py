@@ -13,8 +13,9 @@ from aiogram.types import CallbackQuery, Message
 from bots.base import EngineHandle
 from bots.telegram.adapter import TelegramAdapter
 from bots.telegram.inbound import QUICK_REPLY_PREFIX, button_text, from_callback
+from bots.telegram.ports import N_, Wording
 
-EXPIRED = "This button has expired. Please type your message instead."
+EXPIRED = N_("This button has expired. Please type your message instead.")
 
 
 def create_router() -> Router:
@@ -22,12 +23,13 @@ def create_router() -> Router:
 
     @router.callback_query(F.data.startswith(QUICK_REPLY_PREFIX))
     async def quick_reply(
-        query: CallbackQuery, engine: EngineHandle, adapter: TelegramAdapter
+        query: CallbackQuery, engine: EngineHandle, adapter: TelegramAdapter, wording: Wording
     ) -> None:
         text = button_text(query)
         inbound = from_callback(query, text) if text else None
         if inbound is None:
-            adapter.in_background(query.answer(EXPIRED), "answer_expired_button")
+            expired = wording(EXPIRED, query.from_user.language_code)
+            adapter.in_background(query.answer(expired), "answer_expired_button")
             return
         submitted = await engine.submit(inbound)
         adapter.in_background(query.answer(), "answer_callback")

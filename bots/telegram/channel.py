@@ -12,7 +12,7 @@ from bots.base import EngineHandle
 from bots.telegram import buttons, commands, messages
 from bots.telegram.adapter import TelegramAdapter
 from bots.telegram.polling import ALLOWED_UPDATES, poll
-from bots.telegram.ports import AccountLinks, UpdateCursor
+from bots.telegram.ports import AccountLinks, UpdateCursor, Wording, in_english
 from bots.telegram.webhook import create_webhook_router
 
 
@@ -24,10 +24,14 @@ def create_bot(token: str, api_url: str | None = None) -> Bot:
 
 
 def create_dispatcher(
-    *, engine: EngineHandle, adapter: TelegramAdapter, accounts: AccountLinks
+    *,
+    engine: EngineHandle,
+    adapter: TelegramAdapter,
+    accounts: AccountLinks,
+    wording: Wording = in_english,
 ) -> Dispatcher:
     """Dependencies reach handlers through the dispatcher's workflow data, by name."""
-    dispatcher = Dispatcher(engine=engine, adapter=adapter, accounts=accounts)
+    dispatcher = Dispatcher(engine=engine, adapter=adapter, accounts=accounts, wording=wording)
     dispatcher.include_routers(
         commands.create_router(), buttons.create_router(), messages.create_router()
     )
@@ -51,10 +55,13 @@ class TelegramChannel:
         accounts: AccountLinks,
         api_url: str | None = None,
         webhook_secret: str | None = None,
+        wording: Wording = in_english,
     ) -> None:
         self.bot = create_bot(token, api_url)
         self.adapter = TelegramAdapter(self.bot)
-        self.dispatcher = create_dispatcher(engine=engine, adapter=self.adapter, accounts=accounts)
+        self.dispatcher = create_dispatcher(
+            engine=engine, adapter=self.adapter, accounts=accounts, wording=wording
+        )
         self._webhook_secret = webhook_secret
 
     def webhook_router(self) -> APIRouter:

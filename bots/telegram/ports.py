@@ -9,6 +9,23 @@ from __future__ import annotations
 from typing import Protocol
 
 
+def N_(text: str) -> str:  # gettext's name: `make messages` finds it
+    """Mark an English text for the catalogues (graph/locales); said through `Wording`."""
+    return text
+
+
+class Wording(Protocol):
+    def __call__(self, text: str, locale: str | None) -> str:
+        """`text` (the English source) in the language of the sender's `locale` (their
+        Telegram app's), else in the policy's default language."""
+        ...
+
+
+def in_english(text: str, locale: str | None) -> str:
+    """The wording when nothing is injected (tests, a bare channel)."""
+    return text
+
+
 class AccountLinks(Protocol):
     async def redeem(self, code: str, *, channel: str, channel_user_id: str) -> str | None:
         """Link this channel account to the customer the code was issued for.

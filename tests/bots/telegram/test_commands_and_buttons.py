@@ -138,3 +138,17 @@ async def test_the_admin_api_issues_link_codes(telegram: Telegram) -> None:
     await telegram.post(message_update(user, f"/link {issued.json()['code']}", message_id=1))
     [linked] = await telegram.fake.wait_for("sendMessage", chat_id=user)
     assert "linked to Sam" in linked.text
+
+
+async def test_the_channels_own_answers_are_in_the_users_app_language(telegram: Telegram) -> None:
+    user = new_user()
+    spanish = {"from": {"id": user, "is_bot": False, "first_name": "Ana", "language_code": "es"}}
+    await telegram.post(message_update(user, "/link", message_id=1, extra=spanish))
+    [usage] = await telegram.fake.wait_for("sendMessage", chat_id=user)
+    assert usage.text.startswith("Para vincular tu cuenta de cliente, envía /link")
+
+    code = await issue_code(telegram, "cus_maria")
+    await telegram.post(message_update(user, f"/link {code}", message_id=2, extra=spanish))
+    [_, linked] = await telegram.fake.wait_for("sendMessage", 2, chat_id=user)
+    assert linked.text.startswith("Listo: esta cuenta de Telegram ya está vinculada")
+    assert "Maria" in linked.text
