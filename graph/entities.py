@@ -1,13 +1,20 @@
-"""Entity extraction by pattern: order ids, amounts, dates and the billing/urgency flags.
+"""Entity extraction by pattern: order ids, amounts, dates and the billing/urgency flags,
+in every language of `entity_words.py` (en, es, de, fr, it).
 
 Patterns, not a model: these are the details workflows act on, so they must be exact and
-explainable. Flags are lists of names so traces and scenario tests can check them.
+explainable. Flags are lists of names so traces and scenario tests can check them. Each
+flag is one rule over word classes ("a payment word near a failure word"), the same in
+every language; the words are per language. Matching runs on accent-folded text of the
+same length, so what is reported (an amount, a date) is cut from the customer's own text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TypedDict
+
+from graph.entity_words import alternatives
 
 
 class Entities(TypedDict, total=False):
@@ -17,56 +24,81 @@ class Entities(TypedDict, total=False):
     dates: list[str]
 
 
+def fold(text: str) -> str:
+    """Lower case without accents, one character for one (so spans map back), with
+    typographic apostrophes made plain: "Falló" -> "fallo", "l’argent" -> "l'argent"."""
+    out = []
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0] if not char.isascii() else char
+        out.append("'" if base in "’‘`´" else base)
+    folded = "".join(out).lower()
+    return folded if len(folded) == len(text) else "".join(out)  # "İ".lower() grows
+
+
+def _words(concept: str) -> str:
+    return r"\b" + alternatives(concept) + r"\b"
+
+
+def _near(first: str, second: str, gap: int) -> str:
+    """`first` then `second` within `gap` characters of one sentence."""
+    return _words(first) + rf"[^.!?]{{0,{gap}}}" + _words(second)
+
+
 _FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
     "failed_payment": re.compile(
-        r"\b(payments?|card|transactions?|checkout)\b[^.!?]{0,30}\b(fail\w*|declin\w*|reject\w*|"
-        r"didn'?t go through|did not go through|bounced)\b"
-        r"|\b(fail\w*|declin\w*|reject\w*)\b[^.!?]{0,15}\b(payments?|card|transactions?)\b",
-        re.IGNORECASE,
+        "|".join((_near("payment", "failure", 30), _near("failure", "payment", 15)))
     ),
     "double_charge": re.compile(
-        r"\b(charged|billed|debited|taken|took)\b[^.!?]{0,25}\b(twice|two times|double|again)\b"
-        r"|\b(double|duplicate|duplicated|second)[\s-]+(charge|payment|billing|bill)(s|d)?\b"
-        r"|\b(still|anyway|nevertheless)\s+(been\s+)?(charged|billed|debited)\b"
-        r"|\bmoney (was|got) taken\b",
-        re.IGNORECASE,
+        "|".join(
+            (
+                _near("charged", "again", 25),
+                _near("again", "charged", 15),
+                _words("duplicate"),
+                _near("anyway", "charged", 20),
+                _near("charged", "anyway", 15),
+                _words("money_taken"),
+            )
+        )
     ),
-    "urgent": re.compile(
-        r"\b(today|now|asap|urgent\w*|immediately|right away|emergency|as soon as possible)\b",
-        re.IGNORECASE,
-    ),
-    "refund": re.compile(r"\b(refund\w*|money back|reimburse\w*)\b", re.IGNORECASE),
-    "asks_for_person": re.compile(
-        r"\b(talk|speak|chat|connect|transfer|put)\b[^.!?]{0,25}\b(human|person|agent|someone|"
-        r"representative|staff|operator)\b|\breal (person|human)\b",
-        re.IGNORECASE,
-    ),
-    "prompt_injection": re.compile(
-        r"ignore (all |any |the )?(previous|above|prior) (instructions|prompts?)|system prompt|"
-        r"you are now|developer mode|jailbreak",
-        re.IGNORECASE,
-    ),
+    "urgent": re.compile(_words("urgent")),
+    "refund": re.compile(_words("refund")),
+    "asks_for_person": re.compile(_near("talk", "person", 30) + "|" + _words("real_person")),
+    "prompt_injection": re.compile(_words("injection")),
 }
 
-_ORDER_ID = re.compile(r"(?:\border\s*(?:number|no\.?|#)?\s*#?|#)\s*(\d{3,8})\b", re.IGNORECASE)
+_DIGITS = r"(\d{3,8})\b"
+_ORDER_ID = re.compile(
+    r"(?:\b" + alternatives("order") + r"\s*(?:" + alternatives("number") + r")?"
+    r"|\b"
+    + alternatives("number")
+    + r"\s+(?:de |del |d'|di |dell')?"
+    + alternatives("order")
+    + r"|#)\s*(?:[:#]|\b"
+    + alternatives("is")
+    + r"\b)?\s*"
+    + _DIGITS
+)
+_NUMBER = r"\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _AMOUNT = re.compile(
-    r"(?:[€$£]\s?\d+(?:[.,]\d{1,2})?)|(?:\b\d+(?:[.,]\d{1,2})?\s?(?:eur|euros?|usd|dollars?|gbp)\b)",
-    re.IGNORECASE,
+    rf"[€$£]\s?(?:{_NUMBER})|\b(?:{_NUMBER})\s?(?:[€$£]|{alternatives('currency')}\b)"
 )
 _DATE = re.compile(
-    r"\b(today|yesterday|tomorrow|last (?:week|month|night)|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b",
-    re.IGNORECASE,
+    r"\b(?:"
+    + alternatives("relative_day")
+    + "|"
+    + alternatives("weekday")
+    + r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4})\b"
 )
 
 
 def extract_entities(text: str) -> Entities:
-    flags = [name for name, pattern in _FLAG_PATTERNS.items() if pattern.search(text)]
+    folded = fold(text)
+    flags = [name for name, pattern in _FLAG_PATTERNS.items() if pattern.search(folded)]
     return Entities(
         flags=flags,
-        order_ids=list(dict.fromkeys(_ORDER_ID.findall(text))),
-        amounts=[m.group(0).strip() for m in _AMOUNT.finditer(text)],
-        dates=[m.group(0).lower() for m in _DATE.finditer(text)],
+        order_ids=list(dict.fromkeys(_ORDER_ID.findall(folded))),
+        amounts=[text[m.start() : m.end()].strip() for m in _AMOUNT.finditer(folded)],
+        dates=[text[m.start() : m.end()].lower() for m in _DATE.finditer(folded)],
     )
 
 
