@@ -544,7 +544,8 @@
         : this.t("Too many messages; wait a few seconds.");
     }
     if (e.status >= 500) return this.t("The service is having trouble.");
-    return e.message || this.t("Something went wrong.");
+    // The server's own reason is English: shown only to an English widget.
+    return (this.language === "en" && e.message) || this.t("Something went wrong.");
   };
 
   /* --- sending -------------------------------------------------------------------- */
