@@ -96,6 +96,18 @@ async def test_a_spanish_customer_is_asked_and_hinted_in_spanish(
     assert "fondos insuficientes" in checked.said and "insufficient" not in checked.said
 
 
+async def test_a_spanish_refund_waits_for_approval_in_spanish(
+    database_url: str, policy_file: PolicyFile, open_app: Starter
+) -> None:
+    settings = make_settings(database_url, SWITCHBOARD_POLICY=str(taught(policy_file)))
+    async with open_app(settings) as runtime:
+        turn = await Customer(runtime, "cus_maria").say("Quiero un reembolso, por favor")
+    assert turn.said == (
+        "He pedido a nuestro equipo que apruebe el reembolso de 59,90\xa0€ por el cargo "
+        "duplicado del pedido #1042. Te avisaré por aquí en cuanto lo decidan."
+    )
+
+
 async def test_a_language_a_text_is_not_given_in_hears_the_default(
     database_url: str, policy_file: PolicyFile, open_app: Starter
 ) -> None:
