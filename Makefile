@@ -32,7 +32,7 @@ run: $(STAMP)
 # A new language: pybabel init -i graph/locales/switchboard.pot -d graph/locales -D switchboard -l pt
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=Switchboard \
-		--copyright-holder="Switchboard contributors" --msgid-bugs-address="" \
+		--copyright-holder="Switchboard contributors" \
 		-o graph/locales/switchboard.pot graph tools switchboard bots
 	$(BIN)/pybabel update -i graph/locales/switchboard.pot -d graph/locales -D switchboard \
 		--no-fuzzy-matching --ignore-obsolete

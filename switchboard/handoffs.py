@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from graph.i18n import _, pick, speaking
+from graph.i18n import N_, _, pick, said_in, speaking
 from graph.policy import Policy
 from graph.slots import RATINGS
 from storage import staff
@@ -30,11 +30,11 @@ from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-RESOLVED_TEXT = (
+RESOLVED_TEXT = N_(
     "Our support team has marked your request as resolved. If there's anything else, just "
     "write here and I'll help."
 )
-RETURNED_TEXT = (
+RETURNED_TEXT = N_(
     "You're back with our virtual assistant. Write here any time, and if you need a person "
     "again, just ask."
 )
@@ -123,11 +123,14 @@ class HandoffDesk:
                 return False
             if conversation.assignee == by.key:
                 return True
+            spoken = conversation.language or self._policy.language
             # The first to take (or to reply) has it; a second person is refused.
             taken = await staff.assign(session, conversation_id, by.key, only_if_free=True)
         if not taken:
             return False
-        await self._engine.send_staff_reply(conversation_id, joined_text(by), role=Role.bot)
+        with speaking(spoken, self._policy.language):  # the customer's language
+            joined = joined_text(by)
+        await self._engine.send_staff_reply(conversation_id, joined, role=Role.bot)
         await self._announce(HandoffEvent(conversation_id, "take", by, source))
         return True
 
@@ -162,17 +165,18 @@ class HandoffDesk:
         """Back to the bot, once (False when it already was); the customer is told, and
         on resolving asked for a rating where the policy asks on their channel."""
         async with transaction(self._sessions) as session:
-            if await session.get(Conversation, conversation_id) is None:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
                 raise LookupError(f"conversation {conversation_id} not found")
+            spoken = conversation.language
             changed = await staff.return_to_bot(
                 session, conversation_id, by=by.key, resolved=resolved
             )
         if not changed:
             return False
         await self._engine.conversation_changed(conversation_id)  # the widget shows "bot"
-        await self._engine.send_staff_reply(
-            conversation_id, RESOLVED_TEXT if resolved else RETURNED_TEXT
-        )
+        told = said_in(RESOLVED_TEXT if resolved else RETURNED_TEXT, spoken, self._policy.language)
+        await self._engine.send_staff_reply(conversation_id, told)
         if resolved:
             await self._ask_rating(conversation_id)
         action: Action = "resolve" if resolved else "return"

@@ -195,3 +195,27 @@ async def test_outside_hours_the_bot_says_when_people_are_back(closed_server: Li
     assert "nobody is in right now" in text and f"at {hour}:00 UTC" in text
     assert "e-mail" in text
     assert turn["mode"] == "human"  # still kept for whoever comes in
+
+
+async def test_staff_desk_notices_reach_a_spanish_customer_in_spanish(
+    server: LiveServer, http: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await _add_staff(server)
+    ana = await open_webchat(http, "cus_maria")
+    sent = await http.post(
+        "/api/webchat/messages",
+        json={"text": "Hablar con una persona", "client_message_id": "es-1", "locale": "es-ES"},
+        headers=ana.auth,
+    )
+    turn = sent.json()
+    assert turn["mode"] == "human", turn
+    assert turn["replies"][0]["text"].startswith("Te estoy poniendo en contacto")
+    cid = turn["conversation_id"]
+    for action, body in (("take", {"staff": "Anna"}), ("resolve", {"staff": "Anna"})):
+        done = await http.post(
+            f"/api/admin/conversations/{cid}/{action}", json=body, headers=admin_headers
+        )
+        assert done.status_code == 200, done.text
+    texts = await _texts(ana)
+    assert "Anna, de nuestro equipo, se ha unido a la conversación." in texts
+    assert any(t.startswith("Nuestro equipo de soporte ha marcado") for t in texts), texts
