@@ -6,12 +6,17 @@ the caller, with the passage vectors stored at import: the vectors of the live p
 are read once into a matrix and reused until the passages change, so a query costs a
 dot product, not a scan of the table. Hybrid fuses the two rankings by reciprocal rank
 fusion, which needs no score calibration between them. Retired articles are never found.
+
+Articles carry a language; `language` restricts a search to the articles written in it
+(an article without one counts as written in `default_language`). Query words are any
+letters (a Spanish "devolución" is one word; FTS5 folds its accent away).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,15 +33,24 @@ Method = Literal["lexical", "semantic", "hybrid"]
 RRF_K = 10
 CANDIDATES = 50  # per ranking, before fusion
 
-_WORD = re.compile(r"[a-z0-9]{2,}")
+
+def _folded(text: str) -> str:
+    """Lowercase without accents, as the index tokenizes ("devolución" → "devolucion")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"[^\W_]{2,}")
 _STOPWORD_TEXT = """
 a an am as at be by do if in is it me my no of on or so to up us we
 the and for you your are can how what when where which who why with does did have has
 had was were not this that these those from into there their they them our ours out
 any about would could should will just get got its than then also please want need
 i'm im hi hello thanks thank
+el la los las un una unos unas de del al en es son por para con sin que qué como cómo
+mi mis tu tus su sus lo le les se me te nos yo hay ya muy más pero si sí no hola gracias
 """
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_STOPWORDS = frozenset(_folded(_STOPWORD_TEXT).split())
 PG_SEARCH = (
     "(setweight(to_tsvector('english', p.heading), 'A') || "
     "setweight(to_tsvector('english', p.text), 'B'))"
@@ -61,12 +75,13 @@ class PassageHit:
     similarity: float | None = None  # cosine with the query, when semantic ran
     coverage: float = 0.0  # share of the query's words found in the passage
     ref: str = ""  # the id a model's reply cites, "kb-12"
+    language: str | None = None  # the article's; None: written in the default language
 
 
 def query_terms(query: str) -> list[str]:
     """The words of a query worth matching (lowercase, no stop words, at most 16)."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(query.lower()):
+    for word in _WORD.findall(_folded(query)):
         if word not in _STOPWORDS:
             seen.setdefault(word)
     return list(seen)[:16]
@@ -92,30 +107,44 @@ def coverage(terms: list[str], passage: str) -> float:
 def _stemmed_words(passage: str) -> frozenset[str]:
     """Kept per passage text: the same few passages come back for question after question,
     and stemming each one's words again was most of a search's time in Python."""
-    return frozenset(_stem(w) for w in _WORD.findall(passage.lower()))
+    return frozenset(_stem(w) for w in _WORD.findall(_folded(passage)))
+
+
+def _in_language(other_than: bool) -> str:
+    return f" AND coalesce(a.language, :default_language) {'<>' if other_than else '='} :language"
 
 
 async def lexical_ranking(
-    session: AsyncSession, query: str, *, limit: int = CANDIDATES
+    session: AsyncSession,
+    query: str,
+    *,
+    limit: int = CANDIDATES,
+    language: str | None = None,
+    default_language: str = "en",
+    other_than: bool = False,
 ) -> list[int]:
-    """Passage ids, best first, matching any of the query's words."""
+    """Passage ids, best first, matching any of the query's words (in articles written in
+    `language`, when given; `other_than`: in any other)."""
     terms = query_terms(query)
     if not terms:
         return []
+    where = _in_language(other_than) if language else ""
     if session.get_bind().dialect.name == "sqlite":
         statement = text(
             "SELECT f.rowid AS id FROM kb_passages_fts f "
             "JOIN kb_passages p ON p.id = f.rowid JOIN kb_articles a ON a.id = p.article_id "
-            "WHERE kb_passages_fts MATCH :match AND NOT a.retired "
+            f"WHERE kb_passages_fts MATCH :match AND NOT a.retired{where} "
             "ORDER BY bm25(kb_passages_fts, 2.0, 1.0) LIMIT :limit"
         ).bindparams(match=" OR ".join(f'"{t}"' for t in terms), limit=limit)
     else:
         statement = text(
             f"SELECT p.id FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id "
-            f"WHERE {PG_SEARCH} @@ to_tsquery('english', :query) AND NOT a.retired "
+            f"WHERE {PG_SEARCH} @@ to_tsquery('english', :query) AND NOT a.retired{where} "
             f"ORDER BY ts_rank_cd({PG_SEARCH}, to_tsquery('english', :query)) DESC, p.id "
             f"LIMIT :limit"
         ).bindparams(query=" | ".join(terms), limit=limit)
+    if language:
+        statement = statement.bindparams(language=language, default_language=default_language)
     rows = await session.exec(statement)  # type: ignore[call-overload]
     return [int(r.id) for r in rows]
 
@@ -125,6 +154,7 @@ class _VectorIndex:
     signature: tuple[int, int, int, str, str]
     ids: np.ndarray
     matrix: np.ndarray
+    languages: np.ndarray  # each passage's article language ("" when it has none)
 
 
 _INDEXES: dict[str, _VectorIndex] = {}
@@ -150,7 +180,9 @@ async def _vector_index(session: AsyncSession, model: str) -> _VectorIndex:
     if index is None or index.signature != signature:
         rows = (
             await session.exec(  # type: ignore[call-overload]
-                text(f"SELECT p.id, p.embedding {live} ORDER BY p.id").bindparams(model=model)
+                text(f"SELECT p.id, p.embedding, a.language {live} ORDER BY p.id").bindparams(
+                    model=model
+                )
             )
         ).all()
         ids = np.array([r.id for r in rows], dtype=np.int64)
@@ -159,7 +191,8 @@ async def _vector_index(session: AsyncSession, model: str) -> _VectorIndex:
             if rows
             else np.zeros((0, 0), dtype=np.float32)
         )
-        index = _INDEXES[key] = _VectorIndex(signature, ids, matrix)
+        languages = np.array([r.language or "" for r in rows], dtype=object)
+        index = _INDEXES[key] = _VectorIndex(signature, ids, matrix, languages)
     return index
 
 
@@ -169,14 +202,25 @@ async def has_vectors(session: AsyncSession, model: str) -> bool:
 
 
 async def semantic_ranking(
-    session: AsyncSession, vector: np.ndarray, model: str, *, limit: int = CANDIDATES
+    session: AsyncSession,
+    vector: np.ndarray,
+    model: str,
+    *,
+    limit: int = CANDIDATES,
+    language: str | None = None,
+    default_language: str = "en",
+    other_than: bool = False,
 ) -> list[tuple[int, float]]:
     """(passage id, cosine) best first; `vector` is the unit-length query embedding."""
     index = await _vector_index(session, model)
     if not len(index.ids) or index.matrix.shape[1] != vector.shape[0]:
         return []
     scores = index.matrix @ vector.astype(np.float32)
-    top = np.argsort(-scores, kind="stable")[:limit]
+    order = np.argsort(-scores, kind="stable")
+    if language:
+        written = np.where(index.languages == "", default_language, index.languages)
+        order = order[(written[order] == language) != other_than]
+    top = order[:limit]
     return [(int(index.ids[i]), float(scores[i])) for i in top]
 
 
@@ -195,7 +239,8 @@ async def _details(session: AsyncSession, ids: list[int]) -> dict[int, dict[str,
         return {}
     rows = await session.exec(  # type: ignore[call-overload]
         text(
-            "SELECT p.id, p.article_id, p.heading, p.text, a.slug, a.title, a.url, a.source "
+            "SELECT p.id, p.article_id, p.heading, p.text, a.slug, a.title, a.url, a.source, "
+            "a.language "
             "FROM kb_passages p JOIN kb_articles a ON a.id = p.article_id WHERE p.id IN :ids"
         ).bindparams(bindparam("ids", expanding=True), ids=ids)
     )
@@ -210,13 +255,34 @@ async def search_passages(
     method: Method = "hybrid",
     query_vector: np.ndarray | None = None,
     model: str | None = None,
+    language: str | None = None,
+    default_language: str = "en",
+    other_than: bool = False,
 ) -> list[PassageHit]:
-    """The best `limit` passages for `query`. Semantic needs `query_vector` and the `model`
-    it came from; without them hybrid is lexical alone."""
-    lexical = await lexical_ranking(session, query) if method != "semantic" else []
+    """The best `limit` passages for `query` (only from articles written in `language`,
+    when given; `other_than`: only from articles in other languages). Semantic needs `query_vector` and the `model` it came from; without them
+    hybrid is lexical alone."""
+    lexical = (
+        await lexical_ranking(
+            session,
+            query,
+            language=language,
+            default_language=default_language,
+            other_than=other_than,
+        )
+        if method != "semantic"
+        else []
+    )
     semantic: list[tuple[int, float]] = []
     if method != "lexical" and query_vector is not None and model is not None:
-        semantic = await semantic_ranking(session, query_vector, model)
+        semantic = await semantic_ranking(
+            session,
+            query_vector,
+            model,
+            language=language,
+            default_language=default_language,
+            other_than=other_than,
+        )
     details = await _details(session, list(dict.fromkeys([*lexical, *(i for i, _ in semantic)])))
     terms = query_terms(query)
     covered = {pid: coverage(terms, f"{d['heading']} {d['text']}") for pid, d in details.items()}
@@ -252,6 +318,7 @@ async def search_passages(
                 similarity=similarity.get(pid),
                 coverage=covered.get(pid, 0.0),
                 ref=f"kb-{pid}",
+                language=d["language"] or default_language,  # type: ignore[arg-type]
             )
         )
         if len(hits) == limit:

@@ -44,6 +44,7 @@ class ArticleIn:
     passages: Sequence[PassageIn]
     url: str | None = None
     slug: str | None = None  # front matter may pin it (to adopt a hand-made article)
+    language: str | None = None  # ISO 639-1, given or detected; None: the default's
     embedding_model: str | None = None
 
 
@@ -57,6 +58,7 @@ class ArticleRow:
     retired: bool
     passages: int
     imported_at: datetime | None
+    language: str | None = None
 
 
 def slugify(value: str) -> str:
@@ -84,7 +86,11 @@ async def _needs_vectors(session: AsyncSession, article_id: int, model: str | No
 
 
 async def is_current(
-    session: AsyncSession, source: str, content_hash: str, model: str | None
+    session: AsyncSession,
+    source: str,
+    content_hash: str,
+    model: str | None,
+    language: str | None = None,
 ) -> bool:
     """Whether the stored article already has this content (and vectors from `model`),
     so the caller can skip reading it into the encoder."""
@@ -93,6 +99,7 @@ async def is_current(
         article is not None
         and article.content_hash == content_hash
         and not article.retired
+        and article.language == language  # imported before articles had one: label it
         and not await _needs_vectors(session, article.id or 0, model)
     )
 
@@ -115,6 +122,7 @@ async def save_article(session: AsyncSession, article: ArticleIn) -> Outcome:
         existing is not None
         and existing.source == article.source
         and existing.content_hash == article.content_hash
+        and existing.language == article.language
         and not existing.retired
         and not await _needs_vectors(session, existing.id or 0, article.embedding_model)
     ):
@@ -131,6 +139,7 @@ async def save_article(session: AsyncSession, article: ArticleIn) -> Outcome:
     existing.body = article.body
     existing.url = article.url[:500] if article.url else None
     existing.content_hash = article.content_hash
+    existing.language = article.language
     existing.retired = False
     existing.imported_at = now
     session.add(existing)
@@ -197,6 +206,7 @@ async def list_articles(
             retired=a.retired,
             passages=int(n),
             imported_at=a.imported_at,
+            language=a.language,
         )
         for a, n in rows
     ]

@@ -278,6 +278,8 @@ class KbArticle(SQLModel, table=True):
     content_hash: str | None = Field(default=None, max_length=64)
     retired: bool = False
     imported_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    language: str | None = Field(default=None, max_length=8)
+    """ISO 639-1 code it is written in; None (hand-made, older imports): the default."""
     created_at: datetime = _ts()
 
 
@@ -293,6 +295,21 @@ class KbPassage(SQLModel, table=True):
     text: str
     embedding: bytes | None = Field(default=None, sa_type=LargeBinary)
     embedding_model: str | None = Field(default=None, max_length=64)
+
+
+class MessageTranslation(SQLModel, table=True):
+    """A customer's message translated for staff into one language, made once. `text`
+    None: the translation failed (staff see the original only)."""
+
+    __tablename__ = "message_translations"
+    __table_args__ = (
+        UniqueConstraint("message_id", "language", name="uq_message_translations"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", ondelete="CASCADE")
+    language: str = Field(max_length=8)
+    text: str | None = None
+    created_at: datetime = _ts()
 
 
 class Approval(SQLModel, table=True):

@@ -89,7 +89,10 @@ def kb_search(
         typer.echo("nothing found")
     for rank, hit in enumerate(hits, start=1):
         similarity = f" cos {hit.similarity:.2f}" if hit.similarity is not None else ""
-        typer.echo(f"{rank}. [kb-{hit.passage_id}] {hit.heading} ({hit.source or hit.slug})")
+        typer.echo(
+            f"{rank}. [kb-{hit.passage_id}] {hit.heading} ({hit.source or hit.slug}, "
+            f"{hit.language or '-'})"
+        )
         typer.echo(f"   score {hit.score:.4f}{similarity} coverage {hit.coverage:.2f}")
         typer.echo("   " + hit.text[:200].replace("\n", " ") + ("…" if len(hit.text) > 200 else ""))
 
@@ -102,6 +105,7 @@ def _hit(hit: Any) -> dict[str, Any]:
         "source": hit.source,
         "slug": hit.slug,
         "url": hit.url,
+        "language": hit.language,
         "score": round(hit.score, 6),
         "similarity": None if hit.similarity is None else round(hit.similarity, 4),
         "lexical_rank": hit.lexical_rank,
@@ -150,7 +154,10 @@ def kb_list(
     for row in _with_sessions(work):
         when = row.imported_at.strftime("%Y-%m-%d %H:%M") if row.imported_at else "hand-made"
         flag = " (retired)" if row.retired else ""
-        typer.echo(f"{row.source or row.slug}\t{row.passages} passages\t{when}\t{row.title}{flag}")
+        lang = row.language or "-"
+        typer.echo(
+            f"{row.source or row.slug}\t{lang}\t{row.passages} passages\t{when}\t{row.title}{flag}"
+        )
 
 
 def import_demo_help_centre(pages: Path) -> None:

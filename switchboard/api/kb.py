@@ -19,7 +19,7 @@ from storage.db import transaction
 from storage.kb_import import ArticleRow, delete_article, list_articles, save_article, slugify
 from switchboard.api.actors import AdminDep
 from switchboard.api.deps import RuntimeDep
-from switchboard.knowledge.importer import build_article
+from switchboard.knowledge.importer import article_language, build_article
 from switchboard.knowledge.readers import read_markdown
 from tools.kb_embedding import passage_encoder
 
@@ -46,6 +46,7 @@ def _row(row: ArticleRow) -> dict[str, Any]:
         "url": row.url,
         "retired": row.retired,
         "passages": row.passages,
+        "language": row.language,
         "imported_at": row.imported_at.isoformat() if row.imported_at else None,
     }
 
@@ -65,7 +66,8 @@ async def post_article(post: ArticlePost, runtime: RuntimeDep) -> dict[str, Any]
     doc.title, doc.url, doc.slug = post.title, post.url, slug
     if not any(s.text.strip() for s in doc.sections):
         raise HTTPException(422, "body has no text")
-    article = await asyncio.to_thread(build_article, doc, source, passage_encoder())
+    language = await asyncio.to_thread(article_language, doc)
+    article = await asyncio.to_thread(build_article, doc, source, passage_encoder(), language)
     async with transaction(runtime.sessions) as session:
         outcome = await save_article(session, article)
         rows = [r for r in await list_articles(session) if r.source == source]

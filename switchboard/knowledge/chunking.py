@@ -110,4 +110,6 @@ def content_hash(doc: Document) -> str:
         "slug": doc.slug,
         "sections": [[list(s.headings), s.text] for s in doc.sections],
     }
+    if doc.language:  # only when given: older articles' hashes stay as they were
+        payload["lang"] = doc.language
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

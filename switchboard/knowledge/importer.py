@@ -16,11 +16,17 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from graph.i18n import shipped_languages
+from graph.language import detect
 from storage.db import transaction
 from storage.kb_import import ArticleIn, PassageIn, is_current, retire_missing, save_article
 from switchboard.knowledge.chunking import body_of, chunk_document, content_hash
 from switchboard.knowledge.readers import Document, Unreadable, read_document
 from tools.kb_embedding import PassageEncoder, to_bytes
+
+#: How sure detection must be to label an article; below it the article has no language
+#: (search takes it as the default's).
+DETECT_CONFIDENCE = 0.5
 
 
 def demo_kb(checkout: Path = Path(__file__).resolve().parents[2]) -> Path:
@@ -62,7 +68,22 @@ def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
                 yield path, relative.as_posix()
 
 
-def build_article(doc: Document, source: str, encoder: PassageEncoder | None) -> ArticleIn:
+def article_language(doc: Document, languages: Sequence[str] | None = None) -> str | None:
+    """The front matter's `lang:`, else the language detected from the text among
+    `languages` (default: those the code has catalogues for)."""
+    if doc.language:
+        return doc.language
+    sample = " ".join([doc.title, *(s.text for s in doc.sections)])[:4000]
+    found = detect(sample, list(languages or shipped_languages()))
+    return found.language if found.confidence >= DETECT_CONFIDENCE else None
+
+
+def build_article(
+    doc: Document,
+    source: str,
+    encoder: PassageEncoder | None,
+    language: str | None = None,
+) -> ArticleIn:
     chunks = chunk_document(doc)
     vectors = encoder.encode([c.for_embedding for c in chunks]) if encoder else None
     return ArticleIn(
@@ -72,6 +93,7 @@ def build_article(doc: Document, source: str, encoder: PassageEncoder | None) ->
         url=doc.url,
         slug=doc.slug,
         content_hash=content_hash(doc),
+        language=language,
         embedding_model=encoder.model_id if encoder else None,
         passages=[
             PassageIn(
@@ -91,8 +113,10 @@ async def import_paths(
     sync: bool = False,
     encoder: PassageEncoder | None = None,
     on_skip: Callable[[str, str], None] | None = None,
+    languages: Sequence[str] | None = None,
 ) -> ImportReport:
-    """Import every readable file under `paths`; `on_skip(file, why)` hears each skip."""
+    """Import every readable file under `paths`; `on_skip(file, why)` hears each skip.
+    An article without a `lang:` gets the language detected among `languages`."""
     report = ImportReport()
     seen: dict[str, Path] = {}
     model = encoder.model_id if encoder else None
@@ -110,11 +134,12 @@ async def import_paths(
             if on_skip:
                 on_skip(*report.skipped[-1])
             continue
+        language = await asyncio.to_thread(article_language, doc, languages)
         async with transaction(sessions) as session:
-            if await is_current(session, source, content_hash(doc), model):
+            if await is_current(session, source, content_hash(doc), model, language):
                 report.unchanged.append(source)
                 continue
-        article = await asyncio.to_thread(build_article, doc, source, encoder)
+        article = await asyncio.to_thread(build_article, doc, source, encoder, language)
         async with transaction(sessions) as session:
             outcome = await save_article(session, article)
         getattr(report, outcome).append(source)

@@ -39,6 +39,8 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     url: str | None = None
     slug: str | None = None
+    language: str | None = None
+    """ISO 639-1 code from front matter (`lang:`/`language:`); else detected at import."""
 
 
 def title_from_name(path: Path) -> str:
@@ -95,6 +97,7 @@ def read_markdown(text: str, name: Path) -> Document:
         title=_meta_str(meta, "title") or "",
         url=_meta_str(meta, "url", "link", "canonical", "permalink"),
         slug=_meta_str(meta, "slug"),
+        language=(_meta_str(meta, "lang", "language") or "").lower()[:8] or None,
     )
     stack: list[tuple[int, str]] = []
     lines: list[str] = []
