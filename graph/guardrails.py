@@ -5,6 +5,8 @@ output, an answer must cite the results it rests on, refund promises need an exe
 refund, and internal ids, other people's e-mail addresses and the instructions themselves
 must not leak. Small talk states nothing at all: no figures, names or claims about the
 world or the account. A failed check means a safe reply (and, for the agent, a person).
+A reply is in the conversation's language (or the one the customer just wrote in): a
+customer is never answered in a language they did not write in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from graph.language import detect
 
 _AMOUNT = re.compile(
     r"(?:[€$£]\s?(\d+(?:[.,]\d{1,2})?))|(?:(\d+(?:[.,]\d{1,2})?)\s?(?:eur|euros?|usd|dollars?|gbp)\b)",
@@ -171,3 +175,44 @@ def check_small_talk(text: str, *, names: list[str]) -> Verdict:
         if _ACCOUNT_CLAIM.search(statement):
             return Verdict(False, "a claim about the account in small talk")
     return Verdict(True)
+
+
+LANGUAGE_CHECK_WORDS = 4
+"""Fewer words say too little about a language ("OK, Maria!")."""
+OTHER_LANGUAGE_CONFIDENCE = 0.7
+"""A reply is taken as written in another language only when lingua is this sure and
+gives the conversation's language under `STILL_POSSIBLE`."""
+STILL_POSSIBLE = 0.2
+ALSO_DETECTED = ("en", "es", "de", "fr", "it", "pt", "nl")
+"""Detected besides the policy's languages: a model slipping into one of these must not
+pass as the nearest language the policy speaks."""
+
+
+def check_language(
+    text: str, *, language: str, languages: list[str], customer_text: str = ""
+) -> Verdict:
+    """The reply is in `language` (the conversation's), or in the language of the
+    customer's own message; a reply too short to tell passes."""
+    other = other_language(
+        text, language=language, languages=languages, customer_text=customer_text
+    )
+    return Verdict(True) if other is None else Verdict(False, f"reply in {other}, not {language}")
+
+
+def other_language(
+    text: str, *, language: str, languages: list[str], customer_text: str = ""
+) -> str | None:
+    """The language `text` is clearly written in when that is neither `language` nor the
+    customer's message's, else None."""
+    candidates = sorted({language, *languages, *ALSO_DETECTED})
+    found = detect(text, candidates)
+    if found.words < LANGUAGE_CHECK_WORDS or found.language in (None, language):
+        return None
+    if (
+        found.confidence < OTHER_LANGUAGE_CONFIDENCE
+        or found.scores.get(language, 0.0) >= STILL_POSSIBLE
+    ):
+        return None
+    if customer_text and detect(customer_text, candidates).language == found.language:
+        return None
+    return found.language

@@ -15,8 +15,8 @@ from langgraph.runtime import Runtime
 from graph.agent_loop import answer_with_tools
 from graph.context import TurnContext
 from graph.handover import hand_over
-from graph.i18n import _
-from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY
+from graph.i18n import _, language
+from graph.prompts import AGENT_SYSTEM, BUDGET_REPLY, FAULT_REPLY, SAFE_REPLY, answer_in
 from graph.replies import reply
 from graph.state import ConversationState
 from tools.conversation import ConversationContext
@@ -35,6 +35,7 @@ async def _messages(state: ConversationState, context: TurnContext) -> list[Base
         company=context.company,
         identity=identity,
         max_chars=context.policy.llm.max_reply_chars,
+        answer_in=answer_in(language()),
         summary=f"Conversation so far: {window.summary}." if window.summary else "",
     )
     history: list[BaseMessage] = [

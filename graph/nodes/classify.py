@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from graph.entities import extract_entities
+from graph.i18n import language
+from graph.language import language_name
 from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.nodes.route import answers_waiting_question
 from graph.pii import redact
@@ -62,7 +64,9 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         f"- {name}: {intent.description or intent.examples[0]}"
         for name, intent in context.policy.intents.items()
     )
-    prompt = CLASSIFY_SYSTEM.format(company=context.company, intents=intents)
+    prompt = CLASSIFY_SYSTEM.format(
+        company=context.company, intents=intents, language=language_name(language())
+    )
     pii_regions = context.policy.pii.phone_regions  # the model never sees personal data
     try:
         analysis: MessageAnalysis = await context.llm.structured(

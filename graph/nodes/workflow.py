@@ -24,7 +24,7 @@ from graph.context import TurnContext
 from graph.handover import WAITING_REPLY, hand_over
 from graph.i18n import N_, _, language, pick, speaking
 from graph.policy import WorkflowPolicy
-from graph.prompts import NO_ANSWER_REPLY, WORKFLOW_AGENT_SYSTEM
+from graph.prompts import NO_ANSWER_REPLY, WORKFLOW_AGENT_SYSTEM, answer_in
 from graph.replies import NO_THANKS, TALK_TO_PERSON, reply, sign_in_needed
 from graph.stack import replace_top, top
 from graph.state import ConversationState, Frame, Reply
@@ -376,6 +376,7 @@ async def _agent(
         goal=render(step.agent.goal, names),
         identity=identity,
         max_chars=context.policy.llm.max_reply_chars,
+        answer_in=answer_in(language()),
     )
     messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(run.state.get("text", ""))]
     answer = (
