@@ -28,6 +28,7 @@ from switchboard.handoffs import (
 )
 from switchboard.staff_cards import CardReader
 from switchboard.staff_outbox import NotificationOutbox
+from switchboard.translations import staff_translator
 
 if TYPE_CHECKING:
     from switchboard.runtime import Runtime
@@ -46,8 +47,11 @@ class StaffDesk:
         self._engine = runtime.engine
         self._policy = runtime.policy
         self._poster = poster
-        self._cards = CardReader(runtime.settings.public_url, tuple(runtime.policy.intents))
-        self._outbox = NotificationOutbox(runtime, poster, self._cards)
+        translator = staff_translator(runtime)
+        self._cards = CardReader(
+            runtime.settings.public_url, tuple(runtime.policy.intents), translator
+        )
+        self._outbox = NotificationOutbox(runtime, poster, self._cards, translator)
         self._handoffs = runtime.handoffs
         self._handoffs.on_action(self._mirror)
 

@@ -17,15 +17,22 @@ from graph.language import language_name
 from graph.replies import money
 from storage import staff, tickets, traces
 from storage.corrections import correction_for_trace
-from storage.models import Approval, Conversation, Customer, Ticket
+from storage.models import Approval, Conversation, Customer, Direction, Ticket
+from switchboard.translations import Original, StaffTranslator
 
 TRANSCRIPT_LINES = 10
 
 
 class CardReader:
-    def __init__(self, public_url: str, intents: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        public_url: str,
+        intents: tuple[str, ...] = (),
+        translator: StaffTranslator | None = None,
+    ) -> None:
         self._public_url = public_url.rstrip("/")
         self._intents = intents  # the policy's, offered in "Correct intent"
+        self._translator = translator  # customer messages in another language, translated
 
     def admin_url(self, conversation_id: int | None) -> str:
         if conversation_id is None:
@@ -61,6 +68,17 @@ class CardReader:
         notices = await tickets.notifications_for_conversation(session, conversation_id)
         summaries = [n.text for n in notices if n.kind == "handoff"]
         rows = await staff.recent_messages(session, conversation_id, TRANSCRIPT_LINES)
+        translated = (
+            await self._translator.translations(
+                [
+                    Original(m.id, m.text, m.language or conversation.language)
+                    for m in rows
+                    if m.id is not None and m.direction == Direction.inbound
+                ]
+            )
+            if self._translator
+            else {}
+        )
         turn = await traces.handoff_turn(session, conversation_id)
         label = await correction_for_trace(session, turn.id) if turn and turn.id else None
         return HandoffCard(
@@ -71,7 +89,7 @@ class CardReader:
             reason=handoff.reason if handoff else "staff",
             summary=summaries[-1] if summaries else "The conversation is with staff.",
             admin_url=self.admin_url(conversation_id),
-            transcript=tuple(Line(str(m.role), m.text) for m in rows),
+            transcript=tuple(Line(str(m.role), m.text, translated.get(m.id or 0)) for m in rows),
             ticket_number=ticket.number if ticket else None,
             assignee=conversation.assignee,
             closed=closed,

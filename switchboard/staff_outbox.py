@@ -13,14 +13,16 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.slack.blocks import escape
 from bots.slack.cards import MessageRef, NoticeCard
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
 from storage import staff
 from storage.db import transaction
-from storage.models import Approval, Conversation, StaffNotification, Ticket
+from storage.models import Approval, Conversation, Message, StaffNotification, Ticket
 from switchboard.staff_cards import CardReader
+from switchboard.translations import Original, StaffTranslator
 from switchboard.workers import finish
 
 if TYPE_CHECKING:
@@ -33,7 +35,14 @@ STALE_CHECK_S = 30.0
 
 
 class NotificationOutbox:
-    def __init__(self, runtime: Runtime, poster: SlackStaffPoster, cards: CardReader) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        poster: SlackStaffPoster,
+        cards: CardReader,
+        translator: StaffTranslator | None = None,
+    ) -> None:
+        self._translator = translator
         self._sessions = runtime.sessions
         self._engine = runtime.engine
         self._poster = poster
@@ -139,7 +148,13 @@ class NotificationOutbox:
                 conversation = await session.get(Conversation, note.conversation_id)
                 assert conversation is not None
                 who = await self._cards.customer_label(session, conversation)
-            await self._poster.note(thread, f"*{escape(who)}:* {escape(note.text)}")
+                relayed = await _relayed_message(session, note, conversation.language)
+            line = f"*{escape(who)}:* {escape(note.text)}"
+            if self._translator is not None and relayed is not None:
+                translation = await self._translator.translation(relayed)
+                if translation:
+                    line += f"\n> _{escape(translation)}_"
+            await self._poster.note(thread, line)
         elif note.kind == "approval" and note.approval_id:
             async with self._sessions() as session:
                 approval = await session.get(Approval, note.approval_id)
@@ -172,3 +187,17 @@ class NotificationOutbox:
         async with self._sessions() as session:
             thread = await staff.thread_for_conversation(session, conversation_id)
         return MessageRef(thread.channel_ref, thread.thread_ref) if thread else None
+
+
+async def _relayed_message(
+    session: AsyncSession, note: StaffNotification, language: str | None
+) -> Original | None:
+    """The customer message a relay notification carries (its key is `msg:<id>:relay`);
+    no turn ran for it, so it is in the conversation's `language` unless it says."""
+    parts = (note.idempotency_key or "").split(":")
+    if len(parts) != 3 or parts[0] != "msg" or parts[2] != "relay" or not parts[1].isdigit():
+        return None
+    message = await session.get(Message, int(parts[1]))
+    if message is None or message.id is None:
+        return None
+    return Original(message.id, message.text, message.language or language)

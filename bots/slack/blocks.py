@@ -145,6 +145,7 @@ def _handoff(card: HandoffCard) -> tuple[str, list[Block]]:
     if card.transcript:
         lines = [
             f"*{ROLE_LABEL.get(line.role, line.role)}:* {escape(cut(line.text, 400))}"
+            + (f"\n> _{escape(cut(line.translation, 400))}_" if line.translation else "")
             for line in card.transcript
         ]
         blocks.append(_section("*Recent transcript*\n" + "\n".join(lines)))

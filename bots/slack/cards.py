@@ -23,6 +23,7 @@ class MessageRef:
 class Line:
     role: str  # customer | bot | staff
     text: str
+    translation: str | None = None  # into the staff's language, shown under the original
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from storage.models import StaffRole
+from storage.models import Direction, StaffRole
 from storage.staff_accounts import notes_for
 from switchboard.api import admin_auth, console_data
 from switchboard.api.actors import Actor, check_form_post, form_token_for, page_actor
@@ -35,6 +35,7 @@ from switchboard.api.console_transcript import conversation_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.api.inbox_page import LIVE_SCRIPT, staff_panel
 from switchboard.api.workflows_page import workflows_page
+from switchboard.translations import Original, staff_translator
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -145,8 +146,16 @@ async def conversation(
     if detail is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
     form_token = form_token_for(actor, runtime)
+    translations = await staff_translator(runtime).translations(
+        [
+            Original(m.id, m.text, m.language or detail["conversation"].language)
+            for m in detail["messages"]
+            if m.id is not None and m.direction == Direction.inbound
+        ]
+    )
     html = conversation_page(
         detail,
+        translations=translations,
         form_token=form_token,
         counts=counts,
         after=after,

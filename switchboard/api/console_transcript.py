@@ -86,7 +86,7 @@ def trace_block(trace: Trace) -> str:
     return f'<div class="trace" data-trace="{trace.message_id}"><dl>{cells}</dl></div>'
 
 
-def _message(message: Message) -> str:
+def _message(message: Message, translation: str | None = None) -> str:
     role = str(message.role)
     author = f" · {escape(message.author)}" if message.author else ""
     status = "" if message.direction == Direction.inbound else f" · {escape(message.status)}"
@@ -94,7 +94,9 @@ def _message(message: Message) -> str:
     return (
         f'<div class="msg {escape(role)}" data-message="{message.id}">'
         f'<div class="meta">{escape(role)}{author} · {escape(when(message.created_at))}{status}{error}</div>'
-        f"{escape(message.text)}</div>"
+        f"{escape(message.text)}"
+        + (f'<div class="translation"><em>{escape(translation)}</em></div>' if translation else "")
+        + "</div>"
     )
 
 
@@ -107,9 +109,11 @@ def conversation_page(
     flash: str,
     staff_panel: str = "",
     live_script: str = "",
+    translations: dict[int, str] | None = None,
 ) -> str:
     """The transcript with traces; `staff_panel` (take, reply, notes) under it, and the
-    transcript kept live by `live_script`."""
+    transcript kept live by `live_script`. A customer message in another language shows
+    its `translations` entry under the original."""
     conversation = detail["conversation"]
     customer = detail["customer"]
     who = escape(customer.user_id) if customer else "unverified visitor"
@@ -124,7 +128,7 @@ def conversation_page(
     )
     parts = []
     for message in detail["messages"]:
-        parts.append(_message(message))
+        parts.append(_message(message, (translations or {}).get(message.id)))
         trace = detail["traces"].get(message.id)
         if trace is not None:
             parts.append(trace_block(trace))
