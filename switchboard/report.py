@@ -249,7 +249,8 @@ async def _languages(conn: AsyncConnection, window: Window) -> list[dict[str, An
         )
         .select_from(
             Conversation.__table__.outerjoin(  # type: ignore[attr-defined]
-                CsatResponse.__table__, S.conversation_id == C.id
+                CsatResponse.__table__,  # type: ignore[attr-defined]
+                S.conversation_id == C.id,
             )
         )
         .where(in_window(window))
