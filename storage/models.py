@@ -302,9 +302,7 @@ class MessageTranslation(SQLModel, table=True):
     None: the translation failed (staff see the original only)."""
 
     __tablename__ = "message_translations"
-    __table_args__ = (
-        UniqueConstraint("message_id", "language", name="uq_message_translations"),
-    )
+    __table_args__ = (UniqueConstraint("message_id", "language", name="uq_message_translations"),)
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="messages.id", ondelete="CASCADE")
     language: str = Field(max_length=8)
