@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,8 @@ import tools.catalog  # noqa: F401  (registers the built-in tools)
 from bots.base import ChannelAdapter
 from bots.webchat.adapter import WebchatAdapter
 from graph.intents import IntentClassifier
+from graph.intents.embedding import get_encoder
+from graph.language import detect
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
@@ -77,11 +79,14 @@ async def load_classifier(
     return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
 
 
-def warm_up(classifier: IntentClassifier) -> None:
+def warm_up(classifier: IntentClassifier, languages: Sequence[str] = ()) -> None:
     """Load at start what the first turn would otherwise load (the sentence encoders of
     the classifier and of the knowledge base), so the first customer waits no longer
     than the next."""
     classifier.predict("hello")
+    detect("Where is my order? It has not arrived yet", languages)  # lingua's models
+    if classifier.semantic is not None:  # the n-grams are sure of "hello": load it anyway
+        get_encoder(classifier.encoder_id).encode(["hello"])
     encoder = passage_encoder()
     if encoder is not None:
         encoder.encode_one("hello")
@@ -148,7 +153,7 @@ async def open_runtime(
     )
     try:
         classifier = await load_classifier(policy, settings.cache_dir, sessions)
-        await asyncio.to_thread(warm_up, classifier)
+        await asyncio.to_thread(warm_up, classifier, policy.languages)
     except BaseException:
         await db.dispose()
         raise
