@@ -27,6 +27,7 @@ border-radius:6px;background:#fff}button{background:var(--accent);color:#fff;bor
 .kpi .sub{color:var(--muted);font-size:12px}
 .charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px;margin-bottom:20px}
 .tables{display:grid;grid-template-columns:2fr 1fr;gap:16px}
+.tables .panel{overflow-x:auto;min-width:0}
 svg.chart{width:100%;height:200px;display:block}
 .axis{stroke:var(--line)}.tick{font-size:11px;fill:var(--muted)}
 .workflow{fill:var(--workflow)}.agent{fill:var(--agent)}.human{fill:var(--human)}
