@@ -200,3 +200,14 @@ async def test_slack_and_the_admin_api_work_on_the_same_handoff(
     customer_sees = [m["text"] for m in (await maria.history())["messages"]]
     assert customer_sees.count("Hi Maria, Anna here.") == 1
     assert "VIP, be quick" not in customer_sees
+
+
+async def test_the_handoff_card_names_the_customers_language(
+    http: httpx.AsyncClient, fake_slack: FakeSlack
+) -> None:
+    visitor = await open_webchat(http, "cus_maria")
+    turn = await visitor.say("Hola, quiero hablar con una persona de vuestro equipo, por favor")
+    assert turn["mode"] == "human"
+
+    card = fake_slack.text_of(SUPPORT, await handoff_card(fake_slack))
+    assert "Spanish" in card
