@@ -30,6 +30,14 @@ _DEFAULT_STILL_LIKELY = 0.25
 #: this many words, and the conversation's language at most this likely.
 _SWITCH_CONFIDENCE = ((2, 0.95), (3, 0.7), (4, 0.6))
 _CURRENT_UNLIKELY = 0.2
+#: Languages lingua, asked only about the policy's, takes for one of them (Portuguese for
+#: Spanish, Dutch for German or English, Catalan for Spanish or French). They are asked
+#: about too before a conversation takes a language, so a customer writing one the
+#: policy does not speak is answered in the default, not in a neighbour they never wrote.
+_NEIGHBOURS = ("pt", "nl", "ca")
+#: A neighbour this likely vetoes the choice (short Spanish lines look Portuguese to
+#: lingua up to ~0.7: below this, a short line keeps the spoken language).
+_NEIGHBOUR_CONFIDENCE = 0.75
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,16 @@ def _detector(languages: tuple[str, ...]) -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*members).build()
 
 
+def load_detectors(languages: Sequence[str]) -> None:
+    """Load now what the first messages would: the detectors for `languages`, alone and
+    with their unspoken neighbours, each language's models loaded by one detection."""
+    spoken = tuple(sorted(set(languages)))
+    if len(spoken) <= 1:
+        return
+    for candidates in (spoken, tuple(sorted(set(spoken) | set(_NEIGHBOURS)))):
+        _detector(candidates).compute_language_confidence_values("Where is my order?")
+
+
 def detect(text: str, languages: Sequence[str]) -> Detection:
     """The language of `text` among `languages` (ISO 639-1 codes)."""
     words = len(_WORD.findall(text))
@@ -103,7 +121,10 @@ def conversation_language(
         return previous or default
     found = detect(text, languages)
     if previous is None:
-        return _first_language(found, default) or _hinted(hint, languages) or default
+        first = _first_language(found, default)
+        if first not in (None, default) and _in_unspoken_neighbour(text, languages):
+            first = None
+        return first or _hinted(hint, languages) or default
     if found.language is None or found.language == previous:
         return previous
     needed = next(
@@ -114,7 +135,19 @@ def conversation_language(
         and found.confidence >= needed
         and found.scores.get(previous, 0.0) <= _CURRENT_UNLIKELY
     )
-    return found.language if clearly_other else previous
+    if not clearly_other or _in_unspoken_neighbour(text, languages):
+        return previous
+    return found.language
+
+
+def _in_unspoken_neighbour(text: str, languages: Sequence[str]) -> bool:
+    """Whether `text` is rather in a neighbour of the policy's languages it does not
+    speak (asked only when the answer would change the conversation's language)."""
+    wider = tuple(sorted(set(languages) | set(_NEIGHBOURS)))
+    if len(wider) == len(set(languages)):
+        return False
+    best = _detector(wider).compute_language_confidence_values(text)[0]
+    return code_of(best.language) not in languages and best.value >= _NEIGHBOUR_CONFIDENCE
 
 
 def _first_language(found: Detection, default: str) -> str | None:

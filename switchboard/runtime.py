@@ -18,7 +18,7 @@ from bots.base import ChannelAdapter
 from bots.webchat.adapter import WebchatAdapter
 from graph.intents import IntentClassifier
 from graph.intents.embedding import get_encoder
-from graph.language import detect
+from graph.language import load_detectors
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, load_policy
 from graph.runner import TurnRunner
@@ -84,7 +84,7 @@ def warm_up(classifier: IntentClassifier, languages: Sequence[str] = ()) -> None
     the classifier and of the knowledge base), so the first customer waits no longer
     than the next."""
     classifier.predict("hello")
-    detect("Where is my order? It has not arrived yet", languages)  # lingua's models
+    load_detectors(languages)
     if classifier.semantic is not None:  # the n-grams are sure of "hello": load it anyway
         get_encoder(classifier.encoder_id).encode(["hello"])
     encoder = passage_encoder()

@@ -85,6 +85,28 @@ def test_a_clear_switch_changes_the_conversations_language(
     assert after(previous, text) == language
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Olá, gostaria de saber onde está a minha encomenda",
+        "Obrigado pela ajuda, até logo",
+        "Hallo, waar is mijn bestelling? Ik wacht al een week",
+    ],
+)
+def test_a_language_the_policy_does_not_speak_is_not_taken_for_its_neighbour(
+    text: str,
+) -> None:
+    assert first(text) == "en"  # the default, not Spanish or German
+    assert first(text, hint="fr-FR") == "fr"  # or the customer's own app language
+    assert after("it", text) == "it"  # and a conversation keeps its language
+
+
+def test_a_neighbour_the_policy_speaks_is_detected() -> None:
+    text = "Olá, gostaria de saber onde está a minha encomenda"
+    spoken = [*SPOKEN, "pt"]
+    assert conversation_language(text, previous=None, languages=spoken, default="en") == "pt"
+
+
 def test_one_language_policy_never_detects() -> None:
     text = "Mi pago falló dos veces"
     assert conversation_language(text, previous=None, languages=["de"], default="de") == "de"
