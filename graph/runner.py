@@ -216,17 +216,19 @@ class TurnRunner:
         """One turn: the customer's message, or (`decision`) staff's decision on the
         approval a paused workflow waits for."""
         started = perf_counter()
+        language = self.turn_language(request, decided=decision is not None)
         caller = Caller(
             conversation_id=request.conversation_id,
             message_id=request.message_id,
             channel=request.channel,
             customer_id=request.customer_id,
+            language=language,
+            default_language=self.policy.language,
             scope=f"approval:{decision['approval_id']}" if decision else "",
         )
         context = self._context(caller, request)
         context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
-        language = self.turn_language(request, decided=decision is not None)
         with speaking(language, self.policy.language):
             state: dict[str, Any] = await self._graph.ainvoke(
                 {
@@ -285,6 +287,8 @@ class TurnRunner:
             message_id=approval.message_id,
             channel=approval.channel,
             customer_id=approval.customer_id,
+            language=approval.language or self.policy.language,
+            default_language=self.policy.language,
         )
         config: RunnableConfig = {"configurable": {"thread_id": f"approval:{approval.approval_id}"}}
         return config, self._context(caller)

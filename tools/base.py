@@ -47,6 +47,10 @@ class Caller:
     message_id: int
     channel: str
     customer_id: int | None = None
+    language: str | None = None
+    """The conversation's language (tools answering in words prefer it)."""
+    default_language: str | None = None
+    """The policy's default language: what untagged content is taken to be written in."""
     scope: str = ""
     """Set for a turn that answers no new message (a workflow resumed by an approval
     decision, `approval:7`): its effects are its own, not the original message's."""

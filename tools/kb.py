@@ -6,8 +6,7 @@ something it was not given.
 
 Search prefers the customer's language: passages from articles written in it come first,
 then the best of the others (each hit names its article's language, so the answer can say
-when it comes from another). The turn's language is read from graph/i18n, the one place
-a turn keeps it (a leaf module: tools still import nothing else of graph).
+when it comes from another). The language is the caller's, set by the turn's runner.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from graph.i18n import fallback_language
-from graph.i18n import language as turn_language
 from storage.kb import Method, PassageHit, has_vectors, search_passages
 from tools.base import Caller, tool
 from tools.kb_embedding import passage_encoder
@@ -49,7 +46,7 @@ async def find_passages(
     if encoder is not None and await has_vectors(session, encoder.model_id):
         # ~5 ms of CPU: off the event loop.
         vector = await asyncio.to_thread(encoder.encode_one, query)
-    default = default_language or fallback_language()
+    default = default_language or language or ""
     model = encoder.model_id if encoder else None
 
     async def ranked(**where: Any) -> list[PassageHit]:
@@ -84,7 +81,11 @@ async def search(
     say you don't know. Answer in the customer's language even when the passage is in
     another, and then say the article is only available in that language."""
     return await find_passages(
-        session, query, limit=max(1, min(limit, 10)), language=turn_language()
+        session,
+        query,
+        limit=max(1, min(limit, 10)),
+        language=caller.language,
+        default_language=caller.default_language,
     )
 
 

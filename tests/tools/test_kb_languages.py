@@ -14,16 +14,20 @@ from storage.kb import PassageHit
 from storage.kb_import import list_articles
 from switchboard.knowledge.importer import DEMO_KB, import_paths
 from tests.support.databases import DatabaseFactory
-from tools.kb import find_passages
+from tools.base import Caller
+from tools.kb import search as kb_search
 from tools.kb_embedding import passage_encoder
 
 
 async def search(url: str, question: str, language: str) -> list[PassageHit]:
+    """The `kb.search` tool, for a customer whose conversation is in `language`."""
+    caller = Caller(
+        conversation_id=1, message_id=1, channel="web", language=language, default_language="en"
+    )
     engine = create_engine(url)
     try:
-        with speaking(language, "en"):
-            async with transaction(session_factory(engine)) as session:
-                return await find_passages(session, question, limit=3, language=language)
+        async with transaction(session_factory(engine)) as session:
+            return await kb_search(session, caller, query=question, limit=3)
     finally:
         await engine.dispose()
 
