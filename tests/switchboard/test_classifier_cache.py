@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph.intents.embedding import MINILM, USE_MULTILINGUAL
 from graph.policy import load_policy
-from switchboard.classifier_cache import cache_key, trained_for
+from switchboard.classifier_cache import cache_key, encoder_of, trained_for
 from switchboard.settings import DEFAULT_POLICY, load_settings
 
 
@@ -43,3 +44,12 @@ def test_staff_corrections_are_part_of_the_key() -> None:
     assert cache_key(policy, [*corrected, ("sunny today", "weather")]) == cache_key(
         policy, corrected
     )
+
+
+def test_the_policy_languages_choose_the_encoder_and_are_part_of_the_key() -> None:
+    policy = load_policy(DEFAULT_POLICY)
+    english_only = policy.model_copy(deep=True)
+    english_only.languages = ["en"]
+    assert encoder_of(english_only) == MINILM
+    assert encoder_of(policy) == USE_MULTILINGUAL
+    assert cache_key(english_only) != cache_key(policy)
