@@ -53,6 +53,11 @@ _FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
             (
                 _near("charged", "again", 25),
                 _near("again", "charged", 15),
+                # "the same payment went through twice", but not "my payment failed twice"
+                _words("charge_item")
+                + rf"(?:(?!{_words('failure')})[^.!?]){{0,25}}"
+                + _words("again"),
+                _words("several") + r"\s+(?:\w+\s+)?" + _words("charge_item"),
                 _words("duplicate"),
                 _near("anyway", "charged", 20),
                 _near("charged", "anyway", 15),

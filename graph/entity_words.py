@@ -95,7 +95,18 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     # Money was taken from the customer.
     "charged": {
-        "en": (r"charged", r"billed", r"debited", r"taken", r"took"),
+        "en": (
+            r"charged",
+            r"billed",
+            r"debited",
+            r"taken",
+            r"took",
+            r"deducted",
+            r"withdrawn",
+            r"processed",
+            r"(?:went|gone|come|came) (?:through|out)",
+            r"hit",
+        ),
         "es": (r"cobr\w*", r"cargad[oa]s?", r"cargaron", r"descont\w*", r"debitad[oa]s?"),
         "de": (
             r"abgebucht",
@@ -111,7 +122,16 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     # More than once.
     "again": {
-        "en": (r"twice", r"two times", r"double", r"again"),
+        "en": (
+            r"twice",
+            r"(?:two|2|three|3|several|multiple) times",
+            r"2x",
+            r"x2",
+            r"double",
+            r"again",
+            r"a second time",
+            r"more than once",
+        ),
         "es": (r"dos veces", r"doble", r"duplicad[oa]s?", r"otra vez", r"de nuevo"),
         "de": (r"zweimal", r"zwei ?mal", r"doppelt\w*", r"erneut", r"nochmal"),
         "fr": (r"deux fois", r"double", r"en double", r"a nouveau", r"de nouveau"),
@@ -119,7 +139,10 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     # A second charge named as one thing ("duplicate charge", "doppio addebito").
     "duplicate": {
-        "en": (r"(?:double|duplicate|duplicated|second)[\s-]+(?:charge|payment|billing|bill)s?",),
+        "en": (
+            r"(?:double|duplicate|duplicated|second|repeated|identical)[\s-]+"
+            r"(?:charge|payment|billing|bill|transaction|debit)s?",
+        ),
         "es": (r"(?:cargo|cobro|pago)s? (?:duplicad|doble)\w*", r"doble (?:cargo|cobro)\w*"),
         "de": (r"doppel\w*(?:buchung|abbuchung|belastung|zahlung)\w*", r"doppelt\w* abgebucht"),
         "fr": (
@@ -127,6 +150,22 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             r"(?:prelevement|debit)s? en double",
         ),
         "it": (r"doppi[oa] (?:addebit|pagament|prelievo)\w*", r"addebit\w* doppi\w*"),
+    },
+    # One charge, counted ("two identical payments": `several` then `charge_item`).
+    "charge_item": {
+        "en": (r"charges?", r"payments?", r"transactions?", r"debits?", r"deductions?"),
+        "es": (r"cargos?", r"cobros?", r"pagos?", r"transacci(?:on|ones)", r"adeudos?"),
+        "de": (r"\w*abbuchung\w*", r"\w*belastung\w*", r"\w*zahlungen", r"\w*buchungen"),
+        "fr": (r"prelevements?", r"debits?", r"paiements?", r"transactions?"),
+        "it": (r"addebit[oi]", r"pagamenti", r"prelievi", r"transazioni"),
+    },
+    # More than one.
+    "several": {
+        "en": (r"two", r"2", r"three", r"3", r"multiple", r"several"),
+        "es": (r"dos", r"tres", r"varios", r"multiples"),
+        "de": (r"zwei", r"drei", r"mehrere"),
+        "fr": (r"deux", r"trois", r"plusieurs"),
+        "it": (r"due", r"tre", r"diversi", r"vari"),
     },
     # "...and yet": a charge despite the failure.
     "anyway": {

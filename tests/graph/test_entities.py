@@ -110,3 +110,39 @@ def test_fold_keeps_length_so_spans_map_back() -> None:
     text = "Falló l’envío: ÇA NE MARCHE PAS, Größe ñ"
     assert len(fold(text)) == len(text)
     assert fold("Falló l’envío") == "fallo l'envio"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "billed 2x for one order",
+        "two identical payments on my card",
+        "it went through twice",
+        "I see the same charge two times on my statement",
+        "my card was charged 2 times",
+        "there's a duplicate transaction from you",
+        "there are 2 charges of 49.99 from your shop",
+        "i got hit twice for the same thing",
+        "the amount came out more than once",
+        "me cobraron dos cargos iguales",
+        "zwei Abbuchungen für eine Bestellung",
+        "deux prélèvements pour la même commande",
+        "due addebiti per lo stesso ordine",
+    ],
+)
+def test_paraphrases_of_a_double_charge_are_one(text: str) -> None:
+    assert "double_charge" in extract_entities(text).get("flags", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my payment failed twice",
+        "I have two cards",
+        "where are my two orders",
+        "mi pago falló dos veces",
+        "the courier came twice but nobody rang",
+    ],
+)
+def test_counting_or_retrying_is_not_a_double_charge(text: str) -> None:
+    assert "double_charge" not in extract_entities(text).get("flags", [])
