@@ -70,15 +70,17 @@ def _short(text: str, limit: int = 160) -> str:
     return repr(flat if len(flat) <= limit else flat[: limit - 3] + "...")
 
 
-def _intent_matches(expected: str, trace: Trace) -> bool:
+def seen_intent(intent: str | None, route: str | None) -> str | None:
     """A turn sent to `clarify` was not understood, whatever the classifier's top guess."""
-    unsure = trace.route == "workflow:clarify"
-    if expected == "clarify":
-        return unsure
-    return not unsure and trace.intent in (expected, INTENT_ALIASES.get(expected))
+    return "clarify" if route == "workflow:clarify" else intent
 
 
-def _route_matches(expected: str, actual: str | None) -> bool:
+def intent_matches(expected: str, intent: str | None, route: str | None) -> bool:
+    seen = seen_intent(intent, route)
+    return seen is not None and seen in (expected, INTENT_ALIASES.get(expected))
+
+
+def route_matches(expected: str, actual: str | None) -> bool:
     if ":" in expected:
         return actual == expected
     return actual == expected or (actual or "").startswith(expected + ":")
@@ -127,12 +129,12 @@ def check(expect: Expect, observation: Observation) -> list[str]:
 
 def _check_trace(expect: Expect, trace: Trace, observation: Observation) -> list[str]:
     failures: list[str] = []
-    if expect.intent is not None and not _intent_matches(expect.intent, trace):
+    if expect.intent is not None and not intent_matches(expect.intent, trace.intent, trace.route):
         confidence = f" (confidence {trace.confidence:.2f})" if trace.confidence else ""
         failures.append(
             f"intent: expected {expect.intent}, saw {trace.intent}{confidence} -> {trace.route}"
         )
-    if expect.route is not None and not _route_matches(expect.route, trace.route):
+    if expect.route is not None and not route_matches(expect.route, trace.route):
         failures.append(f"route: expected {expect.route}, saw {trace.route}")
     if expect.entities is not None:
         missing = [e for e in expect.entities if e not in observation.entities]

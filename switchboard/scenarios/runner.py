@@ -42,6 +42,9 @@ class StepError(Exception):
 class TurnReport:
     number: int
     label: str
+    expected_intent: str | None = None
+    expected_route: str | None = None
+    """As the scenario wrote them, so the report can say what the bot confused."""
     intent: str | None = None
     confidence: float | None = None
     route: str | None = None
@@ -193,7 +196,12 @@ async def _converse(
             report.reason = f"could not start the conversation: {exc}"
             return
         for number, turn in enumerate(scenario.turns, start=1):
-            turn_report = TurnReport(number=number, label=turn.label)
+            turn_report = TurnReport(
+                number=number,
+                label=turn.label,
+                expected_intent=turn.expect.intent,
+                expected_route=turn.expect.route,
+            )
             report.turns.append(turn_report)
             started = time.perf_counter()
             seen: Seen | None = None
