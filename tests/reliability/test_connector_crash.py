@@ -38,6 +38,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
     system = account_system("crash-token")
     requests: list[str | None] = []
     made = asyncio.Event()
+    released = asyncio.Event()  # set at the end: the held answer must not delay cleanup
 
     @web.middleware
     async def first_answer_lost(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -46,7 +47,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
             requests.append(request.headers.get("Idempotency-Key"))
             if len(requests) == 1:  # made, and the answer never arrives: serve dies first
                 made.set()
-                await asyncio.sleep(60)
+                await released.wait()
         return response
 
     app = system.app()
@@ -109,6 +110,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
             done = await _wait(told)
     finally:
         server.kill()
+        released.set()
         await runner.cleanup()
 
     assert len(requests) == 2 and requests[0] == requests[1] and requests[0]

@@ -6,6 +6,7 @@ be told to fail, stall or answer too much."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class FakeService:
     _failures: list[int | str] = field(default_factory=list)
     _answered: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at stop: a stalled answer gives up then, so cleanup does not wait for it."""
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """`pattern` in aiohttp's syntax: `/customers/{customer}/plan`."""
@@ -65,6 +68,7 @@ class FakeService:
         self.url = base
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -85,7 +89,8 @@ class FakeService:
             if self._failures:
                 failure = self._failures.pop(0)
                 if failure == "stall":
-                    await asyncio.sleep(30)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), 30)
                 elif failure == "big":
                     return web.Response(body=b"x" * 2_000_000, content_type="text/plain")
                 else:
