@@ -17,6 +17,7 @@ from graph.nodes.clarify import clarify
 from graph.nodes.classify import classify
 from graph.nodes.csat import csat
 from graph.nodes.faq import faq
+from graph.nodes.follow_up import follow_up
 from graph.nodes.greeting import greeting
 from graph.nodes.guard import AFTER_GUARD, after_guard, guard
 from graph.nodes.handoff import handoff
@@ -47,6 +48,7 @@ class RoutedNode(Protocol):
 
 WORKFLOW_NODES: dict[str, Node] = {
     "faq": faq,
+    "follow_up": follow_up,
     "greeting": greeting,
     "smalltalk": smalltalk,
     "clarify": clarify,

@@ -33,6 +33,8 @@ class TurnContext:
     policy: Policy
     classifier: IntentClassifier
     tools: ToolBox
+    acts: IntentClassifier | None = None
+    """What a message does (graph/acts.py); None reads acts from the fixed patterns only."""
     company: str = "Acme"
     customer_name: str | None = None
     customer_vip: bool = False

@@ -57,6 +57,8 @@ WORKFLOWS = ("faq", "greeting", "clarify")
 """The system steps a route may name without steps of its own; every business workflow
 is written under `workflows:`."""
 Risk = Literal["read", "write", "sensitive"]
+ActName = Literal["question", "request", "cancel", "close", "follow_up"]
+"""What a message does in the conversation (graph/acts.py)."""
 
 
 class Section(BaseModel):
@@ -233,6 +235,23 @@ class DialoguePolicy(Section):
     """Workflows kept waiting at once; the oldest is dropped beyond this."""
     takeover: list[str] = Field(default_factory=list)
     """Intents that replace a waiting workflow instead of being a digression from it."""
+    questions: str | None = "workflow:faq"
+    """Where a question about how a task works goes ("how long does a refund take?" is
+    about refunds but asks for no refund): the help centre by default; none to run the
+    task's workflow anyway. A question naming the customer's own order or amount is a
+    request."""
+    acts: dict[ActName, list[str]] = Field(default_factory=dict)
+    """More examples of what a message does, in this business's words (graph/acts.yaml
+    ships general ones in five languages)."""
+    follow_up_minutes: float = Field(default=30.0, gt=0)
+    """A follow-up ("any update?") this soon after a request is about that request."""
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_route(cls, route: str | None) -> str | None:
+        if route is not None and not is_route(route):
+            raise ValueError(f"unknown route {route!r}: use agent, human or workflow:<name>")
+        return route
 
 
 class CsatPolicy(Section):
@@ -417,6 +436,11 @@ def policy_problems(policy: Policy) -> list[str]:
             problems.append(
                 f"intents.{name}.route: no workflow {target!r} (write it under workflows:)"
             )
+    questions = policy.dialogue.questions
+    if questions and is_workflow_route(questions):
+        target = target_of(questions)
+        if target not in WORKFLOWS and not policy.written(target):
+            problems.append(f"dialogue.questions: no workflow {target!r}")
     risks = policy.tool_risks()
     for i, tool_name in enumerate(policy.llm.agent_tools):
         if tool_name not in risks:

@@ -143,6 +143,7 @@ class TurnRunner:
         policy: Policy,
         classifier: IntentClassifier,
         sessions: async_sessionmaker[AsyncSession],
+        acts: IntentClassifier | None = None,
         max_chars: int = 4000,
         chat_model: BaseChatModel | None = None,
         model_name: str = "",
@@ -170,6 +171,7 @@ class TurnRunner:
         self._approvals = build_approval_graph().compile(checkpointer=saver)
         self.policy = policy
         self.classifier = classifier
+        self.acts = acts
         self._sessions = sessions
         self._max_chars = max_chars
 
@@ -200,6 +202,7 @@ class TurnRunner:
         return TurnContext(
             policy=self.policy,
             classifier=self.classifier,
+            acts=self.acts,
             tools=ToolBox(self._sessions, caller, self._catalog),
             company=self.policy.company,
             customer_name=request.customer_name if request else None,

@@ -39,7 +39,7 @@ _CORRECTION = re.compile(
     re.I,
 )
 _CANCEL = re.compile(
-    r"(never\s*mind|nevermind|cancel|stop|forget (it|that|about it)|skip (it|that)|"
+    r"(never\s*mind|nevermind|cancel|stop|forget (it|that|about it)|skip (it|that)|scratch that|"
     r"leave it|it doesn'?t matter|doesn'?t matter|abort|quit)"
     r"( (it|that|this|please|the request))?",
 )

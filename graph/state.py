@@ -72,6 +72,12 @@ class ConversationState(TypedDict, total=False):
     """Entities found in this turn's text."""
     classified_by: str
     """`local` (the intent model) or `llm` (the structured fallback call)."""
+    act: str
+    """What the message does (graph/acts.py): `question`, `request`, `cancel`, `close`,
+    `follow_up`, or "" when none is likely enough."""
+    asked_about: str
+    """The task workflow a question was about when it went to the help centre instead: if
+    the help centre has no answer, the bot offers to run it."""
     direct_reply: str
     """The classification call's own reply to small talk or an off-topic line ("" if none)."""
     llm_failed: bool

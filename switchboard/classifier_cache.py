@@ -20,6 +20,7 @@ from pathlib import Path
 import structlog
 
 import graph.intents
+from graph import acts
 from graph.intents import IntentClassifier, train_classifier
 from graph.intents.corrections import fold_in
 from graph.intents.embedding import encoder_for
@@ -68,7 +69,7 @@ def forget_cached_models(cache_dir: Path | None) -> int:
     if cache_dir is None or not cache_dir.is_dir():
         return 0
     removed = 0
-    for path in cache_dir.glob("intents-*.npz"):
+    for path in [*cache_dir.glob("intents-*.npz"), *cache_dir.glob("acts-*.npz")]:
         path.unlink(missing_ok=True)
         removed += 1
     return removed
@@ -96,10 +97,28 @@ def trained_for(
     """Load the cached model for this policy and these corrections, or train it and
     cache it."""
     texts, labels = training_set(policy, corrections)
+    path = cache_path(cache_dir, policy, corrections) if cache_dir else None
+    return _load_or_train(texts, labels, encoder_of(policy), path)
+
+
+def acts_for(policy: Policy, cache_dir: Path | None) -> IntentClassifier:
+    """The dialogue-act model (graph/acts.py) for the policy's languages and its own
+    examples, cached like the intent model (its key: its examples, encoder and code)."""
+    texts, labels = acts.training_data(policy.languages, policy.dialogue.acts)
     encoder = encoder_of(policy)
-    if cache_dir is None:
+    path = None
+    if cache_dir is not None:
+        payload = json.dumps([texts, labels, encoder, _code_fingerprint()], ensure_ascii=False)
+        key = hashlib.sha256(payload.encode()).hexdigest()[:24]
+        path = cache_dir / f"acts-{key}.npz"
+    return _load_or_train(texts, labels, encoder, path)
+
+
+def _load_or_train(
+    texts: list[str], labels: list[str], encoder: str, path: Path | None
+) -> IntentClassifier:
+    if path is None:
         return train_classifier(texts, labels, encoder=encoder)
-    path = cache_path(cache_dir, policy, corrections)
     if path.is_file():
         try:
             return IntentClassifier.load(path)
@@ -109,5 +128,5 @@ def trained_for(
     try:
         save_atomically(classifier, path)
     except OSError:
-        log.warning("classifier.cache_not_writable", path=str(cache_dir))
+        log.warning("classifier.cache_not_writable", path=str(path.parent))
     return classifier

@@ -26,7 +26,7 @@ from storage.checkpoints import open_checkpointer
 from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.webhooks import webhook_info
-from switchboard.classifier_cache import trained_for
+from switchboard.classifier_cache import acts_for, trained_for
 from switchboard.cluster import conversation_locks
 from switchboard.console_live import ConsoleEvents
 from switchboard.delivery import DeliveryPolicy
@@ -153,6 +153,7 @@ async def open_runtime(
     )
     try:
         classifier = await load_classifier(policy, settings.cache_dir, sessions)
+        acts = await asyncio.to_thread(acts_for, policy, settings.cache_dir)
         await asyncio.to_thread(warm_up, classifier, policy.languages)
     except BaseException:
         await db.dispose()
@@ -177,6 +178,7 @@ async def open_runtime(
                 saver=saver,
                 policy=policy,
                 classifier=classifier,
+                acts=acts,
                 sessions=sessions,
                 max_chars=settings.max_message_chars,
                 chat_model=_chat_model(settings),

@@ -10,6 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from graph.acts import act_of
 from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.i18n import language
@@ -49,12 +50,15 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
     # GIL, so other conversations' turns keep running on the event loop meanwhile.
     prediction = await asyncio.to_thread(context.classifier.predict, text)
+    act, _sure = await asyncio.to_thread(act_of, context.acts, text)
     entities = extract_entities(text)
     update: dict[str, Any] = {
         "intent": prediction.intent,
         "confidence": round(prediction.confidence, 4),
         "entities": entities,
         "classified_by": "local",
+        "act": act or "",
+        "asked_about": "",
     }
     if prediction.confidence >= context.policy.classifier.threshold or context.llm is None:
         return update

@@ -21,8 +21,8 @@ from graph.context import TurnContext
 from graph.help_centre import article_link, quote
 from graph.i18n import N_, _, language
 from graph.language import language_name
-from graph.replies import TALK_TO_PERSON, reply
-from graph.state import ConversationState
+from graph.replies import NO, TALK_TO_PERSON, YES, reply
+from graph.state import Confirming, ConversationState
 from storage.kb import PassageHit
 
 # Cosine of the query with the passage (MiniLM): above STRONG the passage is on topic;
@@ -90,7 +90,21 @@ async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
     if best is not None:
         context = runtime.context
         base = context.policy.help_centre.base_url or context.public_url or None
-        return {"replies": [reply(answer_text(best, base), _(THANKS), _(TALK_TO_PERSON))]}
+        replies = [reply(answer_text(best, base), _(THANKS), _(TALK_TO_PERSON))]
+        return {"replies": replies, "served": True}  # a goodbye now may ask for a rating
+    about = state.get("asked_about") or ""
+    if about:  # a question about a task the help centre cannot answer: offer the task
+        text = _(
+            "I couldn't find that in our help centre. Would you like me to look into "
+            "{topic} for you?"
+        ).format(topic=runtime.context.policy.label_of(about))
+        offer = Confirming(
+            workflow=about,
+            intent=state.get("intent") or "",
+            text=state.get("text", ""),
+            entities=state.get("entities") or {},
+        )
+        return {"replies": [reply(text, _(YES), _(NO))], "confirming": offer}
     text = _(
         "I'm not sure our help centre answers that, and I'd rather not guess. "
         "Would you like to ask a person from our team?"

@@ -22,7 +22,7 @@ def menu() -> list[str]:
 
 
 async def greeting(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-    if _THANKS.search(state.get("text", "")):
+    if state.get("act") == "close" or _THANKS.search(state.get("text", "")):
         text = _("You're welcome! If anything else comes up, just write here.")
         return {"replies": [reply(text)], "closing": True}
     context = runtime.context

@@ -21,12 +21,13 @@ from graph.entities import extract_entities
 from graph.i18n import N_, _, pick
 from graph.policy import Policy
 from graph.replies import NO, YES, reply
-from graph.routes import AGENT, HUMAN, target_of, to_workflow
+from graph.routes import AGENT, HUMAN, is_workflow_route, target_of, to_workflow
 from graph.stack import is_frame_workflow, new_frame, push, replace_top, top
 from graph.state import Confirming, ConversationState, Frame, Reply
 
 Step = Literal[
     "faq",
+    "follow_up",
     "greeting",
     "smalltalk",
     "clarify",
@@ -184,7 +185,13 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     def go(step: Step, decided: str, **extra: Any) -> dict[str, Any]:
         return {**update, "go": step, "route": decided, **extra}
 
-    if slots.is_cancel(text) and (stack or not slots.is_closing(text)):
+    act = state.get("act") or ""
+    entities = state.get("entities") or {}
+    own_details = bool(entities.get("order_ids") or entities.get("amounts"))
+    # "don't bother, I'll sort it myself" calls off whatever it is worded as; "cancel
+    # order 2001" names something to act on, so it is a request.
+    calls_off = slots.is_cancel(text) or (act == "cancel" and not own_details)
+    if calls_off and (stack or not (slots.is_closing(text) or act == "close")):
         return go("cancel", to_workflow("cancel"))
 
     csat = state.get("csat") or ""
@@ -202,6 +209,9 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             return go("csat", to_workflow("csat"))
         update["csat"] = "done"  # asked once; the customer moved on
 
+    if act == "close" and not stack and not state.get("confirming"):
+        return go("greeting", to_workflow("greeting"))  # "perfect, that's everything"
+
     confirming = state.get("confirming")
     update["confirming"] = None  # asked once: any other answer moves on
     if confirming is not None and slots.is_yes(text):
@@ -210,10 +220,24 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         notes.append(reply(_(DECLINED_REPLY)))
         return go("respond", to_workflow("clarify"), replies=notes)
 
+    if last is not None and not stack and _follows_up(state, policy, last, own_details):
+        if policy.writes(last.get("name", "")):
+            return go("follow_up", to_workflow("follow_up"))
+        again = _rerun(last, policy)  # it only looked something up: a fresh look
+        return {
+            **update,
+            **again,
+            "stack": push(stack, again.pop("frame"), policy.dialogue.max_depth),
+        }
+
     decided = decide(state, runtime)
     frame = top(stack)
     if decided == HUMAN:
         return go("handoff", HUMAN, stack=[])
+    if frame is None or not frame.get("asking"):
+        question = _question_route(state, policy, decided, own_details)
+        if question is not None:
+            return go(step_for(question, policy), question, asked_about=workflow_of(decided))
 
     if frame is not None and frame.get("asking"):
         target = step_for(decided, policy)
@@ -289,6 +313,38 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         first_route = to_workflow(frame["name"])
         return go(step_for(first_route, policy), first_route, stack=stack)
     return go(target, decided)
+
+
+def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_details: bool) -> bool:
+    """ "Any update?" right after a request: about that request, unless it clearly asks
+    for something else or names another order."""
+    flags = (state.get("entities") or {}).get("flags") or []
+    if state.get("act") != "follow_up" or "asks_for_person" in flags:
+        return False
+    intent = state.get("intent") or ""
+    other = (
+        _understood(state, policy)
+        and policy.is_task(intent)
+        and workflow_of(policy.route_for(intent)) != last.get("name")
+        and state.get("confidence", 0.0) >= SPLIT_CONFIDENCE
+    )
+    named = (state.get("entities") or {}).get("order_ids") or []
+    known = set((last.get("slots") or {}).values())
+    return not other and not (own_details and not set(named) <= known)
+
+
+def _question_route(
+    state: ConversationState, policy: Policy, decided: str, own_details: bool
+) -> str | None:
+    """ "How long does a refund take?" is about refunds but asks for none: the policy's
+    question route (the help centre) answers it; a question about the customer's own
+    order or amount stays a request."""
+    questions = policy.dialogue.questions
+    if not questions or state.get("act") != "question" or own_details:
+        return None
+    if not is_workflow_route(decided) or not policy.written(workflow_of(decided)):
+        return None
+    return questions if questions != decided else None
 
 
 def _resume_paused(
@@ -418,24 +474,32 @@ def _correct(
         found = found.lstrip("#")
         if found == (last.get("slots") or {}).get(name):
             continue
-        frame: Frame = {
-            **last,  # type: ignore[typeddict-item]
-            "slots": {**(last.get("slots") or {}), name: found},
-            "asking": "",
-            "attempts": 0,
-            "queued": False,
-            "pc": 0,  # a written workflow runs again from its first step
-            "vars": {},
-            "outcome": "",
-        }
-        return {
-            "go": step_for(to_workflow(last["name"]), policy),
-            "route": to_workflow(last["name"]),
-            "intent": intent_of(policy, last["name"]) or state.get("intent"),
-            "frame": frame,
-            "last_frame": None,
-        }
+        return _rerun(last, policy, {name: found})
     return None
+
+
+def _rerun(last: Frame, policy: Policy, changed: dict[str, str] | None = None) -> dict[str, Any]:
+    """The workflow that just finished, from its first step, with `changed` details."""
+    frame: Frame = {
+        **last,  # type: ignore[typeddict-item]
+        "slots": {**(last.get("slots") or {}), **(changed or {})},
+        "asking": "",
+        "attempts": 0,
+        "queued": False,
+        "pc": 0,  # a written workflow runs again from its first step
+        "vars": {},
+        "outcome": "",
+    }
+    routed: dict[str, Any] = {
+        "go": step_for(to_workflow(last["name"]), policy),
+        "route": to_workflow(last["name"]),
+        "frame": frame,
+        "last_frame": None,
+    }
+    intent = intent_of(policy, last["name"])
+    if intent is not None:
+        routed["intent"] = intent
+    return routed
 
 
 def next_step(state: ConversationState) -> Step:
