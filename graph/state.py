@@ -102,6 +102,9 @@ class ConversationState(TypedDict, total=False):
     last_turn_at: float
     """Epoch seconds of the last answered turn: a waiting workflow older than the policy's
     idle time is dropped."""
+    last_asked: bool
+    """The last finished workflow's reply ended on a question ("Did you mean a different
+    order?"): the next message may be its answer."""
     did: list[str]
     """What the active workflows already did (tickets, approvals), named on cancel."""
     go: str

@@ -159,7 +159,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     last = state.get("last_frame")
     did = list(state.get("did") or [])
     notes: list[Reply] = []
-    update: dict[str, Any] = {"steps": 0, "step": "", "closing": False}
+    update: dict[str, Any] = {"steps": 0, "step": "", "closing": False, "last_asked": False}
     decision = state.get("decision")
     if decision:
         return _resume_paused(state, stack, decision, update)
@@ -244,7 +244,13 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         wanted = workflow_of(decided)
         intent = state.get("intent") or ""
         understood = _understood(state, policy) and intent in policy.intents
-        elsewhere = understood and wanted not in ("clarify", frame["name"])
+        # A weak guess at another intent ("it's the one from last week, 2001") is not
+        # another request: the answer is read first.
+        elsewhere = (
+            understood
+            and wanted not in ("clarify", frame["name"])
+            and state.get("confidence", 0.0) >= SPLIT_CONFIDENCE
+        )
         # "Order #2001" answers "which order is the refund for?"; "has order 2001 shipped
         # yet?" is another question that happens to hold a number, and must not be taken
         # as consent to refund it.
@@ -277,6 +283,11 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         stack = [] if outcome.get("drop") else replace_top(stack, outcome["frame"])
         replies = [*notes, outcome["reply"]]
         return go("respond", to_workflow(frame["name"]), stack=stack, replies=replies)
+
+    if last is not None and not stack and state.get("last_asked"):
+        answered_last = _answer_to_last(state, runtime, last)
+        if answered_last is not None:
+            return {**update, **answered_last}
 
     if last is not None and slots.is_correction(text):
         corrected = _correct(state, runtime, last)
@@ -315,19 +326,24 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return go(target, decided)
 
 
+def _another_task(state: ConversationState, policy: Policy, workflow: str) -> bool:
+    """The message clearly asks for a task other than `workflow`."""
+    intent = state.get("intent") or ""
+    return (
+        _understood(state, policy)
+        and policy.is_task(intent)
+        and workflow_of(policy.route_for(intent)) != workflow
+        and state.get("confidence", 0.0) >= SPLIT_CONFIDENCE
+    )
+
+
 def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_details: bool) -> bool:
     """ "Any update?" right after a request: about that request, unless it clearly asks
     for something else or names another order."""
     flags = (state.get("entities") or {}).get("flags") or []
     if state.get("act") != "follow_up" or "asks_for_person" in flags:
         return False
-    intent = state.get("intent") or ""
-    other = (
-        _understood(state, policy)
-        and policy.is_task(intent)
-        and workflow_of(policy.route_for(intent)) != last.get("name")
-        and state.get("confidence", 0.0) >= SPLIT_CONFIDENCE
-    )
+    other = _another_task(state, policy, last.get("name", ""))
     named = (state.get("entities") or {}).get("order_ids") or []
     known = set((last.get("slots") or {}).values())
     return not other and not (own_details and not set(named) <= known)
@@ -475,6 +491,47 @@ def _correct(
         if found == (last.get("slots") or {}).get(name):
             continue
         return _rerun(last, policy, {name: found})
+    return None
+
+
+def _answer_to_last(
+    state: ConversationState, runtime: Runtime[TurnContext], last: Frame
+) -> dict[str, Any] | None:
+    """The workflow that just finished asked something ("Did you mean a different
+    order?"): "1038" or "yes, 1038" runs it again with that; a bare "yes" asks which; a
+    "no, that's the one" is thanked. Anything else is read as a new message."""
+    policy = runtime.context.policy
+    workflow = policy.workflows.get(last.get("name", ""))
+    if workflow is None:
+        return None
+    text = state.get("text", "")
+    if _another_task(state, policy, last.get("name", "")):
+        return None  # another request that happens to hold a number
+    update: dict[str, Any] = {"last_asked": False}
+    for name, slot in workflow.slots.items():
+        if slot.kind == "text":
+            continue  # free text answers anything: only a value it can tell is one
+        found = slots.parse_answer(slot, text, last, name)
+        if found is not None and found.lstrip("#") != (last.get("slots") or {}).get(name):
+            again = _rerun(last, policy, {name: found.lstrip("#")})
+            stack = push([], again.pop("frame"), policy.dialogue.max_depth)
+            return {**update, **again, "stack": stack}
+    if not _bare(text) or slots.is_closing(text) or state.get("act") == "close":
+        return None
+    if slots.is_decline(text):
+        said = reply(_("Good. Is there anything else I can help with?"))
+        return {**update, "go": "respond", "route": to_workflow("clarify"), "replies": [said]}
+    if slots.is_yes(text) and workflow.slots:
+        name, slot = next(iter(workflow.slots.items()))
+        frame: Frame = {**_rerun(last, policy)["frame"], "slots": {}, "asking": name}
+        return {
+            **update,
+            "go": "respond",
+            "route": to_workflow(last["name"]),
+            "stack": [frame],
+            "last_frame": None,
+            "replies": [slots.question(slot, [])],
+        }
     return None
 
 

@@ -74,6 +74,7 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
             update["paused"] = [*(state.get("paused") or []), frame][-MAX_PAUSED:]
         else:
             update["last_frame"] = frame
+            update["last_asked"] = bool(replies) and replies[-1]["text"].rstrip().endswith("?")
             if frame.get("outcome") != "unresolved":  # `end: unresolved` served nobody
                 update["served"] = True
     frame = top(stack)
