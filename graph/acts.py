@@ -28,6 +28,9 @@ ACTS: tuple[Act, ...] = get_args(Act)
 EXAMPLES = Path(__file__).with_name("acts.yaml")
 SURE = 0.5
 """An act this likely is taken as what the message does."""
+QUESTION_SURE = 0.7
+"""A question leaves the workflow it is about for the help centre only this sure: a
+polite request ("can I switch to the annual plan?") is worded like one."""
 NONE = "oos"
 """Examples of none of them (greetings, bare answers, small talk): the classifier takes
 rows with this label as negatives for every act, never as an act of its own."""

@@ -36,6 +36,9 @@ class Frame(TypedDict, total=False):
     """A written workflow's `as` and `set` variables (size-capped)."""
     outcome: str
     """A written workflow's end: "resolved", "unresolved", or "" while it runs."""
+    wrote: bool
+    """A written workflow changed something (a ticket, a write or approval, a note to staff,
+    a handoff): a follow-up hears where it stands and never runs it twice."""
     approval: int
     """A written workflow paused at a sensitive `call`: the approval it waits for (0: none).
     It resumes at its next step when staff decide, whatever the customer said meanwhile."""
@@ -75,6 +78,8 @@ class ConversationState(TypedDict, total=False):
     act: str
     """What the message does (graph/acts.py): `question`, `request`, `cancel`, `close`,
     `follow_up`, or "" when none is likely enough."""
+    act_confidence: float
+    """How likely `act` is, 0..1."""
     asked_about: str
     """The task workflow a question was about when it went to the help centre instead: if
     the help centre has no answer, the bot offers to run it."""

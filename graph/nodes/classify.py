@@ -50,7 +50,7 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
     # GIL, so other conversations' turns keep running on the event loop meanwhile.
     prediction = await asyncio.to_thread(context.classifier.predict, text)
-    act, _sure = await asyncio.to_thread(act_of, context.acts, text)
+    act, act_confidence = await asyncio.to_thread(act_of, context.acts, text)
     entities = extract_entities(text)
     update: dict[str, Any] = {
         "intent": prediction.intent,
@@ -58,6 +58,7 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         "entities": entities,
         "classified_by": "local",
         "act": act or "",
+        "act_confidence": act_confidence,
         "asked_about": "",
     }
     if prediction.confidence >= context.policy.classifier.threshold or context.llm is None:

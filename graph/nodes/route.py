@@ -16,9 +16,11 @@ from typing import Any, Literal, get_args
 from langgraph.runtime import Runtime
 
 from graph import slots
+from graph.acts import QUESTION_SURE
 from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.i18n import N_, _, pick
+from graph.nodes.follow_up import ticket_of
 from graph.policy import Policy
 from graph.replies import NO, YES, reply
 from graph.routes import AGENT, HUMAN, is_workflow_route, target_of, to_workflow
@@ -189,8 +191,12 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     entities = state.get("entities") or {}
     own_details = bool(entities.get("order_ids") or entities.get("amounts"))
     # "don't bother, I'll sort it myself" calls off whatever it is worded as; "cancel
-    # order 2001" names something to act on, so it is a request.
-    calls_off = slots.is_cancel(text) or (act == "cancel" and not own_details)
+    # order 2001" names something to act on, so it is a request. Asked a free-text
+    # question ("why are you leaving us?"), "too slow" is the answer: only the words
+    # that say stop call it off.
+    calls_off = slots.is_cancel(text) or (
+        act == "cancel" and not own_details and not _waits_for_text(stack, policy)
+    )
     if calls_off and (stack or not (slots.is_closing(text) or act == "close")):
         return go("cancel", to_workflow("cancel"))
 
@@ -220,15 +226,20 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         notes.append(reply(_(DECLINED_REPLY)))
         return go("respond", to_workflow("clarify"), replies=notes)
 
-    if last is not None and not stack and _follows_up(state, policy, last, own_details):
-        if policy.writes(last.get("name", "")):
+    follows_up = last is not None and not stack and _follows_up(state, policy, last, own_details)
+    if last is not None and follows_up:
+        if last.get("wrote") or ticket_of(last.get("vars")) is not None:
             return go("follow_up", to_workflow("follow_up"))
-        again = _rerun(last, policy)  # it only looked something up: a fresh look
-        return {
-            **update,
-            **again,
-            "stack": push(stack, again.pop("frame"), policy.dialogue.max_depth),
-        }
+        # Nothing was changed (it only looked something up, or gave advice that did not
+        # work): "any update?" looks again at the same case; "still slow" says the
+        # request itself again, so it starts afresh below.
+        if not _is_task_of(state, policy, last.get("name", "")):
+            again = _rerun(last, policy)
+            return {
+                **update,
+                **again,
+                "stack": push(stack, again.pop("frame"), policy.dialogue.max_depth),
+            }
 
     decided = decide(state, runtime)
     frame = top(stack)
@@ -326,15 +337,33 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     return go(target, decided)
 
 
-def _another_task(state: ConversationState, policy: Policy, workflow: str) -> bool:
-    """The message clearly asks for a task other than `workflow`."""
+def _waits_for_text(stack: list[Frame], policy: Policy) -> bool:
+    """The top workflow waits for a free-text answer, which any words can be."""
+    frame = top(stack)
+    if frame is None or not frame.get("asking"):
+        return False
+    return policy.workflows[frame["name"]].slots[frame["asking"]].kind == "text"
+
+
+def _clear_task(state: ConversationState, policy: Policy) -> str | None:
+    """The workflow the message clearly asks for, if it asks for a task."""
     intent = state.get("intent") or ""
-    return (
+    clear = (
         _understood(state, policy)
         and policy.is_task(intent)
-        and workflow_of(policy.route_for(intent)) != workflow
         and state.get("confidence", 0.0) >= SPLIT_CONFIDENCE
     )
+    return workflow_of(policy.route_for(intent)) if clear else None
+
+
+def _another_task(state: ConversationState, policy: Policy, workflow: str) -> bool:
+    """The message clearly asks for a task other than `workflow`."""
+    return _clear_task(state, policy) not in (None, workflow)
+
+
+def _is_task_of(state: ConversationState, policy: Policy, workflow: str) -> bool:
+    """The message clearly asks for `workflow` itself."""
+    return _clear_task(state, policy) == workflow
 
 
 def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_details: bool) -> bool:
@@ -357,6 +386,8 @@ def _question_route(
     order or amount stays a request."""
     questions = policy.dialogue.questions
     if not questions or state.get("act") != "question" or own_details:
+        return None
+    if state.get("act_confidence", 0.0) < QUESTION_SURE:
         return None
     if not is_workflow_route(decided) or not policy.written(workflow_of(decided)):
         return None
@@ -545,6 +576,7 @@ def _rerun(last: Frame, policy: Policy, changed: dict[str, str] | None = None) -
         "queued": False,
         "pc": 0,  # a written workflow runs again from its first step
         "vars": {},
+        "wrote": False,
         "outcome": "",
     }
     routed: dict[str, Any] = {

@@ -238,6 +238,8 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
         return await _call(run, pc, instruction, step, names)
     if isinstance(step, Agent):
         return await _agent(run, pc, instruction, step, names)
+    if isinstance(step, Ticket | Notify | Handoff):
+        run.frame["wrote"] = True
     if isinstance(step, Say):
         _reply(run, step, names)
     elif isinstance(step, Ticket):
@@ -339,6 +341,7 @@ async def _call(
                 else f"{spec.name} {checked}"
             )
             approval_id = await run.context.tools.request_approval(spec.name, checked, summary)
+            run.frame["wrote"] = True
             run.context.trace.approvals.append(approval_id)
             run.did.append(f"the approval request to {summary}")
             waiting = render(pick(step.waiting), names) if step.waiting else None
@@ -350,6 +353,7 @@ async def _call(
                 run.variables[step.as_] = {"outcome": "pending", "summary": summary}
             raise Waiting(pc + 1)
         result: Any = await run.context.tools.call(spec.name, **checked)
+        run.frame["wrote"] = run.frame.get("wrote", False) or spec.risk != "read"
     except (ToolError, ValueError) as exc:
         if instruction.target is not None:
             return instruction.target
