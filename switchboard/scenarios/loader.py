@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from graph.policy import read_yaml
 from switchboard.scenarios.schema import (
     Expect,
     Scenario,
@@ -107,7 +108,7 @@ def _error_line(path: Path, raw: Any, exc: ValidationError) -> str:
 
 def load_file(path: Path) -> list[LoadedScenario]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""

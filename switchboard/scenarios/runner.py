@@ -4,7 +4,6 @@ a time, every expectation checked against what the turn left behind."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import tempfile
 import time
 from collections.abc import Sequence
@@ -18,9 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import customers
-from storage.db import transaction
-from storage.models import Approval, Direction, Message, StaffRole
-from storage.staff_accounts import add_staff, staff_exists
+from storage.models import Approval, Direction, Message
 from switchboard.app import create_app
 from switchboard.runtime import Runtime
 from switchboard.scenarios.expectations import Observation, check, observe
@@ -157,25 +154,10 @@ async def _run_one(item: LoadedScenario, sandbox: Sandbox) -> ScenarioReport:
     return report
 
 
-async def _staffed(runtime: Runtime) -> None:
-    """Scenarios play a staffed support team: a staff account exists, so asking for a person
-    waits for one (with nobody at all the bot would say so: graph/handover.py)."""
-    async with transaction(runtime.sessions) as session:
-        if not await staff_exists(session):
-            await add_staff(
-                session,
-                email="scenario-staff@switchboard.local",
-                name="Scenario Staff",
-                role=StaffRole.agent,
-                password=secrets.token_urlsafe(16),
-            )
-
-
 async def _converse(
     scenario: Scenario, app: FastAPI, sandbox: Sandbox, report: ScenarioReport
 ) -> None:
     runtime: Runtime = app.state.runtime
-    await _staffed(runtime)
     if scenario.customer is not None:
         async with runtime.sessions() as session:
             found = await customers.get_customer_by_user_id(session, scenario.customer)

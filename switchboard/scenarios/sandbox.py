@@ -26,12 +26,14 @@ from pydantic import SecretStr, ValidationError
 
 from graph.env_vars import MissingVariable, expand_env
 from graph.intents import IntentClassifier
-from graph.policy import Policy, PolicyError, load_policy, problems_of
+from graph.policy import Policy, PolicyError, load_policy, problems_of, read_yaml
 from storage.checkpoints import libpq_url
 from storage.db import create_engine, is_sqlite, session_factory, transaction
 from storage.demo import load_demo
 from storage.demo_file import DemoData, DemoFileError, demo_file_for, load_demo_file, read_demo_file
 from storage.migrate import upgrade
+from storage.models import StaffRole
+from storage.staff_accounts import add_staff, staff_exists
 from switchboard.runtime import load_classifier
 from switchboard.settings import Settings
 
@@ -84,6 +86,17 @@ async def _load_demo(url: str, company: DemoData | None) -> None:
                 await load_demo(session)
             else:
                 await load_demo_file(session, company)
+            # Scenarios play a staffed support team: asking for a person waits for one
+            # (with nobody at all the bot would say so: graph/handover.py). Added to the
+            # template, so its password is hashed once per run, not once per scenario.
+            if not await staff_exists(session):
+                await add_staff(
+                    session,
+                    email="scenario-staff@switchboard.local",
+                    name="Scenario Staff",
+                    role=StaffRole.agent,
+                    password=secrets.token_urlsafe(16),
+                )
         if pages is not None and pages.is_dir():
             encoder = await asyncio.to_thread(passage_encoder)
             await import_paths(sessions, [pages], encoder=encoder)
@@ -128,7 +141,7 @@ class Sandbox:
             policy = load_policy(self.base.policy_path)
         except PolicyError as exc:
             raise SandboxError(str(exc)) from None
-        self._policy_raw = yaml.safe_load(self.base.policy_path.read_text(encoding="utf-8"))
+        self._policy_raw = read_yaml(self.base.policy_path.read_text(encoding="utf-8"))
         data = demo_file_for(self.base.policy_path)
         try:
             self._company = read_demo_file(data) if data is not None else None
