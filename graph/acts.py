@@ -19,10 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import get_args
 
-import yaml
-
 from graph.intents import IntentClassifier
 from graph.policy import ActName as Act
+from graph.policy import read_yaml
 
 ACTS: tuple[Act, ...] = get_args(Act)
 EXAMPLES = Path(__file__).with_name("acts.yaml")
@@ -38,7 +37,7 @@ rows with this label as negatives for every act, never as an act of its own."""
 
 @cache
 def _shipped() -> dict[str, dict[str, list[str]]]:
-    data = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
+    data = read_yaml(EXAMPLES.read_text(encoding="utf-8"))
     return {act: {lang: list(texts) for lang, texts in data[act].items()} for act in (*ACTS, NONE)}
 
 

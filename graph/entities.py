@@ -39,9 +39,11 @@ def _words(concept: str) -> str:
     return r"\b" + alternatives(concept) + r"\b"
 
 
-def _near(first: str, second: str, gap: int) -> str:
-    """`first` then `second` within `gap` characters of one sentence."""
-    return _words(first) + rf"[^.!?]{{0,{gap}}}" + _words(second)
+def _near(first: str, second: str, gap: int, unless: str | None = None) -> str:
+    """`first` then `second` within `gap` characters of one sentence (with no `unless`
+    word between them)."""
+    between = rf"(?:(?!{_words(unless)})[^.!?])" if unless else "[^.!?]"
+    return _words(first) + rf"{between}{{0,{gap}}}" + _words(second)
 
 
 _FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -51,12 +53,11 @@ _FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
     "double_charge": re.compile(
         "|".join(
             (
-                _near("charged", "again", 25),
+                # "paid double", "the same payment went through twice", but not "I paid
+                # and it failed twice"
+                _near("charged", "again", 25, unless="failure"),
                 _near("again", "charged", 15),
-                # "the same payment went through twice", but not "my payment failed twice"
-                _words("charge_item")
-                + rf"(?:(?!{_words('failure')})[^.!?]){{0,25}}"
-                + _words("again"),
+                _near("charge_item", "again", 25, unless="failure"),
                 _words("several") + r"\s+(?:\w+\s+)?" + _words("charge_item"),
                 _words("duplicate"),
                 _near("anyway", "charged", 20),
@@ -94,6 +95,21 @@ _DATE = re.compile(
     + alternatives("weekday")
     + r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4})\b"
 )
+
+
+_BARE_ORDER = re.compile(r"(?<![\w#])#\s?(\d{3,8})\b")
+_ORDER_WORD = re.compile(_words("order") + r"\W*(?:\w+\W+){0,3}$")
+
+
+def with_order_words(text: str) -> str:
+    """ "any news on #1038?" → "any news on order #1038?": the intent model learnt
+    orders from sentences that name them, and a bare "#1038" says nothing to it."""
+
+    def named(match: re.Match[str]) -> str:
+        before = fold(text[: match.start()])
+        return match.group(0) if _ORDER_WORD.search(before) else f"order {match.group(0)}"
+
+    return _BARE_ORDER.sub(named, text)
 
 
 def extract_entities(text: str) -> Entities:

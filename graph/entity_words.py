@@ -106,6 +106,8 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             r"processed",
             r"(?:went|gone|come|came) (?:through|out)",
             r"hit",
+            r"paid",
+            r"paying",
         ),
         "es": (r"cobr\w*", r"cargad[oa]s?", r"cargaron", r"descont\w*", r"debitad[oa]s?"),
         "de": (
@@ -328,7 +330,7 @@ WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     # Words that name an order before its number.
     "order": {
-        "en": (r"order",),
+        "en": (r"order", r"ord\.?"),
         "es": (r"pedido", r"orden", r"compra"),
         "de": (r"bestell\w*", r"auftrag\w*"),
         "fr": (r"commande",),

@@ -32,7 +32,8 @@ _ORDINALS = {
     "4th": 3,
 }
 _OTHER = re.compile(r"\b(the )?other( one)?\b|\bnot (that|this) one\b|\bwrong one\b", re.I)
-_LAST = re.compile(r"\b(the )?(latest|newest|most recent)( one)?\b", re.I)
+_LAST = re.compile(r"\b(the )?(latest|newest|most recent|newer)( one)?\b", re.I)
+_OLDER = re.compile(r"\b(the )?(older|earlier|previous)( one)?\b", re.I)
 _CORRECTION = re.compile(
     r"^\W*(sorry|oops|no|nope|actually|wait|correction|my (bad|mistake))\b"
     r"|\b(i meant|i mean|meant to say|the other one|not that one|wrong one)\b",
@@ -47,6 +48,9 @@ _CLOSING = re.compile(r"(that'?s all|that is all|bye|goodbye|no thanks|no thank 
 _POLITE = re.compile(r"^(ok(ay)?|oh|um+|hmm+|no|thanks|thank you|please|actually)[ ,]+")
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
+_RATING_INSIDE = re.compile(r"\b([1-5])\s*(?:/\s*5|out of (?:5|five)|stars?)(?!\w)")
+#: Longest line read as a rating by its one number.
+_RATING_SENTENCE_WORDS = 6
 NO_COMMENT = N_("No comment")
 RATINGS = ("1", "2", "3", "4", "5")
 """The satisfaction question's quick replies."""
@@ -96,8 +100,20 @@ def parse_rating(text: str) -> int | None:
         return min(stars, 5)
     if plain in _RATING_WORDS:
         return _RATING_WORDS[plain]
-    found = _RATING.match(plain)
-    return int(found.group(1)) if found else None
+    found = _RATING.match(plain) or _RATING_INSIDE.search(plain)
+    if found:
+        return int(found.group(1))
+    # "I'd give it a 3", "a solid 4": a short line whose only number is one to five.
+    numbers = re.findall(r"\d+", plain)
+    if len(plain.split()) <= _RATING_SENTENCE_WORDS and numbers in (
+        ["1"],
+        ["2"],
+        ["3"],
+        ["4"],
+        ["5"],
+    ):
+        return int(numbers[0])
+    return None
 
 
 def is_yes(text: str) -> bool:
@@ -134,6 +150,14 @@ def parse_answer(slot: SlotPolicy, text: str, frame: Frame, name: str) -> str | 
             return choices[index]
     if _LAST.search(lowered) and choices and slot.kind != "text":
         return choices[0]
+    if _OLDER.search(lowered) and choices and slot.kind != "text":
+        # Offered newest first: the older one is the next after the one shown, or the
+        # only one offered besides it.
+        after = choices[choices.index(current) + 1 :] if current in choices else choices
+        return after[0] if len(after) == 1 or (after and current in choices) else None
+    described = _described_choice(text, frame) if slot.kind != "text" else None
+    if described is not None and not _NUMBER.search(text):
+        return described
     if slot.kind == "email":
         found = _EMAIL.search(text)
         return found.group(0) if found else None
@@ -153,6 +177,46 @@ def parse_answer(slot: SlotPolicy, text: str, frame: Frame, name: str) -> str | 
         return inside  # "it's SW1A 1AA": the value inside the sentence
     stripped = text.strip()
     return stripped or None
+
+
+#: Words that say nothing about which choice is meant ("the one with the ...").
+_FILLER = re.compile(r"^(the|one|with|and|for|that|this|order|mine|please|meant|about|from)$")
+_WORDS = re.compile(r"[^\W\d_]{3,}")
+#: How much of one choice's description `describe` keeps.
+_DESCRIPTION_CHARS = 200
+
+
+def describe(choices: list[str], variables: dict[str, Any]) -> dict[str, str]:
+    """Each offered value in words: the text fields of the record it came from (a row
+    of a list the workflow read, whose field equals the value: order 2001's items)."""
+    words: dict[str, str] = {}
+    for records in variables.values():
+        if not isinstance(records, list):
+            continue
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            texts = [str(v) for v in record.values() if isinstance(v, str)]
+            for choice in choices:
+                if choice not in words and choice in (str(v) for v in record.values()):
+                    described = " ".join(t for t in texts if t != choice)
+                    words[choice] = described[:_DESCRIPTION_CHARS]
+    return words
+
+
+def _described_choice(text: str, frame: Frame) -> str | None:
+    """The one offered value whose description shares a word with `text` ("the coffee
+    grinder", "the one with the headphones")."""
+    described = frame.get("choice_words") or {}
+    said = {w for w in _WORDS.findall(text.casefold()) if not _FILLER.match(w)}
+    if not said:
+        return None
+    matches = [
+        choice
+        for choice, words in described.items()
+        if said & set(_WORDS.findall(words.casefold()))
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 def valid_format(slot: SlotPolicy, value: str) -> bool:

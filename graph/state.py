@@ -26,6 +26,9 @@ class Frame(TypedDict, total=False):
     """Invalid answers to the current question."""
     choices: list[str]
     """Values offered as quick replies with the last question ("the other one")."""
+    choice_words: dict[str, str]
+    """What each offered value is, in words from the workflow's own data ("Coffee
+    grinder" for order 2001), so "the one with the grinder" picks it."""
     queued: bool
     """Said in the same message as another request; starts when that one is done."""
     topic: str
@@ -74,7 +77,8 @@ class ConversationState(TypedDict, total=False):
     entities: Entities
     """Entities found in this turn's text."""
     classified_by: str
-    """`local` (the intent model) or `llm` (the structured fallback call)."""
+    """`local` (the intent model), `entities` (its hesitant guess confirmed by a flag the
+    intent's workflow is about) or `llm` (the structured fallback call)."""
     act: str
     """What the message does (graph/acts.py): `question`, `request`, `cancel`, `close`,
     `follow_up`, or "" when none is likely enough."""

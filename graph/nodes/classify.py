@@ -12,16 +12,21 @@ from pydantic import BaseModel, Field
 
 from graph.acts import act_of
 from graph.context import TurnContext
-from graph.entities import extract_entities
+from graph.entities import extract_entities, with_order_words
 from graph.i18n import language
 from graph.language import language_name
 from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.nodes.route import answers_waiting_question
 from graph.pii import redact
+from graph.policy import Policy
 from graph.prompts import CLASSIFY_SYSTEM
+from graph.routes import target_of
 from graph.state import ConversationState
 
 KNOWN_FLAGS = {"failed_payment", "double_charge", "urgent", "refund", "asks_for_person"}
+#: How much of the classifier's threshold a guess needs for the message's own facts to
+#: confirm it (`_backed_by_entities`).
+BACKED_SHARE = 0.5
 
 
 class MessageAnalysis(BaseModel):
@@ -44,12 +49,22 @@ class MessageAnalysis(BaseModel):
     )
 
 
+def _backed_by_entities(policy: Policy, intent: str, confidence: float, flags: list[str]) -> bool:
+    """A hesitant guess the message's facts confirm: "hey so i got billed 2x??" is only
+    half like the billing examples, but it holds a double charge, which the guessed
+    intent's workflow names as what it is about (its `topics`)."""
+    if confidence < policy.classifier.threshold * BACKED_SHARE or intent not in policy.intents:
+        return False
+    workflow = policy.workflows.get(target_of(policy.route_for(intent)))
+    return workflow is not None and any(flag in workflow.topics for flag in flags)
+
+
 async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     context = runtime.context
     text = state.get("text", "")
     # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
     # GIL, so other conversations' turns keep running on the event loop meanwhile.
-    prediction = await asyncio.to_thread(context.classifier.predict, text)
+    prediction = await asyncio.to_thread(context.classifier.predict, with_order_words(text))
     act, act_confidence = await asyncio.to_thread(act_of, context.acts, text)
     entities = extract_entities(text)
     update: dict[str, Any] = {
@@ -61,7 +76,15 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         "act_confidence": act_confidence,
         "asked_about": "",
     }
-    if prediction.confidence >= context.policy.classifier.threshold or context.llm is None:
+    if prediction.confidence < context.policy.classifier.threshold and _backed_by_entities(
+        context.policy, prediction.intent, prediction.confidence, entities.get("flags", [])
+    ):
+        update["classified_by"] = "entities"
+    if (
+        prediction.confidence >= context.policy.classifier.threshold
+        or update["classified_by"] == "entities"
+        or context.llm is None
+    ):
         return update
     if answers_waiting_question(state, context.policy):
         return update  # an answer to our own question: no model call needed

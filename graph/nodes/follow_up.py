@@ -23,12 +23,11 @@ PRIORITIES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urg
 
 
 def ticket_of(variables: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The ticket a written workflow opened (`ticket: … as: x`): a variable holding a
-    ticket's number and status."""
-    for value in (variables or {}).values():
-        if isinstance(value, dict) and value.get("number") and value.get("status"):
-            return value
-    return None
+    """The ticket the workflow opened (its `ticket:` step), never an order or any other
+    result that happens to have a number and a status."""
+    variables = variables or {}
+    opened = variables.get("_ticket")
+    return opened if isinstance(opened, dict) else None
 
 
 async def _fresh(runtime: Runtime[TurnContext], ticket: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,8 @@ _QUESTION = re.compile(
     r"(where|when|what|why|how|which|who|has|have|is|are|did|does|do|can|could|will|would)\b",
     re.I,
 )
-_CLAUSES = re.compile(r"(?<=[.?!])\s+|\s*[;\n]\s*|,?\s+\b(?:also|and also|plus)\b,?\s+", re.I)
+#: Sentence ends and "also": not the dot of "order no. 1042" (a number follows it).
+_CLAUSES = re.compile(r"(?<=[.?!])\s+(?!\d)|\s*[;\n]\s*|,?\s+\b(?:also|and also|plus)\b,?\s+", re.I)
 
 
 def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
@@ -61,7 +62,7 @@ def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
 
 
 def _understood(state: ConversationState, policy: Policy) -> bool:
-    return state.get("classified_by") == "llm" or (
+    return state.get("classified_by") in ("llm", "entities") or (
         state.get("confidence", 0.0) >= policy.classifier.threshold
     )
 
@@ -421,8 +422,11 @@ def confirm_question(policy: Policy, workflow: str) -> str:
 
 
 def _unsure_side_effects(state: ConversationState, policy: Policy, target: str) -> bool:
-    """A workflow with side effects, on a model's guess or a weak local one."""
+    """A workflow with side effects, on a model's guess or a weak local one (not one the
+    message's own facts confirm)."""
     if policy.classifier.unsure_side_effects == "run" or not policy.writes(target):
+        return False
+    if state.get("classified_by") == "entities":
         return False
     return (
         state.get("classified_by") == "llm"

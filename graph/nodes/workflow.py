@@ -256,6 +256,7 @@ async def _step(run: Run, program: list[Instruction], pc: int, instruction: Inst
         run.frame["slots"] = {**(run.frame.get("slots") or {}), **filled}
     elif isinstance(step, Offer):
         run.frame["choices"] = [str(choice) for choice in evaluate(step.offer, names)][:4]
+        run.frame["choice_words"] = slots.describe(run.frame["choices"], run.variables)
     elif isinstance(step, End):
         run.outcome = step.end
     return pc + 1
@@ -288,11 +289,13 @@ async def _ask(run: Run, slot_name: str, *, hint: str, choices: list[str] | None
     elif slot.choices == "recent_orders" and run.context.tools.verified:
         recent = await run.context.tools.call("orders.recent", limit=4)
         offered = [order.number for order in recent]
+        run.variables.setdefault("_offered", variable(recent))
     else:
         offered = []
     values = dict(run.frame.get("slots") or {})
     values.pop(slot_name, None)
     run.frame["slots"], run.frame["choices"] = values, offered[:4]
+    run.frame["choice_words"] = slots.describe(offered[:4], run.variables)
     run.frame["asking"] = slot_name
     run.replies.append(slots.question(slot, offered[:4], hint=hint))
     raise Waiting
@@ -418,6 +421,11 @@ async def _ticket(run: Run, step: Ticket, names: dict[str, Any]) -> None:
     ticket = await run.context.tools.call("tickets.create", **fields)
     run.ticket = ticket
     run.variables["_ticket_id"] = ticket.id
+    run.variables["_ticket"] = {
+        "number": ticket.number,
+        "status": ticket.status,
+        "priority": ticket.priority,
+    }
     if step.as_:
         run.variables[step.as_] = variable(ticket)
     if ticket.created:

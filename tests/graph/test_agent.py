@@ -136,7 +136,7 @@ async def test_refund_through_the_agent_waits_for_approval(
         Say("I've asked our team to approve refunding the duplicate charge. I'll update you here."),
     )
     maria = await open_webchat(http, "cus_maria")
-    turn = await maria.say("please give back the extra money from the second charge")
+    turn = await maria.say("please give back the extra money from that charge")
     assert "approve" in turn["replies"][0]["text"]
     [approval] = (await http.get("/api/admin/approvals", headers=admin_headers)).json()["approvals"]
     assert approval["arguments"] == {"charge_id": "ch_maria_4"}

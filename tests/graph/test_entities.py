@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.entities import extract_entities, fold
+from graph.entities import extract_entities, fold, with_order_words
 
 
 @pytest.mark.parametrize(
@@ -124,6 +124,7 @@ def test_fold_keeps_length_so_spans_map_back() -> None:
         "there are 2 charges of 49.99 from your shop",
         "i got hit twice for the same thing",
         "the amount came out more than once",
+        "I think I've paid double for my last order",
         "me cobraron dos cargos iguales",
         "zwei Abbuchungen für eine Bestellung",
         "deux prélèvements pour la même commande",
@@ -142,7 +143,30 @@ def test_paraphrases_of_a_double_charge_are_one(text: str) -> None:
         "where are my two orders",
         "mi pago falló dos veces",
         "the courier came twice but nobody rang",
+        "I paid and it failed twice",
     ],
 )
 def test_counting_or_retrying_is_not_a_double_charge(text: str) -> None:
     assert "double_charge" not in extract_entities(text).get("flags", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [("charged double for ord 1042", "1042"), ("Order no. 1042 was debited twice", "1042")],
+)
+def test_abbreviated_order_words(text: str, order_id: str) -> None:
+    assert extract_entities(text).get("order_ids") == [order_id]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("any news on #1038?", "any news on order #1038?"),
+        ("#1038", "order #1038"),
+        ("my order number is #1038", "my order number is #1038"),
+        ("Bestellung #1038", "Bestellung #1038"),
+        ("issue #12", "issue #12"),
+    ],
+)
+def test_a_bare_hash_number_is_named_an_order_for_the_intent_model(text: str, named: str) -> None:
+    assert with_order_words(text) == named

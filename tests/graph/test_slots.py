@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from graph.policy import Policy, SlotPolicy, load_policy
-from graph.slots import is_cancel, is_closing, is_correction, parse_answer, parse_rating
+from graph.slots import (
+    describe,
+    is_cancel,
+    is_closing,
+    is_correction,
+    parse_answer,
+    parse_rating,
+)
 from graph.stack import new_frame, topic, view
 from graph.state import Frame
 from tests.graph.conversation import DEFAULT_POLICY
@@ -64,7 +71,20 @@ def test_closing_and_corrections() -> None:
 
 @pytest.mark.parametrize(
     ("text", "score"),
-    [("4", 4), ("5 stars", 5), ("3/5", 3), ("★★★★", 4), ("five", 5), ("6", None), ("great", None)],
+    [
+        ("4", 4),
+        ("5 stars", 5),
+        ("3/5", 3),
+        ("★★★★", 4),
+        ("five", 5),
+        ("6", None),
+        ("great", None),
+        ("I'd give it a 3", 3),
+        ("a solid 4", 4),
+        ("I give you 4/5 thanks", 4),
+        ("order 1042", None),
+        ("it took 3 days to arrive and nobody answered me", None),
+    ],
 )
 def test_ratings(text: str, score: int | None) -> None:
     assert parse_rating(text) == score
@@ -92,3 +112,38 @@ def test_route_steps_are_the_graph_s_node_table() -> None:
 
     assert set(STEPS) == {*WORKFLOW_NODES, "respond"}
     assert set(STEPS) <= set(build_graph().nodes)
+
+
+RECENT = [
+    {"number": "2001", "items": "Coffee grinder", "status": "shipped"},
+    {"number": "1042", "items": "Wireless headphones", "status": "processing"},
+    {"number": "1038", "items": "Phone case", "status": "delivered"},
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "picked"),
+    [
+        ("the coffee grinder", "2001"),
+        ("the one with the headphones", "1042"),
+        ("phone case please", "1038"),
+        ("the one with the order", None),  # says nothing about which
+        ("the grinder, no wait, 1038", "1038"),  # a number says it better
+    ],
+)
+def test_a_choice_is_picked_by_what_it_is(text: str, picked: str | None) -> None:
+    slot = SlotPolicy(prompt="Which order?", kind="order_number")
+    offered = ["2001", "1042", "1038"]
+    frame: Frame = {"choices": offered, "choice_words": describe(offered, {"recent": RECENT})}
+    assert frame["choice_words"]["2001"].startswith("Coffee grinder")
+    assert parse_answer(slot, text, frame, "order_number") == picked
+
+
+def test_the_older_one_is_the_next_offered_after_the_one_shown() -> None:
+    slot = SlotPolicy(prompt="Which order?", kind="order_number")
+    shown: Frame = {"choices": ["1042", "1038"], "slots": {"order_number": "1042"}}
+    assert parse_answer(slot, "nope, I meant the older one", shown, "order_number") == "1038"
+    others: Frame = {"choices": ["1038"], "slots": {"order_number": "1042"}}
+    assert parse_answer(slot, "the earlier one", others, "order_number") == "1038"
+    several: Frame = {"choices": ["2001", "1042", "1038"]}
+    assert parse_answer(slot, "the older one", several, "order_number") is None

@@ -51,7 +51,7 @@ async def test_a_guessed_billing_problem_is_confirmed_before_any_ticket(
             assert "notify.staff" not in [tool for t in traces for tool in t["tools"]]
             assert traces[1]["llm"] == []  # "No" answers our question: no model call
 
-            again = await maria.say("I was billed for a payment that had failed, twice")
+            again = await maria.say("something is off with my bill, can you look at it")
             confirmed = await maria.say("yes")
             assert "SB-" in confirmed["replies"][0]["text"]  # the billing workflow ran
             assert "is this about your payment?" in again["replies"][0]["text"]
