@@ -87,6 +87,10 @@ class ConversationState(TypedDict, total=False):
     asked_about: str
     """The task workflow a question was about when it went to the help centre instead: if
     the help centre has no answer, the bot offers to run it."""
+    aside: str
+    """A question asked beside the request a workflow handles ("Where is order 1042? And
+    do you ship to Norway?"): answered after it, by the help centre, else by the model
+    where one is configured."""
     direct_reply: str
     """The classification call's own reply to small talk or an off-topic line ("" if none)."""
     llm_failed: bool

@@ -42,7 +42,9 @@ async def _messages(state: ConversationState, context: TurnContext) -> list[Base
         HumanMessage(text) if role == "customer" else AIMessage(text)
         for role, text in window.recent
     ]
-    return [SystemMessage(system), *history, HumanMessage(state.get("text", ""))]
+    # Asked beside a request a workflow answered: only that question is the model's.
+    asked = state.get("aside") or state.get("text", "")
+    return [SystemMessage(system), *history, HumanMessage(asked)]
 
 
 async def _hand_over(
@@ -78,7 +80,7 @@ async def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         max_steps=context.policy.budgets.agent_max_steps,
     )
     if answer.text is not None:
-        return {"replies": [reply(answer.text)]}
+        return {"replies": [reply(answer.text)], "aside": ""}
     if answer.failure == "handed_over":
         return {
             "replies": [

@@ -75,6 +75,7 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
         "act": act or "",
         "act_confidence": act_confidence,
         "asked_about": "",
+        "aside": "",
     }
     if prediction.confidence < context.policy.classifier.threshold and _backed_by_entities(
         context.policy, prediction.intent, prediction.confidence, entities.get("flags", [])

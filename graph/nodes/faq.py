@@ -83,15 +83,25 @@ def answer_text(hit: PassageHit, base: str | None = None) -> str:
 
 
 async def faq(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    aside = state.get("aside") or ""
     hits: list[PassageHit] = await runtime.context.tools.call(
-        "kb.search", query=state.get("text", ""), limit=3
+        "kb.search", query=aside or state.get("text", ""), limit=3
     )
     best = answering(hits, language())
     if best is not None:
         context = runtime.context
         base = context.policy.help_centre.base_url or context.public_url or None
         replies = [reply(answer_text(best, base), _(THANKS), _(TALK_TO_PERSON))]
-        return {"replies": replies, "served": True}  # a goodbye now may ask for a rating
+        # A goodbye now may ask for a rating.
+        return {"replies": replies, "served": True, "aside": ""}
+    if aside:
+        if runtime.context.llm is not None:
+            return {"replies": []}  # settle hands the question to the model
+        text = _(
+            "I couldn't find an answer to “{question}” in our help centre. A person from "
+            "our team can help with that."
+        ).format(question=aside)
+        return {"replies": [reply(text, _(TALK_TO_PERSON))], "aside": ""}
     about = state.get("asked_about") or ""
     if about:  # a question about a task the help centre cannot answer: offer the task
         text = _(

@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 from langgraph.runtime import Runtime
 
 from graph import slots
-from graph.acts import QUESTION_SURE
+from graph.acts import QUESTION_SURE, act_of
 from graph.context import TurnContext
 from graph.entities import extract_entities
 from graph.i18n import N_, _, pick
@@ -122,8 +122,7 @@ def second_request(
     a second confident task intent becomes a queued frame. Returns (first clause's
     workflow, the queued frame)."""
     policy = runtime.context.policy
-    parts = _CLAUSES.split(state.get("text", ""))
-    clauses = [c.strip() for c in parts if c and len(c.strip()) > 3]
+    clauses = _clauses(state.get("text", ""))
     if len(clauses) < 2:
         return None
     found: list[tuple[str, str]] = []
@@ -141,6 +140,39 @@ def second_request(
         return None
     (one, _said), (two, clause) = found[0], found[1]
     return one, new_frame(policy, two, extract_entities(clause), queued=True, text=clause)
+
+
+#: How a second sentence opens ("Also, do you ship to Norway?"): not part of the question.
+_OPENER = re.compile(r"^(?:also|and|plus|btw|by the way|oh and)\b[,:]?\s*", re.I)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+
+
+def question_aside(state: ConversationState, runtime: Runtime[TurnContext], workflow: str) -> str:
+    """ "I want a refund. How long does it take?": the sentence beside the request that
+    asks how something works, which `workflow` does not answer ("" if none). Another
+    sentence must carry the request itself, and the question must not be about the
+    customer's own order or amount (that is the workflow's)."""
+    context = runtime.context
+    policy = context.policy
+    clauses = _clauses(state.get("text", ""))
+    if len(clauses) < 2 or not policy.dialogue.questions or context.acts is None:
+        return ""
+    requests, questions = [], []
+    for clause in clauses:
+        act, confidence = act_of(context.acts, clause)
+        details = extract_entities(clause)
+        if act == "question" and confidence >= QUESTION_SURE:
+            if not (details.get("order_ids") or details.get("amounts")):
+                questions.append(clause)
+            continue
+        prediction = context.classifier.predict(clause)
+        routed = target_of(policy.route_for(prediction.intent)) == workflow
+        if act == "request" or (routed and prediction.confidence >= policy.classifier.threshold):
+            requests.append(clause)
+    return _OPENER.sub("", questions[0]) if requests and questions else ""
 
 
 def _reask(frame: Frame, runtime: Runtime[TurnContext], hint: str) -> dict[str, Any]:
@@ -248,7 +280,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         return go("handoff", HUMAN, stack=[])
     if frame is None or not frame.get("asking"):
         question = _question_route(state, policy, decided, own_details)
-        if question is not None:
+        if question is not None and not _also_requests(state, runtime):
             return go(step_for(question, policy), question, asked_about=workflow_of(decided))
 
     if frame is not None and frame.get("asking"):
@@ -334,7 +366,8 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
             stack = push(stack, queued, policy.dialogue.max_depth)
         stack = push(stack, frame, policy.dialogue.max_depth)
         first_route = to_workflow(frame["name"])
-        return go(step_for(first_route, policy), first_route, stack=stack)
+        aside = "" if extra is not None else question_aside(state, runtime, wanted)
+        return go(step_for(first_route, policy), first_route, stack=stack, aside=aside)
     return go(target, decided)
 
 
@@ -377,6 +410,16 @@ def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_detai
     named = (state.get("entities") or {}).get("order_ids") or []
     known = set((last.get("slots") or {}).values())
     return not other and not (own_details and not set(named) <= known)
+
+
+def _also_requests(state: ConversationState, runtime: Runtime[TurnContext]) -> bool:
+    """ "I want a refund. How long does it take?": a question beside a request is an
+    aside (answered after the workflow), not the whole message."""
+    acts = runtime.context.acts
+    clauses = _clauses(state.get("text", ""))
+    if acts is None or len(clauses) < 2:
+        return False
+    return any(act_of(acts, clause)[0] == "request" for clause in clauses)
 
 
 def _question_route(

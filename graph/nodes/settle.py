@@ -68,6 +68,9 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
             if below is not None and below.get("queued") and steps == 1:
                 after = _("After that, I'll look at {topic}.").format(topic=below.get("topic"))
                 replies = _append(replies, after)
+            aside = _aside_step(state, runtime, step, steps)
+            if aside is not None:  # answered now, then "Back to …" asks again
+                return {**update, "stack": stack, "replies": replies, "go": aside}
             return {**update, "stack": stack, "replies": replies}
         stack = stack[:-1]
         if frame.get("approval"):  # waits for staff: off the stack, the conversation goes on
@@ -89,6 +92,10 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
     if frame is not None and frame.get("asking") and frame.get("name") != step:
         replies.append(_resume(frame, runtime))
     update.update(stack=stack, replies=replies)
+    aside = _aside_step(state, runtime, step, steps)
+    if aside is not None:
+        return {**update, "go": aside}
+    update["aside"] = ""
     if not stack:
         update["did"] = []
         served = bool(update.get("served") or state.get("served"))
@@ -103,6 +110,21 @@ async def settle(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
             update["replies"] = replies
             update["csat"] = "asked"
     return update
+
+
+def _aside_step(
+    state: ConversationState, runtime: Runtime[TurnContext], step: str, steps: int
+) -> Step | None:
+    """Where the question asked beside the request goes after the workflow: the help
+    centre, then the model (where one is configured) if the help centre had no answer
+    (faq keeps the question then); None once it is answered or cannot be."""
+    if not state.get("aside") or steps >= MAX_STEPS or step in ENDS_EVERYTHING:
+        return None
+    if step not in ("faq", "agent"):
+        return "faq"
+    if step == "faq" and runtime.context.llm is not None and not state.get("budget_spent"):
+        return "agent"
+    return None
 
 
 def _asks_csat(state: ConversationState, runtime: Runtime[TurnContext], *, served: bool) -> bool:

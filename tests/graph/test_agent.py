@@ -127,6 +127,29 @@ async def test_confident_messages_never_call_the_model(
     assert fake_llm.requests == []
 
 
+async def test_a_question_beside_a_request_reaches_the_model_only_when_the_help_centre_has_no_answer(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The order is looked up by its workflow; the question asked beside it goes to the
+    help centre first (no model call when it answers), and to the model, alone, when it
+    does not."""
+    fake_llm.queue(Say("Is the gift wrapping for a new order, or for one you placed?"))
+    policy = write_policy(tmp_path, threshold=0.35)
+    async with await start(sqlite_databases, fake_llm, policy) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            maria = await open_webchat(http, "cus_maria")
+            answered = await maria.say("Where is my order 1042? Also, do you ship to Norway?")
+            assert fake_llm.requests == []
+            texts = [r["text"] for r in answered["replies"]]
+            assert "Order #1042" in texts[0] and "Source:" in texts[1]
+
+            turn = await maria.say("Where is order 1038? Also, do you sell gift wrapping?")
+    texts = [r["text"] for r in turn["replies"]]
+    assert "Order #1038" in texts[0] and "gift wrapping" in texts[-1]
+    [request] = fake_llm.requests  # one call: the agent, for the question alone
+    assert request["messages"][-1]["content"] == "do you sell gift wrapping?"
+
+
 async def test_refund_through_the_agent_waits_for_approval(
     http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
 ) -> None:
