@@ -121,6 +121,14 @@ def format_table(figures: dict[str, Any]) -> str:
             f"{_pct(row['containment_rate']):>10} {_pct(row['handoff_rate']):>11}"
             for row in figures["languages"]
         ]
+    if len(figures["policy_versions"]) > 1:  # one version: nothing to compare
+        lines += ["", f"  {'policy version':<22} {'convs':>6} {'contained':>10} {'handed off':>11}"]
+        lines += [
+            f"  {row['policy_version'] or 'not recorded':<22} {row['conversations']:>6} "
+            f"{_pct(row['containment_rate']):>10} {_pct(row['handoff_rate']):>11} "
+            f"{'CSAT ' + str(row['csat_average']) if row['csat_average'] is not None else ''}"
+            for row in figures["policy_versions"]
+        ]
     return "\n".join(lines)
 
 

@@ -13,6 +13,8 @@ Definitions (also in the README):
   resolved), else the close time of a closed conversation, else its last bot reply.
 - approvals: approve rate over decided ones; wait = decided_at - created_at.
 - languages: per conversation language (graph/language.py), containment, handoffs, CSAT.
+- policy versions: the same per policy version (the content hash a conversation's first
+  turn ran under), earliest first: before and after each change.
 """
 
 from __future__ import annotations
@@ -235,17 +237,20 @@ async def _intents(conn: AsyncConnection, window: Window) -> list[dict[str, Any]
     ]
 
 
-async def _languages(conn: AsyncConnection, window: Window) -> list[dict[str, Any]]:
-    """Per conversation language (None: not recorded, before languages were): how the
-    bot does for customers in each. One row of csat per conversation at most."""
+async def _split(
+    conn: AsyncConnection, window: Window, key: ColumnElement[Any], *, by_time: bool = False
+) -> list[tuple[Any, int, float | None, float | None, float | None, Any]]:
+    """Per value of `key` (one per conversation): conversations, containment and handoff
+    rates, CSAT average and the first conversation's start; most conversations first, or
+    the earliest first with `by_time`. One row of csat per conversation at most."""
     handed = exists().where(H.conversation_id == C.id)
-    rows = await conn.execute(
+    per = (
         select(
-            C.language,
-            func.count(),
-            func.sum(case((contained(C.id), 1), else_=0)),
-            func.sum(case((handed, 1), else_=0)),
-            func.avg(S.score),
+            key.label("key"),
+            case((contained(C.id), 1), else_=0).label("kept"),
+            case((handed, 1), else_=0).label("handed"),
+            S.score.label("score"),
+            C.created_at.label("started"),
         )
         .select_from(
             Conversation.__table__.outerjoin(  # type: ignore[attr-defined]
@@ -254,18 +259,78 @@ async def _languages(conn: AsyncConnection, window: Window) -> list[dict[str, An
             )
         )
         .where(in_window(window))
-        .group_by(C.language)
-        .order_by(func.count().desc(), C.language.is_(None), C.language)
+        .subquery()
     )
+    first = func.min(per.c.started)
+    order = (first,) if by_time else (func.count().desc(), per.c.key.is_(None), per.c.key)
+    rows = await conn.execute(
+        select(
+            per.c.key,
+            func.count(),
+            func.sum(per.c.kept),
+            func.sum(per.c.handed),
+            func.avg(per.c.score),
+            first,
+        )
+        .group_by(per.c.key)
+        .order_by(*order)
+    )
+    return [
+        (
+            value,
+            int(n),
+            _rate(kept or 0, n),
+            _rate(handed_n or 0, n),
+            round(float(score), 2) if score is not None else None,
+            started,
+        )
+        for value, n, kept, handed_n, score, started in rows
+    ]
+
+
+async def _languages(conn: AsyncConnection, window: Window) -> list[dict[str, Any]]:
+    """Per conversation language (None: not recorded, before languages were): how the
+    bot does for customers in each."""
     return [
         {
             "language": language,
-            "conversations": int(n),
-            "containment_rate": _rate(kept or 0, n),
-            "handoff_rate": _rate(handed_n or 0, n),
-            "csat_average": round(float(score), 2) if score is not None else None,
+            "conversations": n,
+            "containment_rate": kept,
+            "handoff_rate": handed,
+            "csat_average": score,
         }
-        for language, n, kept, handed_n, score in rows
+        for language, n, kept, handed, score, _started in await _split(conn, window, C.language)
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC), PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _policy_versions(conn: AsyncConnection, window: Window) -> list[dict[str, Any]]:
+    """Per policy version (its content hash, as the conversation's first turn ran under
+    it; None: no turn traced one), earliest first: the team sees containment, handoffs
+    and satisfaction before and after each change."""
+    first_turn = (
+        select(T.policy_version)
+        .where(T.conversation_id == C.id)
+        .order_by(T.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        {
+            "policy_version": version,
+            "conversations": n,
+            "containment_rate": kept,
+            "handoff_rate": handed,
+            "csat_average": score,
+            "first_conversation_at": _utc(started).isoformat() if started else None,
+        }
+        for version, n, kept, handed, score, started in await _split(
+            conn, window, first_turn, by_time=True
+        )
     ]
 
 
@@ -342,6 +407,7 @@ async def build_report(conn: AsyncConnection, window: Window) -> dict[str, Any]:
         "csat": await _csat(conn, window, conversations),
         "intents": await _intents(conn, window),
         "languages": await _languages(conn, window),
+        "policy_versions": await _policy_versions(conn, window),
         **turns,
         "approvals": await _approvals(conn, window),
         "delivery_failures": await _delivery_failures(conn, window),

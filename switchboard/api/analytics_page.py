@@ -202,6 +202,18 @@ def _tables(f: dict[str, Any]) -> str:
         )
         or '<tr><td colspan=5 class="empty">No conversations in this window.</td></tr>'
     )
+    versions = (
+        "".join(
+            f"<tr><td><code>{escape(row['policy_version'] or 'not recorded')}</code></td>"
+            f"<td>{escape((row['first_conversation_at'] or '')[:16].replace('T', ' '))}</td>"
+            f"<td class=n>{row['conversations']}</td>"
+            f"<td class=n>{_pct(row['containment_rate'])}</td>"
+            f"<td class=n>{_pct(row['handoff_rate'])}</td>"
+            f"<td class=n>{row['csat_average'] if row['csat_average'] is not None else '–'}</td></tr>"
+            for row in f["policy_versions"]
+        )
+        or '<tr><td colspan=6 class="empty">No conversations in this window.</td></tr>'
+    )
     return (
         '<div class="tables"><section class="panel"><h2>Intents</h2><table id="intents">'
         "<tr><th>Intent</th><th class=n>Turns</th><th class=n>Contained</th>"
@@ -210,7 +222,11 @@ def _tables(f: dict[str, Any]) -> str:
         f"<tr><th>Reason</th><th class=n>Handoffs</th></tr>{reasons}</table></section>"
         '<section class="panel"><h2>Languages</h2><table id="languages">'
         "<tr><th>Language</th><th class=n>Conversations</th><th class=n>Contained</th>"
-        f"<th class=n>Handed off</th><th class=n>CSAT</th></tr>{languages}</table></section></div>"
+        f"<th class=n>Handed off</th><th class=n>CSAT</th></tr>{languages}</table></section>"
+        '<section class="panel"><h2>Policy versions</h2><table id="policy-versions">'
+        "<tr><th>Version</th><th>Since</th><th class=n>Conversations</th>"
+        "<th class=n>Contained</th><th class=n>Handed off</th><th class=n>CSAT</th></tr>"
+        f"{versions}</table></section></div>"
     )
 
 

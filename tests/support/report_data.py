@@ -82,6 +82,7 @@ class Builder:
         tokens: int = 0,
         cost: float = 0.0,
         reply_status: str = "delivered",
+        policy: str | None = None,
     ) -> int:
         self.seq += 1
         inbound, _ = await messages.insert_inbound(
@@ -125,6 +126,7 @@ class Builder:
                 tokens=tokens,
                 cost_usd=cost,
                 created_at=when,
+                policy_version=policy,
             ),
         )
         return inbound.id
@@ -202,6 +204,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
         intent="order_status",
         confidence=0.9,
         route="workflow:order_status",
+        policy="aaaa1111",
     )
     await b.turn(
         c1,
@@ -215,6 +218,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
         llm_calls=1,
         tokens=100,
         cost=0.001,
+        policy="bbbb2222",  # changed mid-conversation: it counts under its first turn's
     )
     await csat.record_csat(session, conversation_id=c1, score=5, comment="quick!")
 
@@ -228,6 +232,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
         intent="handoff",
         confidence=0.3,
         route="human",
+        policy="aaaa1111",
     )
     await b.handoff(c2, "customer_request", at(10, hour=1), resolved=at(600, hour=1))
     await b.staff_message(c2, "webchat", at(130, hour=1))
@@ -249,6 +254,7 @@ async def build(session: AsyncSession, base: datetime = BASE) -> dict[str, int]:
         tokens=300,
         cost=0.004,
         reply_status="failed",
+        policy="bbbb2222",
     )
     await b.approval(c3, m3, at(1, day=1, hour=-1), 30, "approved")
     await b.handoff(c3, "agent:budget", at(40, day=1, hour=-1))

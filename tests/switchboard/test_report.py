@@ -11,7 +11,7 @@ from storage.db import create_engine
 from switchboard.api.analytics_page import analytics_page
 from switchboard.report import Window, build_report
 from tests.support.databases import DatabaseFactory
-from tests.support.report_data import SINCE, UNTIL, load_report_data
+from tests.support.report_data import BASE, SINCE, UNTIL, load_report_data
 
 
 async def report(url: str, **kwargs: Any) -> dict[str, Any]:
@@ -71,6 +71,22 @@ async def test_every_key(report_url: str) -> None:
             "csat_average": None,
         },
     ]
+    versions = figures["policy_versions"]
+    assert [(v["policy_version"], v["conversations"]) for v in versions] == [
+        ("aaaa1111", 2),  # before the change, earliest first
+        ("bbbb2222", 1),
+        (None, 1),  # no turn traced a version
+    ]
+    assert versions[0] | {"first_conversation_at": None} == {
+        "policy_version": "aaaa1111",
+        "conversations": 2,
+        "containment_rate": 0.5,
+        "handoff_rate": 0.5,
+        "csat_average": 4.0,
+        "first_conversation_at": None,
+    }
+    assert versions[0]["first_conversation_at"] == BASE.isoformat()
+    assert (versions[1]["containment_rate"], versions[1]["handoff_rate"]) == (0.0, 1.0)
     assert figures["turns"] == 5
     assert figures["low_confidence_share"] == 0.4
     assert figures["llm_calls_per_turn"] == 0.6
@@ -105,3 +121,13 @@ async def test_the_analytics_page_splits_conversations_by_language(report_url: s
     page = analytics_page(figures, [], window_days=30, channel=None)
     table = page[page.index('<table id="languages">') :]
     assert table.index("Spanish (es)") < table.index("English (en)") < table.index("not recorded")
+
+
+async def test_the_analytics_page_shows_each_policy_version_before_the_next(
+    report_url: str,
+) -> None:
+    figures = await report(report_url)
+    page = analytics_page(figures, [], window_days=30, channel=None)
+    table = page[page.index('<table id="policy-versions">') :]
+    assert table.index("aaaa1111") < table.index("bbbb2222") < table.index("not recorded")
+    assert "2030-01-01 10:00" in table

@@ -55,6 +55,9 @@ def test_report_json_and_table(url: str) -> None:
     assert "billing_issue" in table.stdout and "50.0%" in table.stdout
     assert [row["language"] for row in figures["languages"]] == ["es", "en", None]
     assert "language" in table.stdout and "  es " in table.stdout
+    everything = run(["report", *window], url).stdout
+    assert "policy version" in everything
+    assert everything.index("aaaa1111") < everything.index("bbbb2222")  # before, after
 
 
 def test_moments() -> None:
