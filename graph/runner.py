@@ -88,6 +88,9 @@ class TurnRequest:
     locale: str | None = None
     """The sender's locale as the channel reported it: the hint for a first message too
     short to tell its language."""
+    at: float | None = None
+    """When the message arrived (epoch seconds), for a turn run later than that (a replay):
+    idle expiry and office hours then read that moment, not now."""
 
 
 @dataclass
@@ -230,6 +233,9 @@ class TurnRunner:
             scope=f"approval:{decision['approval_id']}" if decision else "",
         )
         context = self._context(caller, request)
+        if request.at is not None:
+            at = request.at
+            context.clock = lambda: at
         context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
         with speaking(language, self.policy.language):

@@ -112,3 +112,12 @@ def graph(
         typer.echo(f"no workflow {workflow!r}; known: {', '.join(sorted(known - {''}))}", err=True)
         raise typer.Exit(2)
     typer.echo(mermaid(policy_flow(policy, workflow)), nl=False)
+
+
+def _register_replay() -> None:
+    from switchboard.cli_replay import replay_command
+
+    policy_app.command("replay")(replay_command)
+
+
+_register_replay()

@@ -1,0 +1,195 @@
+"""Replaying stored conversations through a new policy, turn by turn, with the real turn
+machinery (`TurnRunner`) in a sandbox: an in-memory checkpointer (the stored checkpoints
+are never read or written), a rolled-back transaction per conversation, the company's
+systems never changed (replay/connectors.py), and no model unless asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from time import perf_counter
+
+from langgraph.checkpoint.memory import InMemorySaver
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import tools.catalog  # noqa: F401  (registers the built-in tools)
+from graph.policy import Policy
+from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from storage.db import create_engine, session_factory
+from storage.models import Mode
+from switchboard.classifier_cache import acts_for
+from switchboard.handoffs import staff_reachable
+from switchboard.replay.compare import (
+    TurnView,
+    changes,
+    not_run_view,
+    original_view,
+    replayed_view,
+)
+from switchboard.replay.connectors import CallLog, sandboxed
+from switchboard.replay.sandbox import forget_own_effects, mode_of, rolled_back
+from switchboard.replay.source import Selection, StoredConversation, stored_conversations
+from switchboard.runtime import _chat_model, load_classifier
+from switchboard.settings import Settings
+from tools.connectors import open_connectors
+
+
+@dataclass
+class ReplayedTurn:
+    conversation_id: int
+    message_id: int
+    text: str
+    at: datetime
+    original: TurnView
+    replayed: TurnView
+    changed: list[str]
+
+
+@dataclass
+class ReplayReport:
+    policy: str
+    policy_version: str
+    llm: bool
+    live_reads: bool
+    admin_url: str | None = None
+    """Where a conversation is read: `{admin_url}/{id}` (None: no public URL set)."""
+    conversations: int = 0
+    turns: int = 0
+    """Bot turns replayed (and turns the replay handed to a person before they came)."""
+    changed: list[ReplayedTurn] = field(default_factory=list)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Stored messages that were no bot turn, by why (`with a person`, `throttled`)."""
+    connector_calls: Counter[str] = field(default_factory=Counter)
+    """Replayed connector calls by how they were served (`would call`, `from trace`...)."""
+    seconds: float = 0.0
+
+    @property
+    def turns_per_s(self) -> float:
+        return self.turns / self.seconds if self.seconds else 0.0
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def replay(
+    settings: Settings,
+    policy: Policy,
+    selection: Selection,
+    *,
+    llm: bool = False,
+    live_reads: bool = False,
+    policy_label: str = "",
+) -> ReplayReport:
+    """Replay the selected conversations of `settings.database_url` through `policy`."""
+    public = "public_url" in settings.model_fields_set and settings.public_url
+    report = ReplayReport(
+        policy=policy_label,
+        policy_version=policy.version,
+        llm=llm and bool(settings.llm_model),
+        live_reads=live_reads,
+        admin_url=f"{settings.public_url.rstrip('/')}/admin/conversations" if public else None,
+    )
+    db = create_engine(settings.database_url)
+    started = perf_counter()
+    try:
+        reading = session_factory(db)
+        classifier = await load_classifier(policy, settings.cache_dir, reading)
+        acts = await asyncio.to_thread(acts_for, policy, settings.cache_dir)
+        calls = CallLog()
+        async with (
+            open_connectors(policy.connectors, policy.providers, policy.directory) as connected,
+            rolled_back(db) as sandbox,
+        ):
+            saver = InMemorySaver()
+            runner = TurnRunner(
+                saver=saver,
+                policy=policy,
+                classifier=classifier,
+                acts=acts,
+                sessions=sandbox.sessions,
+                max_chars=settings.max_message_chars,
+                chat_model=_chat_model(settings) if report.llm else None,
+                model_name=settings.llm_model or "" if report.llm else "",
+                daily_token_budget=settings.llm_daily_token_budget,
+                staff_reachable=staff_reachable(settings, sandbox.sessions),
+                public_url=settings.public_url,
+                catalog=sandboxed(connected.catalog, calls, live_reads=live_reads),
+            )
+            async for stored in stored_conversations(reading, selection):
+                async with sandbox.conversation():
+                    await _replay_conversation(runner, sandbox.sessions, calls, stored, report)
+                await saver.adelete_thread(str(stored.id))
+            await runner.pruner.close()
+    finally:
+        report.seconds = perf_counter() - started
+        await db.dispose()
+    return report
+
+
+async def _replay_conversation(
+    runner: TurnRunner,
+    sessions: async_sessionmaker[AsyncSession],
+    calls: CallLog,
+    stored: StoredConversation,
+    report: ReplayReport,
+) -> None:
+    report.conversations += 1
+    async with sessions() as session, session.begin():
+        await forget_own_effects(session, stored.id)
+    language: str | None = None
+    with_person = False
+    customer = stored.customer
+    for turn in stored.turns:
+        if turn.trace is None:
+            report.skipped[turn.skipped_because or "?"] += 1
+            continue
+        original = original_view(turn.trace, turn.replies)
+        report.turns += 1
+        if with_person:
+            replayed = not_run_view()
+        else:
+            assert turn.message.id is not None
+            request = TurnRequest(
+                conversation_id=stored.id,
+                message_id=turn.message.id,
+                channel=stored.conversation.channel,
+                text=turn.message.text,
+                customer_id=customer.id if customer else None,
+                customer_name=customer.name if customer else None,
+                customer_vip=customer.vip if customer else False,
+                customer_email=customer.email if customer else None,
+                language=language,
+                locale=turn.message.locale,
+                at=_utc(turn.message.created_at).timestamp(),
+            )
+            calls.start_turn(list(turn.trace.tool_calls))
+            try:
+                outcome = await runner.run_turn(request)
+            except Exception as exc:  # the engine's own fallback: an error turn
+                outcome = TurnOutcome(replies=[], route="error", node_path=[f"error: {exc}"])
+            language = outcome.language or language
+            replayed = replayed_view(outcome, calls.served)
+            for _, how in calls.served:
+                report.connector_calls[how] += 1
+            async with sessions() as session:
+                with_person = await mode_of(session, stored.id) == str(Mode.human)
+        changed = changes(original, replayed)
+        if changed:
+            report.by_kind.update(changed)
+            report.changed.append(
+                ReplayedTurn(
+                    stored.id,
+                    turn.message.id or 0,
+                    turn.message.text,
+                    _utc(turn.message.created_at),
+                    original,
+                    replayed,
+                    changed,
+                )
+            )

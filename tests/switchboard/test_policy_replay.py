@@ -1,0 +1,247 @@
+"""`switchboard policy replay`: a day recorded through the real web chat API, replayed
+through the unchanged policy (nothing changes), a changed one (exactly the turns it
+concerns change), and one whose workflow writes to the company's system (never made);
+the live database is the same afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import func
+from sqlmodel import select
+
+from graph.policy import load_policy
+from storage.db import create_engine, session_factory
+from storage.models import Approval, Handoff, Message, StaffNotification, Ticket, Trace
+from switchboard.replay import ReplayReport, Selection, replay
+from switchboard.replay.report import as_html, as_json, as_text
+from switchboard.settings import Settings
+from tests.conftest import make_settings, open_webchat
+from tests.support.databases import DatabaseFactory
+from tests.support.fake_service import FakeService
+from tests.support.server import run_server
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_POLICY = ROOT / "switchboard" / "default_policy.yaml"
+SEED = "My payment failed twice, but I was still charged. I need this fixed today."
+DAY = [
+    ("cus_maria", SEED),
+    ("cus_maria", "Where is my order 1042?"),
+    (None, "how long do refunds take?"),
+    (None, "hi"),
+]
+
+
+async def record_day(settings: Settings, day: list[tuple[str | None, str]] = DAY) -> None:
+    """Each message in a conversation of its own, through the web chat API."""
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        for user, text in day:
+            turn = await (await open_webchat(http, user)).say(text)
+            assert turn["replies"], text
+
+
+def policy_file(tmp_path: Path, change: dict[str, Any], name: str = "policy.yaml") -> Path:
+    raw = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    for key, value in change.items():  # a dotted key: one value deep in the policy
+        *parents, last = key.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def row_counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return {
+                table.__name__: (await session.exec(select(func.count()).select_from(table))).one()
+                for table in (Ticket, Approval, Message, Trace, StaffNotification, Handoff)
+            }
+    finally:
+        await engine.dispose()
+
+
+async def replayed(settings: Settings, path: Path, **options: Any) -> ReplayReport:
+    return await replay(settings, load_policy(path), Selection(), policy_label=path.name, **options)
+
+
+@pytest.fixture
+async def day(databases: DatabaseFactory) -> AsyncIterator[Settings]:
+    settings = make_settings(databases.fresh())
+    await record_day(settings)
+    yield settings
+
+
+async def test_the_unchanged_policy_changes_nothing(day: Settings) -> None:
+    before = await row_counts(day.database_url)
+
+    report = await replayed(day, DEFAULT_POLICY)
+
+    assert report.conversations == 4 and report.turns == 4
+    assert report.changed == [], as_text(report)
+    assert not report.llm and "no model" in as_text(report)
+    assert await row_counts(day.database_url) == before
+
+
+async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
+    day: Settings, tmp_path: Path
+) -> None:
+    before = await row_counts(day.database_url)
+    changed = policy_file(tmp_path, {"intents.billing_issue.route": "workflow:faq"})
+
+    report = await replayed(day, changed)
+
+    assert report.turns == 4
+    [turn] = report.changed
+    assert turn.text == SEED
+    assert turn.original.route == "workflow:billing_issue" and turn.replayed.route == "workflow:faq"
+    assert turn.original.ticket == "billing/high" and turn.replayed.ticket is None
+    assert {"route", "tools", "ticket"} <= set(turn.changed)
+    assert "intent" not in turn.changed
+    assert report.by_kind["route"] == 1 and report.by_kind["ticket"] == 1
+    # The live database kept everything (the replay's own ticket and notice rolled back).
+    assert await row_counts(day.database_url) == before
+    data = json.loads(as_json(report))
+    assert data["turns_changed"] == 1 and data["changed"][0]["replay"]["workflow"] == "faq"
+    page = as_html(report)
+    assert "workflow:faq" in page and "<script" not in page and "http" not in page.lower()
+
+
+# --- a workflow that reads from and writes to the company's own system ----------------
+
+
+def crm_policy(tmp_path: Path, url: str) -> Path:
+    """The default policy, greetings answered by a workflow that looks the visitor up and
+    logs the contact in a CRM (a write)."""
+    return policy_file(
+        tmp_path,
+        {
+            "connectors": {
+                "crm": {
+                    "kind": "http",
+                    "base_url": url,
+                    "headers": {"Authorization": "Bearer crm-token"},
+                    "timeout_s": 2,
+                    "tools": {
+                        "opening_hours": {"path": "/hours", "public": True},
+                        "log_contact": {
+                            "method": "POST",
+                            "path": "/contacts",
+                            "public": True,
+                            "risk": "write",
+                            "parameters": {
+                                "type": "object",
+                                "properties": {"topic": {"type": "string"}},
+                                "required": ["topic"],
+                            },
+                            "body": {"topic": "{{ args.topic }}"},
+                        },
+                    },
+                }
+            },
+            "intents.greeting.route": "workflow:crm_hello",
+            "workflows.crm_hello": {
+                "label": {"en": "hello"},
+                "requires": "anyone",
+                "steps": [
+                    {"call": "crm.log_contact", "with": {"topic": "greeting"}, "as": "logged"},
+                    {"call": "crm.opening_hours", "as": "hours"},
+                    {"reply": {"en": "Hello! We are open {{ hours.open }}."}},
+                    {"end": "resolved"},
+                ],
+            },
+        },
+        name="crm.yaml",
+    )
+
+
+@pytest.fixture
+async def crm() -> AsyncIterator[FakeService]:
+    fake = FakeService(token="crm-token")
+    fake.route("GET", "/hours", lambda seen: {"open": "9-17"})
+    fake.route("POST", "/contacts", lambda seen: {"logged": True})
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def test_a_replayed_write_is_never_made_and_reads_come_from_the_trace(
+    sqlite_databases: DatabaseFactory, crm: FakeService, tmp_path: Path
+) -> None:
+    policy = crm_policy(tmp_path, crm.url)
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_POLICY=str(policy))
+    await record_day(settings, [(None, "hi"), (None, "hello there")])
+    assert [s.method for s in crm.seen] == ["POST", "GET", "POST", "GET"]
+    crm.seen.clear()
+
+    report = await replayed(settings, policy)
+
+    assert crm.seen == []  # neither the write nor the reads reached the CRM
+    assert report.turns == 2 and report.changed == [], as_text(report)
+    assert report.connector_calls == {"would call": 2, "from trace": 2}
+
+    # A policy that calls the write where the original did not: still only recorded.
+    raw = yaml.safe_load(policy.read_text(encoding="utf-8"))
+    raw["intents"]["billing_issue"]["route"] = "workflow:crm_hello"
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    await record_day(settings, [("cus_maria", SEED)])
+    crm.seen.clear()
+
+    report = await replayed(settings, moved)
+
+    assert crm.seen == []
+    [turn] = report.changed
+    assert turn.replayed.route == "workflow:crm_hello"
+    assert turn.replayed.tools[:2] == ["crm.log_contact (would call)", "crm.opening_hours"]
+    assert report.connector_calls["not recorded"] == 1
+
+    # --live-reads: the reads are made, the writes still are not.
+    report = await replayed(settings, moved, live_reads=True)
+    assert {s.method for s in crm.seen} == {"GET"}
+
+
+def test_the_command_reports_and_fails_in_one_line(tmp_path: Path, repo_root: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": url, "SWITCHBOARD_PUBLIC_URL": "http://x"}
+    from storage.migrate import upgrade
+
+    upgrade(url)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "switchboard.cli", "policy", "replay", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=repo_root,
+        )
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("intents: [", encoding="utf-8")
+    for args in ([str(broken)], [str(DEFAULT_POLICY), "--since", "soon"]):
+        failed = run(*args)
+        assert failed.returncode == 2, failed.stderr
+        assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+
+    ran = run(str(DEFAULT_POLICY), "--json", "--html", str(tmp_path / "r.html"))
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["turns_replayed"] == 0
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
