@@ -14,7 +14,7 @@ import typer
 
 from switchboard.cli_connectors import connector_problem, connectors_app
 from switchboard.cli_customers import import_command, link_command, show_command
-from switchboard.cli_eval import eval_command
+from switchboard.cli_eval import eval_app
 from switchboard.cli_exit import fail, settings_or_exit
 from switchboard.cli_kb import kb_app
 from switchboard.cli_policy import policy_app
@@ -44,7 +44,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(policy_app, name="policy")
 app.add_typer(staff_app, name="staff")
 app.add_typer(connectors_app, name="connectors")
-app.command("eval")(eval_command)
+app.add_typer(eval_app, name="eval")
 app.command("report")(report_command)
 customers_app.command("import")(import_command)
 customers_app.command("link")(link_command)

@@ -1,4 +1,5 @@
-"""`switchboard eval`: run conversation scenarios against the real bot and report.
+"""`switchboard eval`: run conversation scenarios against the real bot and report, and
+`switchboard eval capture ID`: write one from a conversation in the database.
 
 Exit status: 0 all passed, 1 a scenario failed, 2 the files or configuration are wrong
 (one line on stderr naming file, scenario and key).
@@ -12,12 +13,32 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import structlog
 import typer
+from typer.core import TyperGroup
 
 from switchboard.settings import ConfigError, get_settings
+
+
+class _RunUnlessNamed(TyperGroup):
+    """`switchboard eval FILES…` has always run scenarios: anything but a subcommand's
+    name (or `--help`) is the start of `run`'s arguments. (`ctx` is click's context as
+    vendored by typer, which has no public name to annotate with.)"""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_RunUnlessNamed,
+    no_args_is_help=True,
+    help="Conversation scenarios: `switchboard eval FILES…` runs them (same as `eval run`), "
+    "`switchboard eval capture ID` writes one from a stored conversation.",
+)
 
 
 @contextmanager
@@ -39,6 +60,7 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+@eval_app.command("run")
 def eval_command(
     paths: Annotated[list[Path], typer.Argument(help="Scenario files or directories.")],
     as_json: Annotated[
@@ -106,3 +128,56 @@ def eval_command(
         junit.write_text(format_junit(report), encoding="utf-8")
     typer.echo(format_json(report) if as_json else format_text(report, turns=not quiet))
     raise typer.Exit(0 if report.ok else 1)
+
+
+@eval_app.command("capture")
+def capture_command(
+    conversation_id: Annotated[int, typer.Argument(help="The conversation's id (admin console).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the scenario here, not to stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")] = False,
+) -> None:
+    """Write a scenario from a stored conversation (SWITCHBOARD_DATABASE_URL): its customer
+    messages as turns, each expecting what it met (intent, route, tools, ticket, mode),
+    ready for `switchboard eval`."""
+    from graph.policy import PolicyError, load_policy
+    from storage.db import create_engine, session_factory
+    from storage.demo_file import DemoFileError
+    from storage.migrate import schema_problem
+    from switchboard.scenarios.capture import (
+        ConversationNotFound,
+        NothingToReplay,
+        ReplayTarget,
+        capture_scenario,
+    )
+
+    try:
+        settings = get_settings()
+        target = ReplayTarget.for_policy(load_policy(settings.policy_path), settings.policy_path)
+    except (ConfigError, PolicyError, DemoFileError) as exc:
+        _fail(str(exc))
+    if output is not None and output.exists() and not force:
+        _fail(f"{output} exists: use --force to overwrite it")
+    problem = schema_problem(settings.database_url)
+    if problem:
+        _fail(problem)
+
+    async def capture() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return await capture_scenario(session, conversation_id, target)
+        finally:
+            await engine.dispose()
+
+    try:
+        text = asyncio.run(capture())
+    except (ConversationNotFound, NothingToReplay) as exc:
+        _fail(str(exc))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}: run it with `switchboard eval {output}`")
