@@ -1,11 +1,13 @@
 """Admin API (bearer `SWITCHBOARD_ADMIN_TOKEN` or a staff session): transcripts with
-traces, staff notes and who wrote each staff message, tickets."""
+traces, staff notes and who wrote each staff message, a conversation as a test scenario,
+tickets."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
 
 from storage import customers, link_codes, messages, tickets, traces
 from storage.corrections import corrections_for_conversation
@@ -14,7 +16,7 @@ from storage.models import Conversation, IntentCorrection, Ticket
 from storage.staff_accounts import notes_for
 from storage.tickets import ticket_fields
 from switchboard.api.actors import AdminDep
-from switchboard.api.deps import SessionDep, WriteSessionDep
+from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -108,6 +110,39 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
             for n in await notes_for(session, conversation_id)
         ],
     }
+
+
+@router.get(
+    "/conversations/{conversation_id}/scenario",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
+async def get_conversation_scenario(
+    conversation_id: int, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The conversation as a `switchboard eval` scenario (YAML, a download): each customer
+    message a turn expecting what it met, as `switchboard eval capture ID` writes it."""
+    # Imported here: the scenarios package runs scenarios through the app, which imports us.
+    from switchboard.scenarios.capture import (
+        ConversationNotFound,
+        NothingToReplay,
+        ReplayTarget,
+        capture_scenario,
+    )
+
+    target = ReplayTarget.for_policy(runtime.policy, runtime.settings.policy_path)
+    try:
+        scenario = await capture_scenario(session, conversation_id, target)
+    except ConversationNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except NothingToReplay as exc:
+        raise HTTPException(409, str(exc)) from None
+    filename = f"conversation-{conversation_id}.yaml"
+    return Response(
+        scenario,
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/tickets")

@@ -124,7 +124,10 @@ def conversation_page(
         f'<span class="chip {escape(str(conversation.mode))}">{escape(str(conversation.mode))}</span>'
         f"{' · ' + escape(conversation.assignee) if conversation.assignee else ''}"
         f"{' · in ' + escape(language_name(conversation.language)) if conversation.language else ''}"
-        f" · started {escape(when(conversation.created_at))}</p>"
+        f" · started {escape(when(conversation.created_at))}"
+        # The same admin sign-in opens the API route; `switchboard eval` replays the file.
+        f' · <a href="/api/admin/conversations/{conversation.id}/scenario" download>'
+        "Download as a test scenario</a></p>"
     )
     parts = []
     for message in detail["messages"]:
