@@ -33,7 +33,7 @@ from switchboard.replay.compare import (
 from switchboard.replay.connectors import CallLog, sandboxed
 from switchboard.replay.sandbox import forget_own_effects, mode_of, rolled_back
 from switchboard.replay.source import Selection, StoredConversation, stored_conversations
-from switchboard.runtime import _chat_model, load_classifier
+from switchboard.runtime import _chat_model, load_classifier, warm_up
 from switchboard.settings import Settings
 from tools.connectors import open_connectors
 
@@ -67,6 +67,8 @@ class ReplayReport:
     connector_calls: Counter[str] = field(default_factory=Counter)
     """Replayed connector calls by how they were served (`would call`, `from trace`...)."""
     seconds: float = 0.0
+    """Replaying (turns per second are over this); loading the models is `setup_seconds`."""
+    setup_seconds: float = 0.0
 
     @property
     def turns_per_s(self) -> float:
@@ -101,6 +103,7 @@ async def replay(
         reading = session_factory(db)
         classifier = await load_classifier(policy, settings.cache_dir, reading)
         acts = await asyncio.to_thread(acts_for, policy, settings.cache_dir)
+        await asyncio.to_thread(warm_up, classifier, policy.languages)
         calls = CallLog()
         async with (
             open_connectors(policy.connectors, policy.providers, policy.directory) as connected,
@@ -121,6 +124,8 @@ async def replay(
                 public_url=settings.public_url,
                 catalog=sandboxed(connected.catalog, calls, live_reads=live_reads),
             )
+            report.setup_seconds = perf_counter() - started
+            started = perf_counter()
             async for stored in stored_conversations(reading, selection):
                 async with sandbox.conversation():
                     await _replay_conversation(runner, sandbox.sessions, calls, stored, report)

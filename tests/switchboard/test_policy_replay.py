@@ -123,6 +123,33 @@ async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
     assert "workflow:faq" in page and "<script" not in page and "http" not in page.lower()
 
 
+async def test_turns_with_a_person_are_skipped_and_an_earlier_handoff_takes_the_rest(
+    sqlite_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    settings = make_settings(sqlite_databases.fresh())
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        await live.add_staff()  # someone answers a handoff
+        maria = await open_webchat(http, "cus_maria")
+        assert (await maria.say("hi"))["mode"] == "bot"
+        assert (await maria.say("I want to talk to a human"))["mode"] == "human"
+        await maria.say("hello? is anyone there?")  # relayed to staff: no bot turn
+
+    report = await replayed(settings, DEFAULT_POLICY)
+    assert report.turns == 2 and report.changed == [], as_text(report)
+    assert report.skipped == {"with a person": 1}
+    assert "1 with a person" in as_text(report)
+
+    # Greetings handed over: the second turn never reaches the bot.
+    hand_over = policy_file(tmp_path, {"intents.greeting.route": "human"})
+    report = await replayed(settings, hand_over)
+    first, second = report.changed
+    assert first.replayed.handoff and "handoff" in first.changed
+    assert second.replayed.route == "with a person" and second.original.handoff
+
+
 # --- a workflow that reads from and writes to the company's own system ----------------
 
 
