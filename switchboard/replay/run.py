@@ -118,7 +118,7 @@ async def replay(
                 sessions=sandbox.sessions,
                 max_chars=settings.max_message_chars,
                 chat_model=_chat_model(settings) if report.llm else None,
-                model_name=settings.llm_model or "" if report.llm else "",
+                model_name=(settings.llm_model or "") if report.llm else "",
                 daily_token_budget=settings.llm_daily_token_budget,
                 staff_reachable=staff_reachable(settings, sandbox.sessions),
                 public_url=settings.public_url,

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from storage.db import create_engine, session_factory
 from storage.models import Approval, Handoff, Message, StaffNotification, Ticket, Trace
 from switchboard.replay import ReplayReport, Selection, replay
 from switchboard.replay.report import as_html, as_json, as_text
+from switchboard.replay.source import stored_conversations
 from switchboard.settings import Settings
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
@@ -97,6 +99,29 @@ async def test_the_unchanged_policy_changes_nothing(day: Settings) -> None:
     assert report.changed == [], as_text(report)
     assert not report.llm and "no model" in as_text(report)
     assert await row_counts(day.database_url) == before
+
+
+async def test_conversations_are_chosen_by_time_channel_and_limit_in_pages(day: Settings) -> None:
+    now = datetime.now(UTC)
+    policy = load_policy(DEFAULT_POLICY)
+    later = await replay(day, policy, Selection(since=now + timedelta(hours=1)))
+    assert later.conversations == 0
+    elsewhere = await replay(
+        day, policy, Selection(since=now - timedelta(hours=1), channel="slack")
+    )
+    assert elsewhere.conversations == 0
+    two = await replay(day, policy, Selection(since=now - timedelta(days=7), limit=2))
+    assert two.conversations == 2 and two.turns == 2
+
+    engine = create_engine(day.database_url)
+    try:
+        seen = [
+            (c.id, len(c.turns))
+            async for c in stored_conversations(session_factory(engine), Selection(), page=1)
+        ]
+    finally:
+        await engine.dispose()
+    assert seen == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
 
 async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
