@@ -36,6 +36,9 @@ def _notes(report: ReplayReport) -> list[str]:
     if skipped:
         why = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items()))
         notes.append(f"{skipped} customer messages were no bot turn and were skipped ({why})")
+    hidden = report.changed_turns - len(report.changed)
+    if hidden:
+        notes.append(f"the first {len(report.changed)} changed turns are shown, {hidden} more not")
     if report.connector_calls:
         how = ", ".join(f"{n} {h}" for h, n in sorted(report.connector_calls.items()))
         notes.append(f"connector calls: {how} (writes are never made)")
@@ -50,7 +53,7 @@ def as_text(report: ReplayReport) -> str:
     lines = [
         f"Replay of {report.policy} (version {report.policy_version}): "
         f"{report.conversations} conversations, {report.turns} turns replayed, "
-        f"{len(report.changed)} changed ({report.turns_per_s:.0f} turns/s)",
+        f"{report.changed_turns} changed ({report.turns_per_s:.0f} turns/s)",
     ]
     kinds = [f"{kind} {report.by_kind[kind]}" for kind in KINDS if report.by_kind[kind]]
     if kinds:
@@ -87,7 +90,7 @@ def as_json(report: ReplayReport) -> str:
         "live_reads": report.live_reads,
         "conversations": report.conversations,
         "turns_replayed": report.turns,
-        "turns_changed": len(report.changed),
+        "turns_changed": report.changed_turns,
         "changed_by_kind": {kind: report.by_kind[kind] for kind in KINDS},
         "skipped": dict(report.skipped),
         "connector_calls": dict(report.connector_calls),
@@ -127,7 +130,7 @@ def as_html(report: ReplayReport) -> str:
         f"<title>Replay of {escape(report.policy)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>Replay of {escape(report.policy)} (version {escape(report.policy_version)})</h1>",
         f"<p>{report.conversations} conversations, {report.turns} turns replayed, "
-        f"<strong>{len(report.changed)} changed</strong>.</p>",
+        f"<strong>{report.changed_turns} changed</strong>.</p>",
         f"<table><tr><th>change</th><th>turns</th></tr>{kinds}</table><ul>{notes}</ul>",
     ]
     for turn in report.changed:

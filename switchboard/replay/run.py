@@ -19,8 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from graph.policy import Policy
 from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from graph.state import Reply
+from storage import conversations, traces
 from storage.db import create_engine, session_factory
-from storage.models import Mode
+from storage.models import Message, Mode, Trace
 from switchboard.classifier_cache import acts_for
 from switchboard.handoffs import staff_reachable
 from switchboard.replay.compare import (
@@ -31,11 +33,14 @@ from switchboard.replay.compare import (
     replayed_view,
 )
 from switchboard.replay.connectors import CallLog, sandboxed
-from switchboard.replay.sandbox import forget_own_effects, mode_of, rolled_back
+from switchboard.replay.sandbox import forget_own_effects, rolled_back
 from switchboard.replay.source import Selection, StoredConversation, stored_conversations
 from switchboard.runtime import _chat_model, load_classifier, warm_up
 from switchboard.settings import Settings
 from tools.connectors import open_connectors
+
+#: Changed turns a report shows side by side; beyond, they are only counted.
+MAX_SHOWN = 500
 
 
 @dataclass
@@ -60,7 +65,9 @@ class ReplayReport:
     conversations: int = 0
     turns: int = 0
     """Bot turns replayed (and turns the replay handed to a person before they came)."""
+    changed_turns: int = 0
     changed: list[ReplayedTurn] = field(default_factory=list)
+    """The first `MAX_SHOWN` changed turns, side by side (memory stays flat)."""
     by_kind: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     """Stored messages that were no bot turn, by why (`with a person`, `throttled`)."""
@@ -149,7 +156,6 @@ async def _replay_conversation(
         await forget_own_effects(session, stored.id)
     language: str | None = None
     with_person = False
-    customer = stored.customer
     for turn in stored.turns:
         if turn.trace is None:
             report.skipped[turn.skipped_because or "?"] += 1
@@ -159,42 +165,87 @@ async def _replay_conversation(
         if with_person:
             replayed = not_run_view()
         else:
-            assert turn.message.id is not None
-            request = TurnRequest(
-                conversation_id=stored.id,
-                message_id=turn.message.id,
-                channel=stored.conversation.channel,
-                text=turn.message.text,
-                customer_id=customer.id if customer else None,
-                customer_name=customer.name if customer else None,
-                customer_vip=customer.vip if customer else False,
-                customer_email=customer.email if customer else None,
-                language=language,
-                locale=turn.message.locale,
-                at=_utc(turn.message.created_at).timestamp(),
-            )
             calls.start_turn(list(turn.trace.tool_calls))
-            try:
-                outcome = await runner.run_turn(request)
-            except Exception as exc:  # the engine's own fallback: an error turn
-                outcome = TurnOutcome(replies=[], route="error", node_path=[f"error: {exc}"])
+            outcome = await _run_turn(runner, stored, turn.message, language)
             language = outcome.language or language
             replayed = replayed_view(outcome, calls.served)
             for _, how in calls.served:
                 report.connector_calls[how] += 1
-            async with sessions() as session:
-                with_person = await mode_of(session, stored.id) == str(Mode.human)
+            with_person = await _record(sessions, stored.id, turn.message, outcome) == Mode.human
         changed = changes(original, replayed)
         if changed:
             report.by_kind.update(changed)
-            report.changed.append(
-                ReplayedTurn(
-                    stored.id,
-                    turn.message.id or 0,
-                    turn.message.text,
-                    _utc(turn.message.created_at),
-                    original,
-                    replayed,
-                    changed,
+            report.changed_turns += 1
+            if len(report.changed) < MAX_SHOWN:
+                report.changed.append(
+                    ReplayedTurn(
+                        stored.id,
+                        turn.message.id or 0,
+                        turn.message.text,
+                        _utc(turn.message.created_at),
+                        original,
+                        replayed,
+                        changed,
+                    )
                 )
-            )
+
+
+async def _run_turn(
+    runner: TurnRunner, stored: StoredConversation, message: Message, language: str | None
+) -> TurnOutcome:
+    assert message.id is not None
+    customer = stored.customer
+    request = TurnRequest(
+        conversation_id=stored.id,
+        message_id=message.id,
+        channel=stored.conversation.channel,
+        text=message.text,
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
+        customer_vip=customer.vip if customer else False,
+        customer_email=customer.email if customer else None,
+        language=language,
+        locale=message.locale,
+        at=_utc(message.created_at).timestamp(),
+    )
+    try:
+        return await runner.run_turn(request)
+    except Exception as exc:  # as the engine does: an error turn, and the replay goes on
+        failure = Reply(text=f"(the turn failed: {type(exc).__name__}: {exc})", quick_replies=[])
+        return TurnOutcome(replies=[failure], route="error", node_path=["error"])
+
+
+async def _record(
+    sessions: async_sessionmaker[AsyncSession],
+    conversation_id: int,
+    message: Message,
+    outcome: TurnOutcome,
+) -> str:
+    """The replayed turn's trace, as the engine writes it (the model's token budget and
+    the agent's view of earlier turns read the traces); the conversation's mode after it."""
+    assert message.id is not None
+    async with sessions() as session, session.begin():
+        await traces.add_trace(
+            session,
+            Trace(
+                conversation_id=conversation_id,
+                message_id=message.id,
+                intent=outcome.intent,
+                confidence=outcome.confidence,
+                route=outcome.route,
+                node_path=outcome.node_path,
+                tools=outcome.tools,
+                llm_calls=len(outcome.llm_calls),
+                llm=outcome.llm_calls,
+                tool_calls=outcome.tool_calls,
+                tokens=outcome.tokens,
+                cost_usd=outcome.cost_usd,
+                policy_version=outcome.policy_version,
+                steps=outcome.steps,
+                language=outcome.language,
+                created_at=_utc(message.created_at),
+            ),
+        )
+        return await conversations.record_turn(
+            session, conversation_id, intent=outcome.intent, language=outcome.language
+        )

@@ -5,8 +5,8 @@ read the real local data and their writes (tickets, approvals, staff notices, ha
 are visible to the rest of the replayed conversation, then vanish: nothing is committed.
 
 Before the first turn, what this conversation itself left behind is taken away inside
-the transaction (its tickets, handoffs, approvals, notices, CSAT, staff thread; its mode
-and language reset): the replay starts the conversation as the bot first met it, and a
+the transaction (its tickets, handoffs, approvals, notices, CSAT, staff thread and traces;
+its mode and language reset; the replay writes its own traces as it goes): the replay starts the conversation as the bot first met it, and a
 "this is already being handled in ticket X" reply does not come from its own first run.
 """
 
@@ -26,10 +26,12 @@ from storage.models import (
     Conversation,
     CsatResponse,
     Handoff,
+    IntentCorrection,
     Mode,
     StaffNotification,
     StaffThread,
     Ticket,
+    Trace,
 )
 
 
@@ -84,17 +86,14 @@ async def forget_own_effects(session: AsyncSession, conversation_id: int) -> Non
             )
         )
     )
-    for table in (Approval, Ticket, CsatResponse, StaffThread):
+    traced = select(Trace.id).where(Trace.conversation_id == conversation_id)
+    await session.execute(
+        delete(IntentCorrection).where(col(IntentCorrection.trace_id).in_(traced))
+    )
+    for table in (Approval, Ticket, CsatResponse, StaffThread, Trace):
         await session.execute(delete(table).where(col(table.conversation_id) == conversation_id))
     await session.execute(
         update(Conversation)
         .where(col(Conversation.id) == conversation_id)
         .values(mode=Mode.bot, assignee=None, last_intent=None, language=None)
     )
-
-
-async def mode_of(session: AsyncSession, conversation_id: int) -> str:
-    result = await session.execute(
-        select(Conversation.mode).where(col(Conversation.id) == conversation_id)
-    )
-    return str(result.scalar_one())

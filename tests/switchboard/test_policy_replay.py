@@ -38,6 +38,7 @@ SEED = "My payment failed twice, but I was still charged. I need this fixed toda
 DAY = [
     ("cus_maria", SEED),
     ("cus_maria", "Where is my order 1042?"),
+    ("cus_sam", "I want a refund for order 2001"),
     (None, "how long do refunds take?"),
     (None, "hi"),
 ]
@@ -92,11 +93,12 @@ async def day(databases: DatabaseFactory) -> AsyncIterator[Settings]:
 
 async def test_the_unchanged_policy_changes_nothing(day: Settings) -> None:
     before = await row_counts(day.database_url)
+    assert before["Approval"] == 1 and before["Ticket"] == 1  # Sam's refund, Maria's charge
 
     report = await replayed(day, DEFAULT_POLICY)
 
-    assert report.conversations == 4 and report.turns == 4
-    assert report.changed == [], as_text(report)
+    assert report.conversations == 5 and report.turns == 5
+    assert report.changed == [] and report.changed_turns == 0, as_text(report)
     assert not report.llm and "no model" in as_text(report)
     assert await row_counts(day.database_url) == before
 
@@ -121,7 +123,7 @@ async def test_conversations_are_chosen_by_time_channel_and_limit_in_pages(day: 
         ]
     finally:
         await engine.dispose()
-    assert seen == [(1, 1), (2, 1), (3, 1), (4, 1)]
+    assert seen == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]
 
 
 async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
@@ -132,7 +134,7 @@ async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
 
     report = await replayed(day, changed)
 
-    assert report.turns == 4
+    assert report.turns == 5 and report.changed_turns == 1
     [turn] = report.changed
     assert turn.text == SEED
     assert turn.original.route == "workflow:billing_issue" and turn.replayed.route == "workflow:faq"
