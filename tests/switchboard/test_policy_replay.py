@@ -28,7 +28,9 @@ from switchboard.replay.report import as_html, as_json, as_text
 from switchboard.replay.source import stored_conversations
 from switchboard.settings import Settings
 from tests.conftest import make_settings, open_webchat
+from tests.graph.test_agent import UNSURE, small_talk, write_policy
 from tests.support.databases import DatabaseFactory
+from tests.support.fake_openai import run_fake_openai
 from tests.support.fake_service import FakeService
 from tests.support.server import run_server
 
@@ -175,6 +177,35 @@ async def test_turns_with_a_person_are_skipped_and_an_earlier_handoff_takes_the_
     first, second = report.changed
     assert first.replayed.handoff and "handoff" in first.changed
     assert second.replayed.route == "with a person" and second.original.handoff
+
+
+async def test_no_model_unless_asked_and_the_model_s_calls_are_compared(
+    sqlite_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    async with run_fake_openai() as model:
+        policy = write_policy(tmp_path)  # the local classifier is unsure of everything
+        settings = make_settings(
+            sqlite_databases.fresh(),
+            SWITCHBOARD_LLM_MODEL="fake-model",
+            SWITCHBOARD_LLM_BASE_URL=model.url,
+            OPENAI_API_KEY="sk-test",
+            SWITCHBOARD_POLICY=str(policy),
+        )
+        model.queue(small_talk("Happy to help with payments and orders."))
+        await record_day(settings, [("cus_maria", UNSURE)])
+        asked = len(model.requests)
+        assert asked >= 1
+
+        without = await replayed(settings, policy)
+        assert len(model.requests) == asked  # never called
+        [turn] = without.changed
+        assert "llm" in turn.changed and turn.original.llm_calls >= 1
+        assert turn.replayed.llm_calls == 0 and "no model" in as_text(without)
+
+        model.queue(small_talk("Happy to help with payments and orders."))
+        with_model = await replayed(settings, policy, llm=True)
+        assert with_model.llm and with_model.changed == [], as_text(with_model)
+        assert len(model.requests) == 2 * asked
 
 
 # --- a workflow that reads from and writes to the company's own system ----------------
