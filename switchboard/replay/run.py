@@ -33,6 +33,7 @@ from switchboard.replay.compare import (
     replayed_view,
 )
 from switchboard.replay.connectors import CallLog, sandboxed
+from switchboard.replay.decisions import Decisions
 from switchboard.replay.sandbox import forget_own_effects, rolled_back
 from switchboard.replay.source import Selection, StoredConversation, stored_conversations
 from switchboard.runtime import _chat_model, load_classifier, warm_up
@@ -73,6 +74,8 @@ class ReplayReport:
     """Stored messages that were no bot turn, by why (`with a person`, `throttled`)."""
     connector_calls: Counter[str] = field(default_factory=Counter)
     """Replayed connector calls by how they were served (`would call`, `from trace`...)."""
+    approvals_decided: int = 0
+    """Approvals the replay decided as staff had decided the original's."""
     seconds: float = 0.0
     """Replaying (turns per second are over this); loading the models is `setup_seconds`."""
     setup_seconds: float = 0.0
@@ -135,8 +138,11 @@ async def replay(
             started = perf_counter()
             async for stored in stored_conversations(reading, selection):
                 async with sandbox.conversation():
-                    await _replay_conversation(runner, sandbox.sessions, calls, stored, report)
-                await saver.adelete_thread(str(stored.id))
+                    threads = await _replay_conversation(
+                        runner, sandbox.sessions, calls, stored, report
+                    )
+                for thread in [str(stored.id), *threads]:
+                    await saver.adelete_thread(thread)
             await runner.pruner.close()
     finally:
         report.seconds = perf_counter() - started
@@ -150,12 +156,15 @@ async def _replay_conversation(
     calls: CallLog,
     stored: StoredConversation,
     report: ReplayReport,
-) -> None:
+) -> list[str]:
+    """Replays one conversation; returns the approval threads it started."""
     report.conversations += 1
     async with sessions() as session, session.begin():
+        decisions = await Decisions.of(session, stored.id)
         await forget_own_effects(session, stored.id)
     language: str | None = None
     with_person = False
+    channel = stored.conversation.channel
     for turn in stored.turns:
         if turn.trace is None:
             report.skipped[turn.skipped_because or "?"] += 1
@@ -165,6 +174,11 @@ async def _replay_conversation(
         if with_person:
             replayed = not_run_view()
         else:
+            at = _utc(turn.message.created_at)
+            calls.start_turn([])
+            report.approvals_decided += await decisions.decide_due(
+                runner, sessions, stored.customer, channel, language, before=at
+            )
             calls.start_turn(list(turn.trace.tool_calls))
             outcome = await _run_turn(runner, stored, turn.message, language)
             language = outcome.language or language
@@ -172,6 +186,8 @@ async def _replay_conversation(
             for _, how in calls.served:
                 report.connector_calls[how] += 1
             with_person = await _record(sessions, stored.id, turn.message, outcome) == Mode.human
+            async with sessions() as session:
+                await decisions.asked(session, outcome.approvals)
         changed = changes(original, replayed)
         if changed:
             report.by_kind.update(changed)
@@ -188,6 +204,7 @@ async def _replay_conversation(
                         changed,
                     )
                 )
+    return decisions.threads
 
 
 async def _run_turn(

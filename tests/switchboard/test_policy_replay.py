@@ -152,6 +152,36 @@ async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
     assert "workflow:faq" in page and "<script" not in page and "http" not in page.lower()
 
 
+async def test_a_decided_approval_is_decided_again_in_the_replay(
+    sqlite_databases: DatabaseFactory, admin_headers: dict[str, str]
+) -> None:
+    settings = make_settings(sqlite_databases.fresh())
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        sam = await open_webchat(http, "cus_sam")
+        await sam.say("I want a refund for order 2001")
+        pending = (await http.get("/api/admin/approvals", headers=admin_headers)).json()
+        [approval] = pending["approvals"]
+        # Denied: an approved refund would be refunded now, and the replay reads the data
+        # as it is now ("no payment that can be refunded").
+        decided = await http.post(
+            f"/api/admin/approvals/{approval['id']}",
+            json={"decision": "deny"},
+            headers=admin_headers,
+        )
+        assert decided.status_code == 200, decided.text
+        await live.runtime.engine.settle()
+        await sam.say("any update on my refund?")
+        await sam.say("where is my order 2001?")
+
+    report = await replayed(settings, DEFAULT_POLICY)
+
+    assert report.turns == 3 and report.changed == [], as_text(report)
+    assert report.approvals_decided == 1
+
+
 async def test_turns_with_a_person_are_skipped_and_an_earlier_handoff_takes_the_rest(
     sqlite_databases: DatabaseFactory, tmp_path: Path
 ) -> None:
