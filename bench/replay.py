@@ -136,7 +136,7 @@ async def main(turns: int, url: str | None) -> dict[str, object]:
             "database": url.split(":")[0],
             "conversations": made,
             "turns_replayed": report.turns,
-            "turns_changed": len(report.changed),
+            "turns_changed": report.changed_turns,
             "replay_s": round(report.seconds, 2),
             "setup_s": round(report.setup_seconds, 2),
             "turns_per_s": round(report.turns_per_s, 1),
