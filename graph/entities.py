@@ -84,6 +84,8 @@ _ORDER_ID = re.compile(
     + r"\b)?\s*"
     + _DIGITS
 )
+#: "my 1038 order", "el 1038 pedido": the number before the order word.
+_ORDER_ID_BEFORE = re.compile(r"\b(\d{3,8})\s+" + alternatives("order") + r"\b")
 _NUMBER = r"\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _AMOUNT = re.compile(
     rf"[€$£]\s?(?:{_NUMBER})|\b(?:{_NUMBER})\s?(?:[€$£]|{alternatives('currency')}\b)"
@@ -117,10 +119,21 @@ def extract_entities(text: str) -> Entities:
     flags = [name for name, pattern in _FLAG_PATTERNS.items() if pattern.search(folded)]
     return Entities(
         flags=flags,
-        order_ids=list(dict.fromkeys(_ORDER_ID.findall(folded))),
+        order_ids=list(
+            dict.fromkeys([*_ORDER_ID.findall(folded), *_ORDER_ID_BEFORE.findall(folded)])
+        ),
         amounts=[text[m.start() : m.end()].strip() for m in _AMOUNT.finditer(folded)],
         dates=[text[m.start() : m.end()].lower() for m in _DATE.finditer(folded)],
     )
+
+
+def only_number(text: str, entities: Entities) -> str | None:
+    """The one number a message holds, when it could be an order's (3 to 8 digits, and
+    no amount or date): "I'd like a refund for 3001 please"."""
+    if entities.get("amounts") or entities.get("dates"):
+        return None
+    numbers = re.findall(r"\d+", text)
+    return numbers[0] if len(numbers) == 1 and 3 <= len(numbers[0]) <= 8 else None
 
 
 def entity_names(entities: Entities) -> list[str]:

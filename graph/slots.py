@@ -46,9 +46,20 @@ _CANCEL = re.compile(
 )
 _CLOSING = re.compile(r"(that'?s all|that is all|bye|goodbye|no thanks|no thank you|i'?m done)")
 _POLITE = re.compile(r"^(ok(ay)?|oh|um+|hmm+|no|thanks|thank you|please|actually)[ ,]+")
-_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_RATING = re.compile(r"^([1-5])\s*(/\s*5|out of 5|stars?|points?)?$")
-_RATING_INSIDE = re.compile(r"\b([1-5])\s*(?:/\s*5|out of (?:5|five)|stars?)(?!\w)")
+#: Number words read as digits in a rating, in the shipped languages ("un", "una", "uno"
+#: are left out: they are also the article of "le doy un 5"; "due" is English too).
+_RATING_WORDS = {
+    **{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5},
+    **{"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5},
+    **{"eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "funf": 5},
+    **{"deux": 2, "trois": 3, "quatre": 4, "cinq": 5},
+    **{"tre": 3, "quattro": 4, "cinque": 5},
+}
+_RATING_WORD = re.compile(r"\b(" + "|".join(_RATING_WORDS) + r")\b")
+_OUT_OF = r"(?:/\s*5|(?:out of|de|von|sur|su) 5)"
+_STARS = r"(?:stars?|points?|estrellas?|sterne?n?|[ée]toiles?|stelle|stella)"
+_RATING = re.compile(rf"^([1-5])\s*({_OUT_OF}|{_STARS})?$")
+_RATING_INSIDE = re.compile(rf"\b([1-5])\s*(?:{_OUT_OF}|{_STARS})(?!\w)")
 #: Longest line read as a rating by its one number.
 _RATING_SENTENCE_WORDS = 6
 NO_COMMENT = N_("No comment")
@@ -93,13 +104,13 @@ def is_correction(text: str) -> bool:
 
 
 def parse_rating(text: str) -> int | None:
-    """1-5 as a digit, a word, "4/5", "4 stars" or that many star characters."""
+    """1-5 as a digit or a word ("four", "vier"), alone, as "4/5" or "4 stars", in a
+    short sentence ("I'd give it a 3"), or as that many star characters."""
     plain = _plain(text)
     stars = plain.count("★") + plain.count("⭐")
     if stars and not plain.replace("★", "").replace("⭐", "").strip():
         return min(stars, 5)
-    if plain in _RATING_WORDS:
-        return _RATING_WORDS[plain]
+    plain = _RATING_WORD.sub(lambda word: str(_RATING_WORDS[word.group(1)]), plain)
     found = _RATING.match(plain) or _RATING_INSIDE.search(plain)
     if found:
         return int(found.group(1))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.entities import Entities
+from graph.entities import Entities, only_number
 from graph.i18n import pick
 from graph.policy import Policy
 from graph.state import ConversationState, Frame
@@ -35,6 +35,8 @@ def new_frame(
     slots: dict[str, str] = {}
     workflow = policy.workflows.get(name)
     order_ids = (entities or {}).get("order_ids") or []
+    if not order_ids and entities is not None and (number := only_number(text, entities)):
+        order_ids = [number]  # a request for an order that holds one number names it
     if workflow is not None:
         for slot_name, slot in workflow.slots.items():
             if slot.kind == "order_number" and order_ids:

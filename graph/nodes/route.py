@@ -56,9 +56,23 @@ def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
         return AGENT  # it tells the customer honestly and hands over
     if state.get("direct_reply"):
         return to_workflow("smalltalk")  # the classification call already answered it
+    questions = runtime.context.policy.dialogue.questions
+    if questions and _clearly_asks(state):
+        return questions  # the help centre first; the model (if any) when it has nothing
     if runtime.context.llm is not None and not state.get("llm_failed"):
         return AGENT
     return to_workflow("clarify")
+
+
+def _clearly_asks(state: ConversationState) -> bool:
+    """ "do you charge extra for express delivery to austria": surely a question about how
+    things work, whatever it is about, and not about the customer's own order."""
+    entities = state.get("entities") or {}
+    return (
+        state.get("act") == "question"
+        and state.get("act_confidence", 0.0) >= QUESTION_SURE
+        and not (entities.get("order_ids") or entities.get("amounts"))
+    )
 
 
 def _understood(state: ConversationState, policy: Policy) -> bool:
@@ -142,6 +156,8 @@ def second_request(
     return one, new_frame(policy, two, extract_entities(clause), queued=True, text=clause)
 
 
+#: "hello??", "well??", "so…?": a word or two pressed with more than one question mark.
+_CHASE = re.compile(r"\W*(?:[^\W\d_]+\W*){1,2}\?[?!.…]+\W*|\W*[?]{2,}\W*")
 #: How a second sentence opens ("Also, do you ship to Norway?"): not part of the question.
 _OPENER = re.compile(r"^(?:also|and|plus|btw|by the way|oh and)\b[,:]?\s*", re.I)
 
@@ -228,7 +244,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     # question ("why are you leaving us?"), "too slow" is the answer: only the words
     # that say stop call it off.
     calls_off = slots.is_cancel(text) or (
-        act == "cancel" and not own_details and not _waits_for_text(stack, policy)
+        act == "cancel" and not own_details and not _waits_for_text(stack, policy, text)
     )
     if calls_off and (stack or not (slots.is_closing(text) or act == "close")):
         return go("cancel", to_workflow("cancel"))
@@ -259,7 +275,10 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         notes.append(reply(_(DECLINED_REPLY)))
         return go("respond", to_workflow("clarify"), replies=notes)
 
-    follows_up = last is not None and not stack and _follows_up(state, policy, last, own_details)
+    soon = now - state.get("last_turn_at", now) <= policy.dialogue.follow_up_minutes * 60
+    follows_up = (
+        last is not None and not stack and soon and _follows_up(state, policy, last, own_details)
+    )
     if last is not None and follows_up:
         if last.get("wrote") or ticket_of(last.get("vars")) is not None:
             return go("follow_up", to_workflow("follow_up"))
@@ -368,15 +387,22 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         first_route = to_workflow(frame["name"])
         aside = "" if extra is not None else question_aside(state, runtime, wanted)
         return go(step_for(first_route, policy), first_route, stack=stack, aside=aside)
+    unclear = not _understood(state, policy) or (state.get("intent") or "") not in policy.intents
+    if decided == policy.dialogue.questions and unclear and context.llm is not None:
+        # An unclear question the help centre may not answer: settle asks the model then.
+        return go(target, decided, aside=text)
     return go(target, decided)
 
 
-def _waits_for_text(stack: list[Frame], policy: Policy) -> bool:
-    """The top workflow waits for a free-text answer, which any words can be."""
+def _waits_for_text(stack: list[Frame], policy: Policy, text: str) -> bool:
+    """The top workflow waits for a free-text answer that `text` may be: any words, or
+    for a slot with a pattern (a postcode) words holding a value of it ("oh wait it's
+    back now, don't worry" holds no postcode: it may call the question off)."""
     frame = top(stack)
     if frame is None or not frame.get("asking"):
         return False
-    return policy.workflows[frame["name"]].slots[frame["asking"]].kind == "text"
+    slot = policy.workflows[frame["name"]].slots[frame["asking"]]
+    return slot.kind == "text" and (slot.pattern is None or slot.value_in(text) is not None)
 
 
 def _clear_task(state: ConversationState, policy: Policy) -> str | None:
@@ -404,7 +430,8 @@ def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_detai
     """ "Any update?" right after a request: about that request, unless it clearly asks
     for something else or names another order."""
     flags = (state.get("entities") or {}).get("flags") or []
-    if state.get("act") != "follow_up" or "asks_for_person" in flags:
+    chasing = state.get("act") == "follow_up" or _CHASE.fullmatch(state.get("text", "").strip())
+    if not chasing or "asks_for_person" in flags:
         return False
     other = _another_task(state, policy, last.get("name", ""))
     named = (state.get("entities") or {}).get("order_ids") or []

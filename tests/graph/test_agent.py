@@ -150,6 +150,21 @@ async def test_a_question_beside_a_request_reaches_the_model_only_when_the_help_
     assert request["messages"][-1]["content"] == "do you sell gift wrapping?"
 
 
+async def test_an_unclear_question_the_help_centre_answers_needs_no_agent(
+    sqlite_databases: DatabaseFactory, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The model could not place it, but it surely asks how something works: the help
+    centre answers, and the agent (one or two more calls) is not needed."""
+    fake_llm.queue(OTHER)
+    async with await start(sqlite_databases, fake_llm, write_policy(tmp_path)) as live:
+        async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+            turn = await (await open_webchat(http, "cus_maria")).say(
+                "how long does it take to ship something to norway"
+            )
+    assert "Source:" in turn["replies"][0]["text"]
+    assert len(fake_llm.requests) == 1 and classifying(fake_llm.requests[0])
+
+
 async def test_refund_through_the_agent_waits_for_approval(
     http: httpx.AsyncClient, fake_llm: FakeOpenAI, admin_headers: dict[str, str]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.entities import extract_entities, fold, with_order_words
+from graph.entities import extract_entities, fold, only_number, with_order_words
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,11 @@ def test_counting_or_retrying_is_not_a_double_charge(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "order_id"),
-    [("charged double for ord 1042", "1042"), ("Order no. 1042 was debited twice", "1042")],
+    [
+        ("charged double for ord 1042", "1042"),
+        ("Order no. 1042 was debited twice", "1042"),
+        ("did my 1038 order actually arrive?", "1038"),
+    ],
 )
 def test_abbreviated_order_words(text: str, order_id: str) -> None:
     assert extract_entities(text).get("order_ids") == [order_id]
@@ -170,3 +174,17 @@ def test_abbreviated_order_words(text: str, order_id: str) -> None:
 )
 def test_a_bare_hash_number_is_named_an_order_for_the_intent_model(text: str, named: str) -> None:
     assert with_order_words(text) == named
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("I'd like a refund for 3001 please", "3001"),
+        ("refund for number 2001 please", "2001"),
+        ("I paid 59.90 € for it", None),  # an amount
+        ("refund 2001 and 1038", None),  # which one?
+        ("refund the 2 items", None),  # too short for an order
+    ],
+)
+def test_the_one_number_a_request_holds(text: str, number: str | None) -> None:
+    assert only_number(text, extract_entities(text)) == number

@@ -84,6 +84,12 @@ def test_closing_and_corrections() -> None:
         ("I give you 4/5 thanks", 4),
         ("order 1042", None),
         ("it took 3 days to arrive and nobody answered me", None),
+        ("four stars", 4),
+        ("hmm maybe three out of five", 3),
+        ("quatre étoiles", 4),
+        ("ich gebe 4 Sterne", 4),
+        ("le doy un 5", 5),
+        ("two orders are late and nobody answered", None),
     ],
 )
 def test_ratings(text: str, score: int | None) -> None:
