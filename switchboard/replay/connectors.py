@@ -20,6 +20,7 @@ from tools.base import _brief as brief  # the very shortening the trace applied
 WOULD_CALL = "would call"
 FROM_TRACE = "from trace"
 NOT_RECORDED = "not recorded"
+CUT_SHORT = "cut short in the trace"
 LIVE = "live"
 
 
@@ -54,14 +55,13 @@ class CallLog:
 
 
 def _answer(entry: dict[str, Any]) -> Any:
+    """The original answer; raises as the original call failed, or `ValueError` when the
+    trace kept only its beginning (answers are shortened there)."""
     if entry.get("status") != "ok":
         failure = RecordedFailure(str(entry.get("error") or "failed"))
         failure.status = str(entry.get("status") or "error")
         raise failure
-    try:
-        return json.loads(str(entry.get("result", "null")))
-    except ValueError:  # cut short in the trace: no whole answer to give
-        raise NotRecorded("the original answer was too long to keep in the trace") from None
+    return json.loads(str(entry.get("result", "null")))
 
 
 def _stand_in(spec: ToolSpec, log: CallLog) -> ToolSpec:
@@ -69,12 +69,20 @@ def _stand_in(spec: ToolSpec, log: CallLog) -> ToolSpec:
         entry = log.recorded(spec.name, arguments)
         if spec.risk != "read":
             log.served.append((spec.name, WOULD_CALL))
-            return _answer(entry) if entry is not None and entry.get("status") == "ok" else {}
+            try:
+                return _answer(entry) if entry is not None else {}
+            except (ValueError, RecordedFailure):
+                return {}
         if entry is None:
             log.served.append((spec.name, NOT_RECORDED))
             raise NotRecorded(f"{spec.name}: the original turn did not call it")
+        try:
+            answer = _answer(entry)
+        except ValueError:
+            log.served.append((spec.name, CUT_SHORT))
+            raise NotRecorded(f"{spec.name}: the trace kept only part of its answer") from None
         log.served.append((spec.name, FROM_TRACE))
-        return _answer(entry)
+        return answer
 
     return replace(spec, func=served)
 

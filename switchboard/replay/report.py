@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from switchboard.replay.compare import KINDS, TurnView
+from switchboard.replay.connectors import CUT_SHORT, NOT_RECORDED
 from switchboard.replay.run import ReplayedTurn, ReplayReport
 
 #: The rows a changed turn shows side by side.
@@ -42,6 +43,12 @@ def _notes(report: ReplayReport) -> list[str]:
     if report.connector_calls:
         how = ", ".join(f"{n} {h}" for h, n in sorted(report.connector_calls.items()))
         notes.append(f"connector calls: {how} (writes are never made)")
+    unanswered = report.connector_calls[NOT_RECORDED] + report.connector_calls[CUT_SHORT]
+    if unanswered and not report.live_reads:
+        notes.append(
+            f"{unanswered} connector reads had no answer in the trace and failed: "
+            "--live-reads makes them for real"
+        )
     return notes
 
 
@@ -49,9 +56,21 @@ def link(report: ReplayReport, conversation_id: int) -> str | None:
     return f"{report.admin_url}/{conversation_id}" if report.admin_url else None
 
 
+def _chosen(report: ReplayReport) -> str:
+    chosen = report.selection
+    since = f" since {chosen.since:%Y-%m-%d %H:%M} UTC" if chosen.since else ""
+    channel = f" on {chosen.channel}" if chosen.channel else ""
+    limit = f" (at most {chosen.limit})" if chosen.limit else ""
+    return f"conversations with a customer message{since}{channel}{limit}"
+
+
+#: Width of the original's column; longer values go on two lines.
+COLUMN = 44
+
+
 def as_text(report: ReplayReport) -> str:
     lines = [
-        f"Replay of {report.policy} (version {report.policy_version}): "
+        f"Replay of {report.policy} (version {report.policy_version}), {_chosen(report)}: "
         f"{report.conversations} conversations, {report.turns} turns replayed, "
         f"{report.changed_turns} changed ({report.turns_per_s:.0f} turns/s)",
     ]
@@ -61,15 +80,19 @@ def as_text(report: ReplayReport) -> str:
     lines += [f"Note: {note}" for note in _notes(report)]
     for turn in report.changed:
         lines += ["", _turn_heading(report, turn)]
-        lines.append(f"  {'':<9} {'original':<45} replay")
+        lines.append(f"  {'':<9} {'original':<{COLUMN}} replay")
         for row in ROWS:
             before, after = _value(turn.original, row), _value(turn.replayed, row)
             mark = "*" if before != after else " "
-            lines.append(f"{mark} {row:<9} {_cut(before, 45):<45} {_cut(after, 70)}")
+            if len(before) <= COLUMN and len(after) <= COLUMN:
+                lines.append(f"{mark} {row:<9} {before:<{COLUMN}} {after}")
+            else:
+                lines.append(f"{mark} {row:<9} original: {_cut(before)}")
+                lines.append(f"  {'':<9} replay:   {_cut(after)}")
     return "\n".join(lines) + "\n"
 
 
-def _cut(text: str, width: int) -> str:
+def _cut(text: str, width: int = 300) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -88,6 +111,11 @@ def as_json(report: ReplayReport) -> str:
         "policy_version": report.policy_version,
         "llm": report.llm,
         "live_reads": report.live_reads,
+        "selection": {
+            "since": report.selection.since.isoformat() if report.selection.since else None,
+            "channel": report.selection.channel,
+            "limit": report.selection.limit,
+        },
         "conversations": report.conversations,
         "turns_replayed": report.turns,
         "turns_changed": report.changed_turns,
@@ -129,7 +157,7 @@ def as_html(report: ReplayReport) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>Replay of {escape(report.policy)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>Replay of {escape(report.policy)} (version {escape(report.policy_version)})</h1>",
-        f"<p>{report.conversations} conversations, {report.turns} turns replayed, "
+        f"<p>{escape(_chosen(report))}: {report.conversations} conversations, {report.turns} turns replayed, "
         f"<strong>{report.changed_turns} changed</strong>.</p>",
         f"<table><tr><th>change</th><th>turns</th></tr>{kinds}</table><ul>{notes}</ul>",
     ]

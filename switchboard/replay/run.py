@@ -61,6 +61,7 @@ class ReplayReport:
     policy_version: str
     llm: bool
     live_reads: bool
+    selection: Selection = field(default_factory=Selection)
     admin_url: str | None = None
     """Where a conversation is read: `{admin_url}/{id}` (None: no public URL set)."""
     conversations: int = 0
@@ -105,6 +106,7 @@ async def replay(
         policy_version=policy.version,
         llm=llm and bool(settings.llm_model),
         live_reads=live_reads,
+        selection=selection,
         admin_url=f"{settings.public_url.rstrip('/')}/admin/conversations" if public else None,
     )
     db = create_engine(settings.database_url)
