@@ -134,7 +134,8 @@ async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
     before = await row_counts(day.database_url)
     changed = policy_file(tmp_path, {"intents.billing_issue.route": "workflow:faq"})
 
-    report = await replayed(day, changed)
+    public = day.model_copy(update={"public_url": "https://support.example.com"})
+    report = await replayed(public, changed)
 
     assert report.turns == 5 and report.changed_turns == 1
     [turn] = report.changed
@@ -146,10 +147,14 @@ async def test_routing_billing_elsewhere_changes_exactly_the_billing_turn(
     assert report.by_kind["route"] == 1 and report.by_kind["ticket"] == 1
     # The live database kept everything (the replay's own ticket and notice rolled back).
     assert await row_counts(day.database_url) == before
+    link = f"https://support.example.com/admin/conversations/{turn.conversation_id}"
+    assert link in as_text(report)
     data = json.loads(as_json(report))
     assert data["turns_changed"] == 1 and data["changed"][0]["replay"]["workflow"] == "faq"
+    assert data["changed"][0]["admin_url"] == link
     page = as_html(report)
-    assert "workflow:faq" in page and "<script" not in page and "http" not in page.lower()
+    assert "workflow:faq" in page and f"href='{link}'" in page
+    assert "<script" not in page and "<link" not in page  # one self-contained page
 
 
 async def test_a_decided_approval_is_decided_again_in_the_replay(
@@ -297,10 +302,10 @@ async def crm() -> AsyncIterator[FakeService]:
 
 
 async def test_a_replayed_write_is_never_made_and_reads_come_from_the_trace(
-    sqlite_databases: DatabaseFactory, crm: FakeService, tmp_path: Path
+    databases: DatabaseFactory, crm: FakeService, tmp_path: Path
 ) -> None:
     policy = crm_policy(tmp_path, crm.url)
-    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_POLICY=str(policy))
+    settings = make_settings(databases.fresh(), SWITCHBOARD_POLICY=str(policy))
     await record_day(settings, [(None, "hi"), (None, "hello there")])
     assert [s.method for s in crm.seen] == ["POST", "GET", "POST", "GET"]
     crm.seen.clear()
