@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from graph.policy import load_policy
@@ -70,14 +70,20 @@ def policy_file(tmp_path: Path, change: dict[str, Any], name: str = "policy.yaml
     return path
 
 
-async def row_counts(url: str) -> dict[str, int]:
+async def row_counts(url: str) -> dict[str, Any]:
+    """Rows of what a turn writes, and the stored checkpoints themselves."""
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            return {
+            counts: dict[str, Any] = {
                 table.__name__: (await session.exec(select(func.count()).select_from(table))).one()
                 for table in (Ticket, Approval, Message, Trace, StaffNotification, Handoff)
             }
+            checkpoints = await session.execute(
+                text("SELECT thread_id, checkpoint_id FROM checkpoints ORDER BY 1, 2")
+            )
+            counts["checkpoints"] = [tuple(row) for row in checkpoints.all()]
+            return counts
     finally:
         await engine.dispose()
 
@@ -96,6 +102,7 @@ async def day(databases: DatabaseFactory) -> AsyncIterator[Settings]:
 async def test_the_unchanged_policy_changes_nothing(day: Settings) -> None:
     before = await row_counts(day.database_url)
     assert before["Approval"] == 1 and before["Ticket"] == 1  # Sam's refund, Maria's charge
+    assert len(before["checkpoints"]) >= 5
 
     report = await replayed(day, DEFAULT_POLICY)
 
