@@ -363,7 +363,12 @@ def test_the_command_reports_and_fails_in_one_line(tmp_path: Path, repo_root: Pa
 
     broken = tmp_path / "broken.yaml"
     broken.write_text("intents: [", encoding="utf-8")
-    for args in ([str(broken)], [str(DEFAULT_POLICY), "--since", "soon"]):
+    for args in (
+        [str(broken)],
+        [str(tmp_path / "missing.yaml")],
+        [str(DEFAULT_POLICY), "--since", "soon"],
+        [str(DEFAULT_POLICY), "--limit", "0"],
+    ):
         failed = run(*args)
         assert failed.returncode == 2, failed.stderr
         assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
