@@ -44,6 +44,14 @@ async def _fresh(runtime: Runtime[TurnContext], ticket: dict[str, Any]) -> dict[
 async def follow_up(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     last = state.get("last_frame") or {}
     policy = runtime.context.policy
+    about = state.get("asked_about") or ""
+    paused = [f for f in state.get("paused") or [] if about and f.get("name") == about]
+    if paused:  # route found the request staff are deciding on
+        text = _(
+            "About {topic}: it is waiting for our team's approval. I'll tell you right here "
+            "as soon as they decide; if it can't wait, I can connect you with a person now."
+        ).format(topic=paused[-1].get("topic") or policy.label_of(about))
+        return {"replies": [reply(text, _(TALK_TO_PERSON), _(NO_THANKS))]}
     topic = last.get("topic") or policy.label_of(last.get("name", ""))
     ticket = ticket_of(last.get("vars"))
     if ticket is not None:

@@ -293,6 +293,10 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
                 "stack": push(stack, again.pop("frame"), policy.dialogue.max_depth),
             }
 
+    waiting = _paused_about(state, policy, stack)
+    if waiting is not None:  # "any update on my refund?" while staff decide on it
+        return go("follow_up", to_workflow("follow_up"), asked_about=waiting["name"])
+
     decided = decide(state, runtime)
     frame = top(stack)
     if decided == HUMAN:
@@ -447,6 +451,17 @@ def _also_requests(state: ConversationState, runtime: Runtime[TurnContext]) -> b
     if acts is None or len(clauses) < 2:
         return False
     return any(act_of(acts, clause)[0] == "request" for clause in clauses)
+
+
+def _paused_about(state: ConversationState, policy: Policy, stack: list[Frame]) -> Frame | None:
+    """The request waiting for staff's approval that a follow-up chases, if any: the
+    latest one, or the one the message names."""
+    paused = list(state.get("paused") or [])
+    chasing = state.get("act") == "follow_up" or _CHASE.fullmatch(state.get("text", "").strip())
+    if stack or not paused or not chasing:
+        return None
+    task = _clear_task(state, policy)
+    return next((f for f in reversed(paused) if task in (None, f.get("name"))), None)
 
 
 def _question_route(
