@@ -180,11 +180,17 @@ def question_aside(state: ConversationState, runtime: Runtime[TurnContext], work
     for clause in clauses:
         act, confidence = act_of(context.acts, clause)
         details = extract_entities(clause)
-        if act == "question" and confidence >= QUESTION_SURE:
+        prediction = context.classifier.predict(clause)
+        # Sure it asks, or it may ask and the intent model takes it for a help-centre
+        # question too ("where can I download my invoice?": 0.54, and faq).
+        asks = act == "question" and (
+            confidence >= QUESTION_SURE
+            or policy.route_for(prediction.intent) == policy.dialogue.questions
+        )
+        if asks:
             if not (details.get("order_ids") or details.get("amounts")):
                 questions.append(clause)
             continue
-        prediction = context.classifier.predict(clause)
         routed = target_of(policy.route_for(prediction.intent)) == workflow
         if act == "request" or (routed and prediction.confidence >= policy.classifier.threshold):
             requests.append(clause)
