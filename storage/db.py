@@ -6,6 +6,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -144,7 +145,11 @@ async def will_write(session: AsyncSession) -> None:
     SQLite it then waits its turn among this process's writers and begins IMMEDIATE (see
     `_begin_sqlite`); elsewhere it changes nothing. The turn ends with the transaction."""
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and _WRITE_TURN not in session.info:
+    if (
+        bind.dialect.name == "sqlite"
+        and _WRITE_TURN not in session.info
+        and sqlite_path(str(bind.engine.url)) not in _HELD_WRITE_TURNS.get()
+    ):
         session.info[_WRITE_TURN] = await _wait_to_write(sqlite_path(str(bind.engine.url)))
     try:
         await session.connection(execution_options={WRITES: True})
@@ -188,12 +193,22 @@ async def _wait_to_write(path: str) -> asyncio.Lock:
     return lock
 
 
+_HELD_WRITE_TURNS: ContextVar[frozenset[str]] = ContextVar(
+    "switchboard_held_write_turns", default=frozenset()
+)
+"""The databases whose writer turn this task holds through `sqlite_write_turn`: its
+sessions write inside that turn and must not queue behind it (the shadow policy's
+sandbox, one transaction over many sessions)."""
+
+
 @asynccontextmanager
 async def sqlite_write_turn(path: str) -> AsyncIterator[None]:
     """Hold this process's turn to write `path` (for writers outside SQLAlchemy: the
-    LangGraph checkpointer)."""
+    LangGraph checkpointer; or around a transaction many sessions join)."""
     lock = await _wait_to_write(path)
+    held = _HELD_WRITE_TURNS.set(_HELD_WRITE_TURNS.get() | {path})
     try:
         yield
     finally:
+        _HELD_WRITE_TURNS.reset(held)
         lock.release()

@@ -466,3 +466,25 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ShadowDecision(SQLModel, table=True):
+    """What the shadow policy (`SWITCHBOARD_SHADOW_POLICY`) would have done with one live
+    turn, decided in a sandbox after the live turn was answered (switchboard/shadow.py).
+    `agrees`: the same intent and route as the live turn's trace."""
+
+    __tablename__ = "shadow_decisions"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
+    message_id: int = Field(foreign_key="messages.id", unique=True, ondelete="CASCADE")
+    """The live turn's message (its trace has the same `message_id`)."""
+    policy_version: str | None = Field(default=None, max_length=16)
+    """The shadow policy's content hash."""
+    intent: str | None = Field(default=None, max_length=64)
+    route: str | None = Field(default=None, max_length=64)
+    node_path: list[str] = _json([])
+    """The graph's nodes, then the written workflow's steps."""
+    tools: list[str] = _json([])
+    """Tools called; a connector write only recorded is `name (would call)`."""
+    agrees: bool
+    created_at: datetime = _ts()

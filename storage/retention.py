@@ -28,6 +28,7 @@ from storage.models import (
     LinkCode,
     Message,
     Mode,
+    ShadowDecision,
     StaffNote,
     StaffNotification,
     StaffThread,
@@ -47,6 +48,7 @@ _PER_CONVERSATION = (
     CsatResponse,
     Approval,
     WebhookDelivery,
+    ShadowDecision,
 )
 
 

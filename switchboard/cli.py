@@ -70,6 +70,10 @@ def serve(
     _, problems = check_file(settings.policy_path)
     if problems:  # fail at start, one line per problem with its line, not mid-request
         fail("\n".join(problems))
+    if settings.shadow_policy_path is not None:
+        _, problems = check_file(settings.shadow_policy_path)
+        if problems:
+            fail(f"config error: SWITCHBOARD_SHADOW_POLICY: {problems[0]}")
     problem = connector_problem(settings.policy_path)
     if problem:
         fail(problem)

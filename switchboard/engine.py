@@ -132,6 +132,7 @@ class Engine:
         those conversations alone (their drain will find the message)."""
         self._accepting = False
         self._listeners: list[Callable[[int], Awaitable[None]]] = []
+        self._answered: list[Callable[[TurnRequest], None]] = []
 
     @property
     def runner(self) -> TurnRunner:
@@ -141,6 +142,11 @@ class Engine:
         """Call `listener(conversation_id)` after every committed turn or relayed message,
         e.g. so the staff desk can post new staff notifications."""
         self._listeners.append(listener)
+
+    def on_turn_answered(self, listener: Callable[[TurnRequest], None]) -> None:
+        """Call `listener(request)` after each bot turn is committed and its requester
+        woken (the shadow policy's queue): it must return at once, never wait."""
+        self._answered.append(listener)
 
     async def conversation_changed(self, conversation_id: int) -> None:
         """Tell the listeners (open widgets on every replica, the staff desk) that a
@@ -465,6 +471,9 @@ class Engine:
         if waiter is not None:  # the reply first; live pushes to other sockets after it
             waiter.result = result
             waiter.event.set()
+        if conversation.mode != Mode.human:
+            for listener in self._answered:
+                listener(self._turn_request(inbound, conversation, customer))
         await self.conversation_changed(inbound.conversation_id)
 
     def _wake_finished(self, conversation_id: int) -> None:
@@ -476,10 +485,11 @@ class Engine:
             if waiter.conversation_id == conversation_id:
                 waiter.event.set()
 
-    async def _run_turn(
-        self, inbound: Message, conversation: Conversation, customer: Customer | None
-    ) -> TurnOutcome:
-        request = TurnRequest(
+    @staticmethod
+    def _turn_request(
+        inbound: Message, conversation: Conversation, customer: Customer | None
+    ) -> TurnRequest:
+        return TurnRequest(
             conversation_id=conversation.id,  # type: ignore[arg-type]
             message_id=inbound.id,  # type: ignore[arg-type]
             channel=conversation.channel,
@@ -491,6 +501,11 @@ class Engine:
             language=conversation.language,
             locale=inbound.locale,
         )
+
+    async def _run_turn(
+        self, inbound: Message, conversation: Conversation, customer: Customer | None
+    ) -> TurnOutcome:
+        request = self._turn_request(inbound, conversation, customer)
         try:
             with metrics.TURN_SECONDS.time():
                 outcome = await self._runner.run_turn(request)

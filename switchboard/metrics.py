@@ -18,6 +18,13 @@ THROTTLED = Counter(
 )
 TURNS = Counter("switchboard_turns_total", "Turns processed", ["route", "intent"])
 TURN_ERRORS = Counter("switchboard_turn_errors_total", "Turns that failed and fell back")
+SHADOW_DROPPED = Counter(
+    "switchboard_shadow_dropped_total",
+    "Answered turns the shadow policy skipped: its queue was full",
+)
+SHADOW_FAILED = Counter(
+    "switchboard_shadow_failed_total", "Shadow turns that failed (the live turn was not affected)"
+)
 TURN_SECONDS = Histogram(
     "switchboard_turn_seconds",
     "Time to run one turn through the graph",

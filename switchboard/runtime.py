@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -20,7 +20,7 @@ from graph.intents import IntentClassifier
 from graph.intents.embedding import get_encoder
 from graph.language import load_detectors
 from graph.llm import LLMSettings, build_chat_model
-from graph.policy import Policy, load_policy
+from graph.policy import Policy, PolicyError, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
 from storage.corrections import training_pairs
@@ -34,11 +34,14 @@ from switchboard.engine import Engine
 from switchboard.fanout import Fanout
 from switchboard.guards import RateLimiter
 from switchboard.handoffs import HandoffDesk, staff_reachable
-from switchboard.settings import Settings
+from switchboard.settings import ConfigError, Settings
 from switchboard.telemetry import turn_spans
 from switchboard.webhooks import WebhookSender, subscriptions
 from tools.connectors import Connections, open_connectors
 from tools.kb_embedding import passage_encoder
+
+if TYPE_CHECKING:
+    from switchboard.shadow import Shadow
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +61,8 @@ class Runtime:
     """Live updates for open console pages."""
     connections: Connections
     """The company's systems the policy connects (tools/connectors/)."""
+    shadow: Shadow | None = None
+    """The shadow policy beside the live one (`SWITCHBOARD_SHADOW_POLICY`), else None."""
 
 
 async def load_classifier(
@@ -132,6 +137,28 @@ def turn_wait_s(settings: Settings) -> float:
 
 
 @asynccontextmanager
+async def _shadow(
+    settings: Settings,
+    db: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Shadow | None]:
+    if settings.shadow_policy_path is None:
+        yield None
+        return
+    # Here, not at the top: the shadow uses the replay's sandbox, which imports this module.
+    from switchboard.shadow import open_shadow
+
+    try:
+        policy = load_policy(settings.shadow_policy_path)
+    except PolicyError as exc:
+        line = " ".join(str(exc).split())  # YAML errors span lines
+        raise ConfigError(f"config error: SWITCHBOARD_SHADOW_POLICY: {line}") from None
+    async with open_shadow(settings, db, sessions, policy) as shadow:
+        log.info("shadow.on", policy=str(settings.shadow_policy_path), version=policy.version)
+        yield shadow
+
+
+@asynccontextmanager
 async def open_runtime(
     settings: Settings,
     *,
@@ -173,6 +200,7 @@ async def open_runtime(
         async with (
             open_connectors(policy.connectors, policy.providers, policy.directory) as connections,
             open_checkpointer(settings.database_url) as saver,
+            _shadow(settings, db, sessions) as shadow,
         ):
             runner = TurnRunner(
                 saver=saver,
@@ -203,6 +231,8 @@ async def open_runtime(
                 engine.on_conversation_changed(fanout.changed_listener())
             console = ConsoleEvents()
             engine.on_conversation_changed(console.publish)
+            if shadow is not None:
+                engine.on_turn_answered(shadow.offer)
             await engine.start()
             sender = (
                 WebhookSender(sessions, policy.webhooks, webhooks_queued)
@@ -224,6 +254,7 @@ async def open_runtime(
                     handoffs,
                     console,
                     connections,
+                    shadow,
                 )
             finally:
                 console.close()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         "sqlite:///./switchboard.db", validation_alias="SWITCHBOARD_DATABASE_URL"
     )
     policy_path: Path = Field(DEFAULT_POLICY, validation_alias="SWITCHBOARD_POLICY")
+    shadow_policy_path: Path | None = Field(None, validation_alias="SWITCHBOARD_SHADOW_POLICY")
+    """A second policy run beside the live one on live traffic, deciding only
+    (switchboard/shadow.py); unset: off."""
     demo: bool = Field(False, validation_alias="SWITCHBOARD_DEMO")
     admin_token: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_ADMIN_TOKEN")
     webchat_identity_secret: SecretStr | None = Field(
@@ -90,10 +93,10 @@ class Settings(BaseSettings):
     def _empty_disables_cache(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("policy_path")
+    @field_validator("policy_path", "shadow_policy_path")
     @classmethod
-    def _policy_exists(cls, value: Path) -> Path:
-        if not value.is_file():
+    def _policy_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
             raise ValueError(f"no policy file at {value}")
         return value
 

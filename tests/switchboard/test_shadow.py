@@ -1,0 +1,167 @@
+"""Shadow mode (`SWITCHBOARD_SHADOW_POLICY`): real web chat turns answered by the live
+policy while a second one decides them again in a sandbox; only its decision is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from sqlmodel import col, select
+
+from graph.runner import TurnRequest
+from storage.db import create_engine, session_factory
+from storage.models import ShadowDecision
+from switchboard.runtime import open_runtime
+from switchboard.settings import ConfigError, Settings
+from switchboard.shadow import QUEUE_SIZE, Shadow
+from tests.conftest import make_settings, open_webchat
+from tests.support.databases import DatabaseFactory
+from tests.support.fake_service import FakeService
+from tests.support.server import LiveServer, run_server
+from tests.switchboard.test_policy_replay import SEED, crm, crm_policy, policy_file, row_counts
+
+__all__ = ["crm"]  # the fixture, imported to be used here
+
+ORDER = "where is my order?"
+
+
+def shadow_of(live: LiveServer) -> Shadow:
+    shadow = live.runtime.shadow
+    assert shadow is not None
+    return shadow
+
+
+async def decisions(url: str) -> list[ShadowDecision]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.exec(select(ShadowDecision).order_by(col(ShadowDecision.id)))
+            return list(rows.all())
+    finally:
+        await engine.dispose()
+
+
+async def maria_s_turns(settings: Settings) -> tuple[list[dict[str, Any]], bool]:
+    """Maria's two turns through the web chat API; their replies, and whether the server
+    ran a shadow. Waits for the shadow to store what it decided."""
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        maria = await open_webchat(http, "cus_maria")
+        replies = [(await maria.say(text))["replies"] for text in (SEED, ORDER)]
+        await live.runtime.engine.settle()
+        if live.runtime.shadow is not None:
+            await live.runtime.shadow.drain()
+        return [[r["text"] for r in turn] for turn in replies], live.runtime.shadow is not None
+
+
+def without_checkpoints(counts: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in counts.items() if k != "checkpoints"} | {
+        "threads": sorted({thread for thread, _ in counts["checkpoints"]})
+    }
+
+
+async def test_the_shadow_decides_each_turn_and_changes_nothing_live(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    faq = policy_file(tmp_path, {"intents.billing_issue.route": "workflow:faq"})
+    plain = make_settings(databases.fresh())
+    shadowed = make_settings(databases.fresh(), SWITCHBOARD_SHADOW_POLICY=str(faq))
+
+    live_replies, ran = await maria_s_turns(plain)
+    assert not ran and await decisions(plain.database_url) == []  # off by default
+    replies, ran = await maria_s_turns(shadowed)
+    assert ran
+
+    billing, order = await decisions(shadowed.database_url)
+    assert (billing.intent, billing.route, billing.agrees) == (
+        "billing_issue",
+        "workflow:faq",
+        False,
+    )
+    assert "tickets.create" not in billing.tools and billing.node_path
+    assert order.route == "workflow:order_status" and order.agrees
+    assert billing.message_id < order.message_id and billing.policy_version
+    # The customer saw what the live policy answers; one ticket (the live one), no
+    # extra reply, notice or handoff, and the shadow kept no checkpoint.
+    assert replies == live_replies
+    counts = without_checkpoints(await row_counts(shadowed.database_url))
+    assert counts["Ticket"] == 1
+    assert counts == without_checkpoints(await row_counts(plain.database_url))
+
+
+async def test_a_shadow_write_to_a_connector_is_never_made(
+    sqlite_databases: DatabaseFactory, crm: FakeService, tmp_path: Path
+) -> None:
+    shadow_policy = crm_policy(tmp_path, crm.url)  # greetings log the contact in the CRM
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_SHADOW_POLICY=str(shadow_policy))
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        visitor = await open_webchat(http)
+        assert (await visitor.say("hi"))["replies"]
+        await live.runtime.engine.settle()
+        await shadow_of(live).drain()
+
+    assert crm.seen == []  # neither the write nor the read reached the CRM
+    [hello] = await decisions(settings.database_url)
+    assert hello.route == "workflow:crm_hello" and not hello.agrees
+    assert hello.tools[0] == "crm.log_contact (would call)"
+
+
+def dropped_total() -> float:
+    return REGISTRY.get_sample_value("switchboard_shadow_dropped_total") or 0.0
+
+
+async def test_a_full_queue_drops_and_counts_and_the_live_turn_goes_on(
+    sqlite_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    faq = policy_file(tmp_path, {"intents.billing_issue.route": "workflow:faq"})
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_SHADOW_POLICY=str(faq))
+    before = dropped_total()
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        shadow = shadow_of(live)
+        await shadow.stop()  # the worker paused: the queue fills
+        for n in range(QUEUE_SIZE):  # turns with no trace: the worker skips them later
+            shadow.offer(TurnRequest(conversation_id=0, message_id=-n, channel="webchat", text="x"))
+        maria = await open_webchat(http, "cus_maria")
+        turn = await maria.say(SEED)
+        assert turn["replies"] and turn["route"] == "workflow:billing_issue"
+        await live.runtime.engine.settle()
+        assert shadow.dropped == 1 and dropped_total() == before + 1
+        metrics = (await http.get("/metrics")).text
+        assert "switchboard_shadow_dropped_total" in metrics
+        shadow.start()
+        await shadow.drain()
+
+    assert await decisions(settings.database_url) == []  # the dropped turn was never run
+
+
+def test_a_missing_shadow_policy_fails_in_one_line_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as failed:
+        make_settings(
+            f"sqlite:///{tmp_path / 'x.db'}", SWITCHBOARD_SHADOW_POLICY=str(tmp_path / "nope.yaml")
+        )
+    message = str(failed.value)
+    assert message.startswith("config error: SWITCHBOARD_SHADOW_POLICY:") and "\n" not in message
+
+
+async def test_a_broken_shadow_policy_fails_at_start_in_one_line(
+    sqlite_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("intents: [", encoding="utf-8")
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_SHADOW_POLICY=str(broken))
+    with pytest.raises(ConfigError) as failed:
+        async with open_runtime(settings):
+            pass
+    message = str(failed.value)
+    assert message.startswith("config error: SWITCHBOARD_SHADOW_POLICY:") and "\n" not in message
