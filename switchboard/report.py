@@ -15,6 +15,8 @@ Definitions (also in the README):
 - languages: per conversation language (graph/language.py), containment, handoffs, CSAT.
 - policy versions: the same per policy version (the content hash a conversation's first
   turn ran under), earliest first: before and after each change.
+- shadow: turns the shadow policy decided again (`SWITCHBOARD_SHADOW_POLICY`), the share
+  it agreed on (same intent and route), and the most frequent disagreements.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Approval, Conversation, CsatResponse, Handoff, Message, Trace
+from storage.models import (
+    Approval,
+    Conversation,
+    CsatResponse,
+    Handoff,
+    Message,
+    ShadowDecision,
+    Trace,
+)
 from switchboard.sql import ms_between, percentiles, utc_day
 
 C = Conversation.__table__.c  # type: ignore[attr-defined]
@@ -36,6 +46,9 @@ T = Trace.__table__.c  # type: ignore[attr-defined]
 H = Handoff.__table__.c  # type: ignore[attr-defined]
 A = Approval.__table__.c  # type: ignore[attr-defined]
 S = CsatResponse.__table__.c  # type: ignore[attr-defined]
+D = ShadowDecision.__table__.c  # type: ignore[attr-defined]
+#: Disagreements the shadow block lists, most frequent first.
+TOP_DISAGREEMENTS = 10
 
 
 @dataclass(frozen=True)
@@ -391,6 +404,44 @@ async def _delivery_failures(conn: AsyncConnection, window: Window) -> int:
     return int(row[0])
 
 
+async def _shadow(conn: AsyncConnection, window: Window) -> dict[str, Any]:
+    """What the shadow policy decided on this window's turns beside what the live one did."""
+    scope = D.conversation_id.in_(_scope(window))
+    decided, agreed = (
+        await conn.execute(
+            select(func.count(), func.sum(case((D.agrees, 1), else_=0))).where(scope)
+        )
+    ).one()
+    pairs = (T.intent, T.route, D.intent, D.route)
+    rows = await conn.execute(
+        select(*pairs, func.count())
+        .select_from(
+            ShadowDecision.__table__.join(  # type: ignore[attr-defined]
+                Trace.__table__,  # type: ignore[attr-defined]
+                T.message_id == D.message_id,
+            )
+        )
+        .where(scope, D.agrees.is_(False))
+        .group_by(*pairs)
+        .order_by(func.count().desc(), *pairs)
+        .limit(TOP_DISAGREEMENTS)
+    )
+    return {
+        "decisions": int(decided),
+        "agreement_rate": _rate(agreed or 0, decided),
+        "disagreements": [
+            {
+                "live_intent": live_intent,
+                "live_route": live_route,
+                "shadow_intent": shadow_intent,
+                "shadow_route": shadow_route,
+                "turns": int(n),
+            }
+            for live_intent, live_route, shadow_intent, shadow_route, n in rows
+        ],
+    }
+
+
 async def build_report(conn: AsyncConnection, window: Window) -> dict[str, Any]:
     """Every figure of `switchboard report --json`, in its documented key order."""
     totals = await _totals(conn, window)
@@ -411,4 +462,5 @@ async def build_report(conn: AsyncConnection, window: Window) -> dict[str, Any]:
         **turns,
         "approvals": await _approvals(conn, window),
         "delivery_failures": await _delivery_failures(conn, window),
+        "shadow": await _shadow(conn, window),
     }

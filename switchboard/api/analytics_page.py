@@ -226,7 +226,30 @@ def _tables(f: dict[str, Any]) -> str:
         '<section class="panel"><h2>Policy versions</h2><table id="policy-versions">'
         "<tr><th>Version</th><th>Since</th><th class=n>Conversations</th>"
         "<th class=n>Contained</th><th class=n>Handed off</th><th class=n>CSAT</th></tr>"
-        f"{versions}</table></section></div>"
+        f"{versions}</table></section>{_shadow(f)}</div>"
+    )
+
+
+def _shadow(f: dict[str, Any]) -> str:
+    """The shadow policy's agreement with the live one; nothing when it decided no turn."""
+    shadow = f.get("shadow") or {}
+    if not shadow.get("decisions"):
+        return ""
+    rows = (
+        "".join(
+            f"<tr><td>{escape(str(d['live_intent']))} → {escape(str(d['live_route']))}</td>"
+            f"<td>{escape(str(d['shadow_intent']))} → {escape(str(d['shadow_route']))}</td>"
+            f"<td class=n>{d['turns']}</td></tr>"
+            for d in shadow["disagreements"]
+        )
+        or '<tr><td colspan=3 class="empty">No disagreements.</td></tr>'
+    )
+    return (
+        '<section class="panel"><h2>Shadow policy</h2>'
+        f"<p>{shadow['decisions']} turns decided again, "
+        f"{_pct(shadow['agreement_rate'])} agreed (same intent and route).</p>"
+        '<table id="shadow"><tr><th>Live</th><th>Shadow</th><th class=n>Turns</th></tr>'
+        f"{rows}</table></section>"
     )
 
 

@@ -14,6 +14,8 @@ from sqlmodel import col, select
 from graph.runner import TurnRequest
 from storage.db import create_engine, session_factory
 from storage.models import ShadowDecision
+from switchboard.api.analytics_page import analytics_page
+from switchboard.report import Window, build_report
 from switchboard.runtime import open_runtime
 from switchboard.settings import ConfigError, Settings
 from switchboard.shadow import QUEUE_SIZE, Shadow
@@ -59,6 +61,15 @@ async def maria_s_turns(settings: Settings) -> tuple[list[dict[str, Any]], bool]
         return [[r["text"] for r in turn] for turn in replies], live.runtime.shadow is not None
 
 
+async def last_day(url: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await build_report(conn, Window.last(1))
+    finally:
+        await engine.dispose()
+
+
 def without_checkpoints(counts: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in counts.items() if k != "checkpoints"} | {
         "threads": sorted({thread for thread, _ in counts["checkpoints"]})
@@ -92,6 +103,28 @@ async def test_the_shadow_decides_each_turn_and_changes_nothing_live(
     counts = without_checkpoints(await row_counts(shadowed.database_url))
     assert counts["Ticket"] == 1
     assert counts == without_checkpoints(await row_counts(plain.database_url))
+
+    # The analytics page: the agreement rate and the disagreement, live beside shadow.
+    figures = await last_day(shadowed.database_url)
+    assert figures["shadow"] == {
+        "decisions": 2,
+        "agreement_rate": 0.5,
+        "disagreements": [
+            {
+                "live_intent": "billing_issue",
+                "live_route": "workflow:billing_issue",
+                "shadow_intent": "billing_issue",
+                "shadow_route": "workflow:faq",
+                "turns": 1,
+            }
+        ],
+    }
+    page = analytics_page(figures, [], window_days=1, channel=None)
+    table = page[page.index('<table id="shadow">') :]
+    assert "workflow:billing_issue" in table and "workflow:faq" in table and "50.0%" in page
+    plain_figures = await last_day(plain.database_url)
+    assert plain_figures["shadow"]["decisions"] == 0
+    assert "Shadow policy" not in analytics_page(plain_figures, [], window_days=1, channel=None)
 
 
 async def test_a_shadow_write_to_a_connector_is_never_made(
