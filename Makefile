@@ -37,6 +37,11 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i graph/locales/switchboard.pot -d graph/locales -D switchboard \
 		--no-fuzzy-matching --ignore-obsolete
 
+# mypy keeps its cache outside the checkout, so a fresh clone (CI) checks only what
+# changed since the last run on this machine (~30 s cold, a few seconds warm).
+MYPY_CACHE_DIR ?= $(HOME)/.cache/switchboard/mypy
+export MYPY_CACHE_DIR
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
