@@ -133,6 +133,8 @@ class Engine:
         self._accepting = False
         self._listeners: list[Callable[[int], Awaitable[None]]] = []
         self._answered: list[Callable[[TurnRequest], None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def runner(self) -> TurnRunner:
@@ -142,6 +144,11 @@ class Engine:
         """Call `listener(conversation_id)` after every committed turn or relayed message,
         e.g. so the staff desk can post new staff notifications."""
         self._listeners.append(listener)
+
+    async def idle(self) -> None:
+        """Return once no turn of this process runs or waits for its conversation
+        (background work such as the shadow policy gives way to turns)."""
+        await self._idle.wait()
 
     def on_turn_answered(self, listener: Callable[[TurnRequest], None]) -> None:
         """Call `listener(request)` after each bot turn is committed and its requester
@@ -402,6 +409,7 @@ class Engine:
 
     def _kick(self, conversation_id: int, *, until_empty: bool = False) -> None:
         self._drains[conversation_id] = self._drains.get(conversation_id, 0) + 1
+        self._idle.clear()
         self._spawn(self._counted_drain(conversation_id, until_empty=until_empty))
 
     async def _counted_drain(self, conversation_id: int, *, until_empty: bool) -> None:
@@ -413,6 +421,8 @@ class Engine:
                 self._drains[conversation_id] = left
             else:
                 self._drains.pop(conversation_id, None)
+                if not self._drains:
+                    self._idle.set()
 
     async def _drain(self, conversation_id: int, *, until_empty: bool = False) -> None:
         """Run this conversation's oldest waiting message, in order, one at a time.

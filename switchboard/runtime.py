@@ -233,6 +233,7 @@ async def open_runtime(
             engine.on_conversation_changed(console.publish)
             if shadow is not None:
                 engine.on_turn_answered(shadow.offer)
+                shadow.give_way_to(engine.idle)
             await engine.start()
             sender = (
                 WebhookSender(sessions, policy.webhooks, webhooks_queued)

@@ -4,7 +4,8 @@ again, after the live turn is answered, and only its decision is kept.
 It runs in the replay's sandbox (switchboard/replay/): a rolled-back transaction per
 turn, connector writes only recorded and reads answered from the live turn's trace, no
 model (it never spends tokens). Answered turns wait in a bounded queue; a full queue
-drops the turn and counts it, so the live turn never waits for the shadow. Its state
+drops the turn and counts it, so the live turn never waits for the shadow, and a shadow
+turn starts only when no live turn is running (it gives way). Its state
 across a conversation's turns lives in memory, for the most recent conversations only.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -80,6 +81,7 @@ class Shadow:
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._conversations = conversations
         self._worker: asyncio.Task[None] | None = None
+        self._live_idle: Callable[[], Awaitable[None]] | None = None
         self.dropped = 0
 
     @property
@@ -93,6 +95,12 @@ class Shadow:
         except asyncio.QueueFull:
             self.dropped += 1
             metrics.SHADOW_DROPPED.inc()
+
+    def give_way_to(self, live_idle: Callable[[], Awaitable[None]]) -> None:
+        """Start a shadow turn only once `live_idle()` returns (no live turn running): on
+        one event loop (and on SQLite, one writer) a shadow turn beside a live one would
+        slow it. Under steady load the queue fills and turns are dropped instead."""
+        self._live_idle = live_idle
 
     def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name="shadow")
@@ -114,6 +122,8 @@ class Shadow:
         while True:
             request = await self._queue.get()
             try:
+                if self._live_idle is not None:
+                    await self._live_idle()
                 await self.decide(request)
             except Exception:
                 metrics.SHADOW_FAILED.inc()
