@@ -5,8 +5,8 @@ It runs in the replay's sandbox (switchboard/replay/): a rolled-back transaction
 turn, connector writes only recorded and reads answered from the live turn's trace, no
 model (it never spends tokens). Answered turns wait in a bounded queue; a full queue
 drops the turn and counts it, so the live turn never waits for the shadow, and a shadow
-turn starts only when no live turn is running (it gives way). Its state
-across a conversation's turns lives in memory, for the most recent conversations only.
+turn starts only when no live turn is running (it gives way). Its state across a
+conversation's turns lives in memory, for the most recent conversations only.
 """
 
 from __future__ import annotations

@@ -147,6 +147,30 @@ async def test_a_shadow_write_to_a_connector_is_never_made(
     assert hello.tools[0] == "crm.log_contact (would call)"
 
 
+async def test_the_shadow_s_own_writes_leave_no_rows(
+    sqlite_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    hand_over = policy_file(tmp_path, {"intents.greeting.route": "human"})
+    settings = make_settings(sqlite_databases.fresh(), SWITCHBOARD_SHADOW_POLICY=str(hand_over))
+    async with (
+        run_server(settings) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        before = without_checkpoints(await row_counts(settings.database_url))
+        maria = await open_webchat(http, "cus_maria")
+        assert (await maria.say("hi"))["mode"] == "bot"
+        await live.runtime.engine.settle()
+        await shadow_of(live).drain()
+        [hello] = await decisions(settings.database_url)
+        assert hello.route == "human" and "tickets.create" in hello.tools  # nobody on staff
+        # The shadow's ticket, its notice and the human mode were rolled back.
+        after = without_checkpoints(await row_counts(settings.database_url))
+        assert after["Ticket"] == before["Ticket"]
+        assert after["Handoff"] == before["Handoff"]
+        assert after["StaffNotification"] == before["StaffNotification"]
+        assert (await maria.say(ORDER))["mode"] == "bot"
+
+
 def dropped_total() -> float:
     return REGISTRY.get_sample_value("switchboard_shadow_dropped_total") or 0.0
 
