@@ -3,6 +3,9 @@ policy while a second one decides them again in a sandbox; only its decision is 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +225,25 @@ async def test_a_broken_shadow_policy_fails_at_start_in_one_line(
             pass
     message = str(failed.value)
     assert message.startswith("config error: SWITCHBOARD_SHADOW_POLICY:") and "\n" not in message
+
+
+def test_serve_refuses_a_missing_or_broken_shadow_policy_in_one_line(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("intents: [", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env["SWITCHBOARD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    for path in (tmp_path / "missing.yaml", broken):
+        env["SWITCHBOARD_SHADOW_POLICY"] = str(path)
+        served = subprocess.run(
+            [sys.executable, "-m", "switchboard.cli", "serve", "--port", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=repo_root,
+        )
+        assert served.returncode == 2, served.stderr
+        [line] = served.stderr.strip().splitlines()
+        assert line.startswith("config error: SWITCHBOARD_SHADOW_POLICY:"), line
