@@ -28,6 +28,7 @@ from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
 from storage.checkpoints import CheckpointPruner
+from storage.models import Trace
 from storage.traces import tokens_used
 from tools.base import REGISTRY, Caller, Catalog, ToolBox
 
@@ -117,6 +118,30 @@ class TurnOutcome:
     """Written workflows' steps taken (`billing_issue:steps[2].then[0]`)."""
     language: str | None = None
     """The language the turn answered in: the conversation's language after it."""
+
+    def trace(self, conversation_id: int, message_id: int, **extra: Any) -> Trace:
+        """The turn as its trace row keeps it (`extra`: a replay's `created_at`)."""
+        return Trace(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            intent=self.intent,
+            confidence=self.confidence,
+            route=self.route,
+            node_path=self.node_path,
+            tools=self.tools,
+            node_ms=self.node_ms,
+            entities={"names": self.entities, "dialogue": self.dialogue},
+            total_ms=self.total_ms,
+            llm_calls=len(self.llm_calls),
+            llm=self.llm_calls,
+            tool_calls=self.tool_calls,
+            tokens=self.tokens,
+            cost_usd=self.cost_usd,
+            policy_version=self.policy_version,
+            steps=self.steps,
+            language=self.language,
+            **extra,
+        )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ from storage.models import (
     Mode,
     Role,
     StaffNotification,
-    Trace,
 )
 from switchboard import metrics
 from switchboard.cluster import ConversationLocks
@@ -576,29 +575,7 @@ class Engine:
                         idempotency_key=f"msg:{inbound.id}:error",
                     ),
                 )
-            await traces.add_trace(
-                session,
-                Trace(
-                    conversation_id=inbound.conversation_id,
-                    message_id=inbound.id,
-                    intent=outcome.intent,
-                    confidence=outcome.confidence,
-                    route=outcome.route,
-                    node_path=outcome.node_path,
-                    tools=outcome.tools,
-                    node_ms=outcome.node_ms,
-                    entities={"names": outcome.entities, "dialogue": outcome.dialogue},
-                    total_ms=outcome.total_ms,
-                    llm_calls=len(outcome.llm_calls),
-                    llm=outcome.llm_calls,
-                    tool_calls=outcome.tool_calls,
-                    tokens=outcome.tokens,
-                    cost_usd=outcome.cost_usd,
-                    policy_version=outcome.policy_version,
-                    steps=outcome.steps,
-                    language=outcome.language,
-                ),
-            )
+            await traces.add_trace(session, outcome.trace(inbound.conversation_id, inbound.id))
             mode = await conversations.record_turn(
                 session, inbound.conversation_id, intent=outcome.intent, language=outcome.language
             )

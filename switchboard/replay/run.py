@@ -22,7 +22,7 @@ from graph.runner import TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply
 from storage import conversations, traces
 from storage.db import create_engine, session_factory
-from storage.models import Message, Mode, Trace
+from storage.models import Message, Mode
 from switchboard.classifier_cache import acts_for
 from switchboard.handoffs import staff_reachable
 from switchboard.replay.compare import (
@@ -246,24 +246,7 @@ async def _record(
     async with sessions() as session, session.begin():
         await traces.add_trace(
             session,
-            Trace(
-                conversation_id=conversation_id,
-                message_id=message.id,
-                intent=outcome.intent,
-                confidence=outcome.confidence,
-                route=outcome.route,
-                node_path=outcome.node_path,
-                tools=outcome.tools,
-                llm_calls=len(outcome.llm_calls),
-                llm=outcome.llm_calls,
-                tool_calls=outcome.tool_calls,
-                tokens=outcome.tokens,
-                cost_usd=outcome.cost_usd,
-                policy_version=outcome.policy_version,
-                steps=outcome.steps,
-                language=outcome.language,
-                created_at=_utc(message.created_at),
-            ),
+            outcome.trace(conversation_id, message.id, created_at=_utc(message.created_at)),
         )
         return await conversations.record_turn(
             session, conversation_id, intent=outcome.intent, language=outcome.language
