@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
@@ -29,14 +29,11 @@ from graph.runner import TurnOutcome, TurnRequest, TurnRunner
 from storage.db import is_sqlite, sqlite_path, sqlite_write_turn, transaction
 from storage.models import ShadowDecision, Trace
 from switchboard import metrics
-from switchboard.classifier_cache import acts_for
-from switchboard.handoffs import staff_reachable
 from switchboard.replay.compare import changes, original_view, replayed_view
-from switchboard.replay.connectors import CallLog, sandboxed
-from switchboard.replay.sandbox import Sandbox, rolled_back
-from switchboard.runtime import load_classifier, warm_up
+from switchboard.replay.connectors import CallLog
+from switchboard.replay.runner import sandboxed_runner
+from switchboard.replay.sandbox import Sandbox
 from switchboard.settings import Settings
-from tools.connectors import open_connectors
 
 log = structlog.get_logger(__name__)
 
@@ -191,27 +188,9 @@ async def open_shadow(
     """The shadow runner for `policy`, its worker running until the block ends. Its own
     classifier, acts model and connectors (every call stood in for), loaded as the live
     ones are; no model even when the live policy has one."""
-    classifier = await load_classifier(policy, settings.cache_dir, sessions)
-    acts = await asyncio.to_thread(acts_for, policy, settings.cache_dir)
-    await asyncio.to_thread(warm_up, classifier, policy.languages)
-    calls = CallLog()
-    async with AsyncExitStack() as stack:
-        connected = await stack.enter_async_context(
-            open_connectors(policy.connectors, policy.providers, policy.directory)
-        )
-        sandbox = await stack.enter_async_context(rolled_back(db))
-        saver = InMemorySaver()
-        runner = TurnRunner(
-            saver=saver,
-            policy=policy,
-            classifier=classifier,
-            acts=acts,
-            sessions=sandbox.sessions,
-            max_chars=settings.max_message_chars,
-            staff_reachable=staff_reachable(settings, sandbox.sessions),
-            public_url=settings.public_url,
-            catalog=sandboxed(connected.catalog, calls),
-        )
+    async with sandboxed_runner(settings, db, sessions, policy) as sandboxed_turns:
+        runner, saver = sandboxed_turns.runner, sandboxed_turns.saver
+        sandbox, calls = sandboxed_turns.sandbox, sandboxed_turns.calls
         shadow = Shadow(
             runner=runner,
             saver=saver,
@@ -225,4 +204,3 @@ async def open_shadow(
             yield shadow
         finally:
             await shadow.stop()
-            await runner.pruner.close()

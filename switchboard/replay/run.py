@@ -6,13 +6,11 @@ systems never changed (replay/connectors.py), and no model unless asked for.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 
-from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,8 +21,6 @@ from graph.state import Reply
 from storage import conversations, traces
 from storage.db import create_engine, session_factory
 from storage.models import Message, Mode
-from switchboard.classifier_cache import acts_for
-from switchboard.handoffs import staff_reachable
 from switchboard.replay.compare import (
     TurnView,
     changes,
@@ -32,13 +28,13 @@ from switchboard.replay.compare import (
     original_view,
     replayed_view,
 )
-from switchboard.replay.connectors import CallLog, sandboxed
+from switchboard.replay.connectors import CallLog
 from switchboard.replay.decisions import Decisions
-from switchboard.replay.sandbox import forget_own_effects, rolled_back
+from switchboard.replay.runner import sandboxed_runner
+from switchboard.replay.sandbox import forget_own_effects
 from switchboard.replay.source import Selection, StoredConversation, stored_conversations
-from switchboard.runtime import _chat_model, load_classifier, warm_up
+from switchboard.runtime import _chat_model
 from switchboard.settings import Settings
-from tools.connectors import open_connectors
 
 #: Changed turns a report shows side by side; beyond, they are only counted.
 MAX_SHOWN = 500
@@ -113,29 +109,20 @@ async def replay(
     started = perf_counter()
     try:
         reading = session_factory(db)
-        classifier = await load_classifier(policy, settings.cache_dir, reading)
-        acts = await asyncio.to_thread(acts_for, policy, settings.cache_dir)
-        await asyncio.to_thread(warm_up, classifier, policy.languages)
-        calls = CallLog()
-        async with (
-            open_connectors(policy.connectors, policy.providers, policy.directory) as connected,
-            rolled_back(db) as sandbox,
-        ):
-            saver = InMemorySaver()
-            runner = TurnRunner(
-                saver=saver,
-                policy=policy,
-                classifier=classifier,
-                acts=acts,
-                sessions=sandbox.sessions,
-                max_chars=settings.max_message_chars,
-                chat_model=_chat_model(settings) if report.llm else None,
-                model_name=(settings.llm_model or "") if report.llm else "",
-                daily_token_budget=settings.llm_daily_token_budget,
-                staff_reachable=staff_reachable(settings, sandbox.sessions),
-                public_url=settings.public_url,
-                catalog=sandboxed(connected.catalog, calls, live_reads=live_reads),
-            )
+        model = (
+            {
+                "chat_model": _chat_model(settings),
+                "model_name": settings.llm_model or "",
+                "daily_token_budget": settings.llm_daily_token_budget,
+            }
+            if report.llm
+            else {"daily_token_budget": settings.llm_daily_token_budget}
+        )
+        async with sandboxed_runner(
+            settings, db, reading, policy, live_reads=live_reads, **model
+        ) as sandboxed_turns:
+            runner, saver = sandboxed_turns.runner, sandboxed_turns.saver
+            sandbox, calls = sandboxed_turns.sandbox, sandboxed_turns.calls
             report.setup_seconds = perf_counter() - started
             started = perf_counter()
             async for stored in stored_conversations(reading, selection):
@@ -145,7 +132,6 @@ async def replay(
                     )
                 for thread in [str(stored.id), *threads]:
                     await saver.adelete_thread(thread)
-            await runner.pruner.close()
     finally:
         report.seconds = perf_counter() - started
         await db.dispose()
