@@ -28,10 +28,10 @@ from typing import Protocol
 
 import numpy as np
 
+from graph.intents.multilingual import USE_MULTILINGUAL
 from tools.kb_embedding import INT8_MODEL_ID, PassageEncoder, model_files
 
 MINILM = INT8_MODEL_ID
-USE_MULTILINGUAL = "use-multilingual-v3"
 #: The encoder of an English-only policy (and of `train_classifier`'s default).
 MODEL_ID = MINILM
 #: Joins the ids of encoders whose vectors are concatenated.
@@ -82,7 +82,7 @@ class Concatenated:
 
 
 def _use() -> Encoder:
-    from graph.intents.multilingual import MultilingualEncoder
+    from graph.intents.multilingual import MultilingualEncoder  # loads numpy models
 
     return MultilingualEncoder()
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from graph.intents.embedding import USE_MULTILINGUAL
+#: The encoder's id in model files and cache keys.
+USE_MULTILINGUAL = "use-multilingual-v3"
 
 
 def installed() -> bool:
