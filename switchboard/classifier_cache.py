@@ -10,6 +10,7 @@ file for the current corrections, so the next start finds it ready.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -18,13 +19,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import graph.intents
 from graph import acts
 from graph.intents import IntentClassifier, train_classifier
 from graph.intents.corrections import fold_in
-from graph.intents.embedding import encoder_for
+from graph.intents.embedding import encoder_for, get_encoder
+from graph.language import load_detectors
 from graph.policy import Policy
+from storage.corrections import training_pairs
+from tools.kb_embedding import passage_encoder
 
 log = structlog.get_logger(__name__)
 
@@ -130,3 +136,35 @@ def _load_or_train(
     except OSError:
         log.warning("classifier.cache_not_writable", path=str(path.parent))
     return classifier
+
+
+async def load_classifier(
+    policy: Policy,
+    cache_dir: Path | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> IntentClassifier:
+    """A trained model file from the policy, used as it is; else the policy's examples
+    with the staff's corrections from the database folded in, trained once and cached
+    (in a thread: training is CPU work and must not block the event loop)."""
+    if policy.classifier.model_path is not None:
+        return await asyncio.to_thread(IntentClassifier.load, policy.classifier.model_path)
+    labelled: list[tuple[str, str]] = []
+    if sessions is not None:
+        async with sessions() as session:
+            labelled = await training_pairs(session)
+        if labelled:
+            log.info("classifier.corrections", stored=len(labelled))
+    return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
+
+
+def warm_up(classifier: IntentClassifier, languages: Sequence[str] = ()) -> None:
+    """Load at start what the first turn would otherwise load (the sentence encoders of
+    the classifier and of the knowledge base), so the first customer waits no longer
+    than the next."""
+    classifier.predict("hello")
+    load_detectors(languages)
+    if classifier.semantic is not None:  # the n-grams are sure of "hello": load it anyway
+        get_encoder(classifier.encoder_id).encode(["hello"])
+    encoder = passage_encoder()
+    if encoder is not None:
+        encoder.encode_one("hello")

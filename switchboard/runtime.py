@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -17,16 +16,13 @@ import tools.catalog  # noqa: F401  (registers the built-in tools)
 from bots.base import ChannelAdapter
 from bots.webchat.adapter import WebchatAdapter
 from graph.intents import IntentClassifier
-from graph.intents.embedding import get_encoder
-from graph.language import load_detectors
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, PolicyError, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
-from storage.corrections import training_pairs
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.webhooks import webhook_info
-from switchboard.classifier_cache import acts_for, trained_for
+from switchboard.classifier_cache import acts_for, load_classifier, warm_up
 from switchboard.cluster import conversation_locks
 from switchboard.console_live import ConsoleEvents
 from switchboard.delivery import DeliveryPolicy
@@ -38,7 +34,6 @@ from switchboard.settings import ConfigError, Settings
 from switchboard.telemetry import turn_spans
 from switchboard.webhooks import WebhookSender, subscriptions
 from tools.connectors import Connections, open_connectors
-from tools.kb_embedding import passage_encoder
 
 if TYPE_CHECKING:
     from switchboard.shadow import Shadow
@@ -63,38 +58,6 @@ class Runtime:
     """The company's systems the policy connects (tools/connectors/)."""
     shadow: Shadow | None = None
     """The shadow policy beside the live one (`SWITCHBOARD_SHADOW_POLICY`), else None."""
-
-
-async def load_classifier(
-    policy: Policy,
-    cache_dir: Path | None = None,
-    sessions: async_sessionmaker[AsyncSession] | None = None,
-) -> IntentClassifier:
-    """A trained model file from the policy, used as it is; else the policy's examples
-    with the staff's corrections from the database folded in, trained once and cached
-    (in a thread: training is CPU work and must not block the event loop)."""
-    if policy.classifier.model_path is not None:
-        return await asyncio.to_thread(IntentClassifier.load, policy.classifier.model_path)
-    labelled: list[tuple[str, str]] = []
-    if sessions is not None:
-        async with sessions() as session:
-            labelled = await training_pairs(session)
-        if labelled:
-            log.info("classifier.corrections", stored=len(labelled))
-    return await asyncio.to_thread(trained_for, policy, cache_dir, labelled)
-
-
-def warm_up(classifier: IntentClassifier, languages: Sequence[str] = ()) -> None:
-    """Load at start what the first turn would otherwise load (the sentence encoders of
-    the classifier and of the knowledge base), so the first customer waits no longer
-    than the next."""
-    classifier.predict("hello")
-    load_detectors(languages)
-    if classifier.semantic is not None:  # the n-grams are sure of "hello": load it anyway
-        get_encoder(classifier.encoder_id).encode(["hello"])
-    encoder = passage_encoder()
-    if encoder is not None:
-        encoder.encode_one("hello")
 
 
 def _llm_settings(settings: Settings) -> LLMSettings | None:

@@ -16,8 +16,7 @@ from graph.intents import IntentClassifier
 from graph.policy import load_policy
 from storage.corrections import record_correction, training_pairs
 from storage.db import create_engine, session_factory, transaction
-from switchboard.classifier_cache import cache_path
-from switchboard.runtime import load_classifier
+from switchboard.classifier_cache import cache_path, load_classifier
 from tests.support.databases import DatabaseFactory
 from tests.support.processes import clean_env
 from tests.support.rows import add_traced_turns

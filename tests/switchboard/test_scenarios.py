@@ -54,7 +54,7 @@ async def test_the_shipped_scenarios_can_pass_with_a_model_too() -> None:
     reaches a model), and an opening turn it is unsure of reaches the model whenever one is
     configured, so it cannot expect no model calls."""
     from graph.policy import load_policy
-    from switchboard.runtime import load_classifier
+    from switchboard.classifier_cache import load_classifier
     from switchboard.scenarios import load_scenarios
     from switchboard.settings import DEFAULT_POLICY
 
