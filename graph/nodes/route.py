@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from graph import slots
 from graph.acts import QUESTION_SURE, act_of
 from graph.context import TurnContext
-from graph.entities import extract_entities
+from graph.entities import Entities, extract_entities
 from graph.i18n import N_, _, pick
 from graph.nodes.follow_up import ticket_of
 from graph.policy import Policy
@@ -64,6 +64,11 @@ def _unclear(state: ConversationState, runtime: Runtime[TurnContext]) -> str:
     return to_workflow("clarify")
 
 
+def _names_own_case(entities: Entities) -> bool:
+    """The message names the customer's own order or amount: about their case."""
+    return bool(entities.get("order_ids") or entities.get("amounts"))
+
+
 def _clearly_asks(state: ConversationState) -> bool:
     """ "do you charge extra for express delivery to austria": surely a question about how
     things work, whatever it is about, and not about the customer's own order."""
@@ -71,7 +76,7 @@ def _clearly_asks(state: ConversationState) -> bool:
     return (
         state.get("act") == "question"
         and state.get("act_confidence", 0.0) >= QUESTION_SURE
-        and not (entities.get("order_ids") or entities.get("amounts"))
+        and not _names_own_case(entities)
     )
 
 
@@ -188,7 +193,7 @@ def question_aside(state: ConversationState, runtime: Runtime[TurnContext], work
             or policy.route_for(prediction.intent) == policy.dialogue.questions
         )
         if asks:
-            if not (details.get("order_ids") or details.get("amounts")):
+            if not _names_own_case(details):
                 questions.append(clause)
             continue
         routed = target_of(policy.route_for(prediction.intent)) == workflow
@@ -244,7 +249,7 @@ async def route(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
 
     act = state.get("act") or ""
     entities = state.get("entities") or {}
-    own_details = bool(entities.get("order_ids") or entities.get("amounts"))
+    own_details = _names_own_case(entities)
     # "don't bother, I'll sort it myself" calls off whatever it is worded as; "cancel
     # order 2001" names something to act on, so it is a request. Asked a free-text
     # question ("why are you leaving us?"), "too slow" is the answer: only the words
@@ -440,8 +445,7 @@ def _follows_up(state: ConversationState, policy: Policy, last: Frame, own_detai
     """ "Any update?" right after a request: about that request, unless it clearly asks
     for something else or names another order."""
     flags = (state.get("entities") or {}).get("flags") or []
-    chasing = state.get("act") == "follow_up" or _CHASE.fullmatch(state.get("text", "").strip())
-    if not chasing or "asks_for_person" in flags:
+    if not _chasing(state) or "asks_for_person" in flags:
         return False
     other = _another_task(state, policy, last.get("name", ""))
     named = (state.get("entities") or {}).get("order_ids") or []
@@ -459,12 +463,17 @@ def _also_requests(state: ConversationState, runtime: Runtime[TurnContext]) -> b
     return any(act_of(acts, clause)[0] == "request" for clause in clauses)
 
 
+def _chasing(state: ConversationState) -> bool:
+    """ "any update?", or a word pressed with question marks ("hello??")."""
+    text = state.get("text", "").strip()
+    return state.get("act") == "follow_up" or _CHASE.fullmatch(text) is not None
+
+
 def _paused_about(state: ConversationState, policy: Policy, stack: list[Frame]) -> Frame | None:
     """The request waiting for staff's approval that a follow-up chases, if any: the
     latest one, or the one the message names."""
     paused = list(state.get("paused") or [])
-    chasing = state.get("act") == "follow_up" or _CHASE.fullmatch(state.get("text", "").strip())
-    if stack or not paused or not chasing:
+    if stack or not paused or not _chasing(state):
         return None
     task = _clear_task(state, policy)
     return next((f for f in reversed(paused) if task in (None, f.get("name"))), None)
