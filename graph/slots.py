@@ -116,13 +116,8 @@ def parse_rating(text: str) -> int | None:
         return int(found.group(1))
     # "I'd give it a 3", "a solid 4": a short line whose only number is one to five.
     numbers = re.findall(r"\d+", plain)
-    if len(plain.split()) <= _RATING_SENTENCE_WORDS and numbers in (
-        ["1"],
-        ["2"],
-        ["3"],
-        ["4"],
-        ["5"],
-    ):
+    short = len(plain.split()) <= _RATING_SENTENCE_WORDS
+    if short and len(numbers) == 1 and numbers[0] in RATINGS:
         return int(numbers[0])
     return None
 

@@ -282,6 +282,7 @@ def _choices(source: str | None, names: dict[str, Any]) -> list[str] | None:
 async def _ask(run: Run, slot_name: str, *, hint: str, choices: list[str] | None) -> None:
     """Wait for `slot_name`: the question, with its choices as quick replies."""
     slot = run.workflow.slots[slot_name]
+    records = run.variables  # where the offered values' descriptions are looked up
     if choices is not None:
         offered = choices
     elif isinstance(slot.choices, list):
@@ -289,13 +290,13 @@ async def _ask(run: Run, slot_name: str, *, hint: str, choices: list[str] | None
     elif slot.choices == "recent_orders" and run.context.tools.verified:
         recent = await run.context.tools.call("orders.recent", limit=4)
         offered = [order.number for order in recent]
-        run.variables.setdefault("_offered", variable(recent))
+        records = {**run.variables, "recent_orders": variable(recent)}  # not kept
     else:
         offered = []
     values = dict(run.frame.get("slots") or {})
     values.pop(slot_name, None)
     run.frame["slots"], run.frame["choices"] = values, offered[:4]
-    run.frame["choice_words"] = slots.describe(offered[:4], run.variables)
+    run.frame["choice_words"] = slots.describe(offered[:4], records)
     run.frame["asking"] = slot_name
     run.replies.append(slots.question(slot, offered[:4], hint=hint))
     raise Waiting
