@@ -7,6 +7,12 @@ shorter run with a 300 ms model. The floor (bench/floor: the least a durable Lan
 server does per turn) runs the 0 ms loads too, so every target can be read against what
 is possible on the machine. Writes bench/results/<date>.json, <date>.md (the
 table) and PNG plots. `--quick`: SQLite, 10 conversations × 5 turns, lengths 10 only.
+
+`--conversations 50 --systems switchboard,floor --db sqlite --no-growth` (any of them):
+only those loads, one after another in the same run, then a comparison of each system
+with the first-named (turns/s, p99, CPU per turn and their ratios); nothing written
+unless `--out` is given. `--rounds 3` repeats the loads alternately (A B A B A B), since
+one pair of runs on this machine moves ±10%.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ def run_loads(
     turns: int,
     time_limit_s: float,
     compared: tuple[str, ...] = ("switchboard", "reference", "floor"),
+    profile: Path | None = None,
 ) -> list[dict[str, Any]]:
     mix = load_mix()
     rows: list[dict[str, Any]] = []
@@ -83,6 +90,7 @@ def run_loads(
             asyncio.run(run_load(server.url, mix, concurrency=4, turns=3, seed=99))
             for concurrency in concurrencies:
                 httpx.post(fake.url + "/reset", json={})
+                spy = systems.start_profile(server.pid, profile, system) if profile else None
                 cpu = systems.cpu_seconds(server.pid)
                 size = systems.database_bytes(url)
                 result = asyncio.run(
@@ -94,6 +102,8 @@ def run_loads(
                         time_limit_s=time_limit_s,
                     )
                 )
+                if spy is not None:
+                    systems.stop_profile(spy)
                 row = {
                     "system": system,
                     "database": kind,
@@ -170,12 +180,117 @@ def machine() -> dict[str, Any]:
     }
 
 
+def compare(rows: list[dict[str, Any]], systems_: list[str]) -> str:
+    """Each system's turns/s, p99 and CPU per turn, and the first-named one's over each
+    other's (switchboard,floor: Switchboard ÷ the floor), per database and concurrency;
+    medians over the rounds when there were several."""
+    import statistics
+
+    lines = [
+        f"| db | conv. | system | runs | turns/s | p99 ms | CPU ms/turn | {systems_[0]} ÷ it: "
+        "turns/s | p99 | CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    keys = sorted({(r["database"], r["concurrency"]) for r in rows})
+    for db, conv in keys:
+        stats: dict[str, tuple[int, float, float, float]] = {}
+        for system in systems_:
+            runs = [
+                r
+                for r in rows
+                if (r["database"], r["concurrency"], r["system"]) == (db, conv, system)
+            ]
+            if runs:
+                stats[system] = (
+                    len(runs),
+                    statistics.median(r["turns_per_s"] for r in runs),
+                    statistics.median(r["p99_ms"] for r in runs),
+                    statistics.median(r["cpu_s_per_turn"] * 1000 for r in runs),
+                )
+        base = stats.get(systems_[0])
+        for system, (n, tps, p99, cpu) in stats.items():
+            if base is None or system == systems_[0]:
+                x = "| – | – | –"
+            else:
+                x = f"| {base[1] / tps:.2f} | {base[2] / p99:.2f} | {base[3] / cpu:.2f}"
+            lines.append(
+                f"| {db} | {conv} | {system} | {n} | {tps:.1f} | {p99:.0f} | {cpu:.1f} {x} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main_compare(args: argparse.Namespace) -> None:
+    """Only the named systems' loads (no growth, no 300 ms model), and their comparison."""
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    kinds = [args.db] if args.db != "both" else ["sqlite", "postgres"]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
+        work = Path(tmp)
+        policy = systems.bench_policy(work)
+        fake = systems.start_fake_llm(work, 0)
+        try:
+            for kind in kinds:
+                dbs = systems.Databases(kind, work)
+                try:
+                    for _ in range(args.rounds):
+                        for system in names:
+                            rows += run_loads(
+                                kind,
+                                dbs,
+                                fake,
+                                policy,
+                                work,
+                                latency_ms=0,
+                                concurrencies=[args.conversations],
+                                turns=args.turns,
+                                time_limit_s=args.time_limit,
+                                compared=(system,),
+                                profile=args.profile,
+                            )
+                finally:
+                    dbs.drop_all()
+        finally:
+            fake.stop()
+    if not args.no_growth:
+        print("(growth is only measured by the full run)")
+    print(compare(rows, names))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        stem = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%S") + "-compare"
+        (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1) + "\n")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="SQLite only, small and short")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help=f"default {RESULTS}")
     parser.add_argument("--no-postgres", action="store_true")
+    compare_group = parser.add_argument_group("one load, chosen systems (no full report)")
+    compare_group.add_argument("--conversations", type=int, help="concurrent conversations")
+    compare_group.add_argument("--turns", type=int, default=20, help="turns per conversation")
+    compare_group.add_argument(
+        "--systems", help="comma-separated, first is the base: switchboard,floor,reference"
+    )
+    compare_group.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
+    compare_group.add_argument("--no-growth", action="store_true", help="(implied)")
+    compare_group.add_argument("--rounds", type=int, default=1, help="repeat, alternating")
+    compare_group.add_argument("--time-limit", type=float, default=45.0, help="s per load")
+    compare_group.add_argument(
+        "--profile",
+        type=Path,
+        help="directory: py-spy record --gil of each server during its load (raw, 100 Hz)",
+    )
     args = parser.parse_args()
+    if args.conversations or args.systems or args.no_growth:
+        args.conversations = args.conversations or 50
+        args.systems = args.systems or "switchboard,floor"
+        main_compare(args)
+        return
+    args.out = args.out or RESULTS
     quick = args.quick
     kinds = ["sqlite"] if quick or args.no_postgres else ["sqlite", "postgres"]
     concurrencies = [10] if quick else [10, 50, 100]

@@ -247,3 +247,24 @@ def start_floor(database_url: str, workdir: Path) -> Process:
     argv = [sys.executable, "-m", "bench.floor", "--database-url", database_url]
     argv += ["--identity-secret", IDENTITY_SECRET]
     return Process("floor", argv, _clean_env(), workdir / "floor.log").start("/readyz")
+
+
+def start_profile(pid: int, directory: Path, label: str) -> subprocess.Popen[bytes]:
+    """`py-spy record` of the event loop's thread (--gil) of a server, until stopped."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%H%M%S")
+    out = directory / f"{label}-{stamp}.txt"
+    argv = ["py-spy", "record", "--gil", "-r", "100", "-f", "raw", "-o", str(out)]
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    popen = subprocess.Popen([spy, *argv[1:], "--pid", str(pid)], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached before the load starts
+    return popen
+
+
+def stop_profile(popen: subprocess.Popen[bytes]) -> None:
+    """py-spy writes its file on SIGINT."""
+    popen.send_signal(signal.SIGINT)
+    try:
+        popen.wait(30)
+    except subprocess.TimeoutExpired:
+        popen.kill()
