@@ -4,43 +4,91 @@ tickets."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from storage import customers, link_codes, messages, tickets, traces
 from storage.corrections import corrections_for_conversation
 from storage.csat import csat_for_conversation
-from storage.models import Conversation, IntentCorrection, Ticket
+from storage.models import Conversation, IntentCorrection, Message, Ticket, Trace
 from storage.staff_accounts import notes_for
 from storage.tickets import ticket_fields
 from switchboard.api.actors import AdminDep
 from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
+from switchboard.api.schemas import (
+    ConversationDetail,
+    ConversationSummary,
+    CsatPublic,
+    LinkCode,
+    NotePublic,
+    TicketList,
+    TicketPublic,
+    TranscriptMessage,
+    TurnLabel,
+    TurnTrace,
+)
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
 
-def _ticket(ticket: Ticket) -> dict[str, Any]:
-    return {
+def _ticket(ticket: Ticket) -> TicketPublic:
+    return TicketPublic(
         **ticket_fields(ticket),
-        "conversation_id": ticket.conversation_id,
-        "created_at": ticket.created_at.isoformat(),
-    }
+        conversation_id=ticket.conversation_id,
+        created_at=ticket.created_at.isoformat(),
+    )
 
 
-def _correction(correction: IntentCorrection) -> dict[str, Any]:
-    """A person's label for the turn (the intent it should have been)."""
-    return {
-        "intent": correction.intent,
-        "labelled_by": correction.labelled_by,
-        "source": correction.source,
-        "updated_at": correction.updated_at.isoformat(),
-    }
+def _correction(correction: IntentCorrection) -> TurnLabel:
+    return TurnLabel(
+        intent=correction.intent,
+        labelled_by=correction.labelled_by,
+        source=correction.source,
+        updated_at=correction.updated_at.isoformat(),
+    )
+
+
+def _message(m: Message) -> TranscriptMessage:
+    return TranscriptMessage(
+        id=m.id,
+        direction=str(m.direction),
+        role=str(m.role),
+        author=m.author,
+        text=m.text,
+        attachments=m.attachments,
+        language=m.language,
+        status=m.status,
+        created_at=m.created_at.isoformat(),
+    )
+
+
+def _trace(t: Trace, label: IntentCorrection | None) -> TurnTrace:
+    return TurnTrace(
+        id=t.id,
+        message_id=t.message_id,
+        intent=t.intent,
+        confidence=t.confidence,
+        route=t.route,
+        entities=t.entities.get("names", []),
+        node_path=t.node_path,
+        node_ms=t.node_ms,
+        tools=t.tools,
+        total_ms=t.total_ms,
+        llm=t.llm,
+        tool_calls=t.tool_calls,
+        tokens=t.tokens,
+        cost_usd=t.cost_usd,
+        dialogue=t.entities.get("dialogue") or {},
+        policy_version=t.policy_version,
+        language=t.language,
+        steps=t.steps,
+        correction=_correction(label) if label else None,
+    )
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_conversation(conversation_id: int, session: SessionDep) -> dict[str, Any]:
+async def get_conversation(conversation_id: int, session: SessionDep) -> ConversationDetail:
+    """The transcript, each turn's trace (with any label), tickets, the rating, notes."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
@@ -53,63 +101,27 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> dict[st
     turns = await traces.traces_for_conversation(session, conversation_id)
     rating = await csat_for_conversation(session, conversation_id)
     labels = await corrections_for_conversation(session, conversation_id)
-    return {
-        "conversation": {
-            "id": conversation.id,
-            "channel": conversation.channel,
-            "mode": str(conversation.mode),
-            "assignee": conversation.assignee,
-            "customer": customer.user_id if customer else None,
-            "language": conversation.language,
-            "created_at": conversation.created_at.isoformat(),
-        },
-        "messages": [
-            {
-                "id": m.id,
-                "direction": str(m.direction),
-                "role": str(m.role),
-                "author": m.author,
-                "text": m.text,
-                "attachments": m.attachments,
-                "language": m.language,
-                "status": m.status,
-                "created_at": m.created_at.isoformat(),
-            }
-            for m in rows
-        ],
-        "traces": [
-            {
-                "id": t.id,
-                "message_id": t.message_id,
-                "intent": t.intent,
-                "confidence": t.confidence,
-                "route": t.route,
-                "entities": t.entities.get("names", []),
-                "node_path": t.node_path,
-                "node_ms": t.node_ms,
-                "tools": t.tools,
-                "total_ms": t.total_ms,
-                "llm": t.llm,
-                "tool_calls": t.tool_calls,
-                "tokens": t.tokens,
-                "cost_usd": t.cost_usd,
-                "dialogue": t.entities.get("dialogue") or {},
-                "policy_version": t.policy_version,
-                "language": t.language,
-                "steps": t.steps,
-                "correction": _correction(labels[t.id]) if t.id in labels else None,
-            }
-            for t in turns
-        ],
-        "tickets": [
+    return ConversationDetail(
+        conversation=ConversationSummary(
+            id=conversation.id,
+            channel=conversation.channel,
+            mode=str(conversation.mode),
+            assignee=conversation.assignee,
+            customer=customer.user_id if customer else None,
+            language=conversation.language,
+            created_at=conversation.created_at.isoformat(),
+        ),
+        messages=[_message(m) for m in rows],
+        traces=[_trace(t, labels.get(t.id) if t.id is not None else None) for t in turns],
+        tickets=[
             _ticket(t) for t in await tickets.tickets_for_conversation(session, conversation_id)
         ],
-        "csat": {"score": rating.score, "comment": rating.comment} if rating else None,
-        "notes": [
-            {"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
+        csat=CsatPublic(score=rating.score, comment=rating.comment) if rating else None,
+        notes=[
+            NotePublic(id=n.id, author=n.author, text=n.text, created_at=n.created_at.isoformat())
             for n in await notes_for(session, conversation_id)
         ],
-    }
+    )
 
 
 @router.get(
@@ -146,15 +158,17 @@ async def get_conversation_scenario(
 
 
 @router.get("/tickets")
-async def list_tickets(session: SessionDep, customer: str) -> dict[str, Any]:
+async def list_tickets(session: SessionDep, customer: str) -> TicketList:
     found = await customers.get_customer_by_user_id(session, customer)
     if found is None or found.id is None:
         raise HTTPException(404, f"no customer with user id {customer!r}")
-    return {"tickets": [_ticket(t) for t in await tickets.tickets_for_customer(session, found.id)]}
+    return TicketList(
+        tickets=[_ticket(t) for t in await tickets.tickets_for_customer(session, found.id)]
+    )
 
 
 @router.post("/customers/{user_id}/link-codes", status_code=201)
-async def issue_link_code(user_id: str, session: WriteSessionDep) -> dict[str, Any]:
+async def issue_link_code(user_id: str, session: WriteSessionDep) -> LinkCode:
     """A one-time code the customer sends to the bot (`/link <code>` on Telegram); your
     site can show it to a signed-in customer. Valid 30 minutes, single use."""
     customer = await customers.get_customer_by_user_id(session, user_id)
@@ -162,4 +176,4 @@ async def issue_link_code(user_id: str, session: WriteSessionDep) -> dict[str, A
         raise HTTPException(404, f"no customer with user id {user_id!r}")
     code, expires_at = await link_codes.issue_link_code(session, customer)
     await session.commit()
-    return {"code": code, "expires_at": expires_at.isoformat()}
+    return LinkCode(code=code, expires_at=expires_at.isoformat())

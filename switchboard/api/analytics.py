@@ -24,6 +24,14 @@ from switchboard.report import Window, build_report
 from switchboard.report_days import daily
 
 PAGE = "/admin/analytics"
+
+
+class NdjsonResponse(StreamingResponse):
+    """Declared so /docs shows the export's media type."""
+
+    media_type = "application/x-ndjson"
+
+
 router = APIRouter(tags=["analytics"])
 router.include_router(admin_auth.router)  # /admin/login and /admin/logout, shared
 
@@ -53,7 +61,7 @@ async def analytics(
     return HTMLResponse(analytics_page(figures, per_day, window_days=days, channel=channel))
 
 
-@router.get("/api/admin/export/conversations", tags=["admin"])
+@router.get("/api/admin/export/conversations", tags=["admin"], response_class=NdjsonResponse)
 async def export_conversations(
     runtime: RuntimeDep,
     _: AdminRoleDep,
@@ -70,7 +78,7 @@ async def export_conversations(
             async for line in conversation_lines(conn, since=since, until=until):
                 yield line
 
-    return StreamingResponse(
+    return NdjsonResponse(
         lines(),
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="conversations.ndjson"'},

@@ -11,6 +11,7 @@ from storage.approvals import approvals_with_status
 from storage.models import Approval
 from switchboard.api.actors import AdminDep, ApproverDep
 from switchboard.api.deps import RuntimeDep, SessionDep
+from switchboard.api.schemas import Public, Timestamp
 
 router = APIRouter(prefix="/api/admin/approvals", tags=["admin"], dependencies=[AdminDep])
 
@@ -21,28 +22,53 @@ class Decision(BaseModel):
     """With the admin token: who decided (a signed-in approver is recorded by name)."""
 
 
-def _approval(approval: Approval) -> dict[str, Any]:
-    return {
-        "id": approval.id,
-        "conversation_id": approval.conversation_id,
-        "tool": approval.tool,
-        "arguments": approval.arguments,
-        "summary": approval.summary,
-        "status": approval.status,
-        "decided_by": approval.decided_by,
-        "created_at": approval.created_at.isoformat(),
-    }
+class ApprovalPublic(Public):
+    """A sensitive action (a refund) waiting for, or given, a person's decision."""
+
+    id: int
+    conversation_id: int
+    tool: str
+    arguments: dict[str, Any] = Field(description="What the tool would be called with.")
+    summary: str
+    status: str = Field(description="pending, approved or denied")
+    decided_by: str | None
+    created_at: Timestamp
+
+
+class ApprovalList(Public):
+    approvals: list[ApprovalPublic]
+
+
+class ApprovalDecided(Public):
+    id: int
+    status: str = Field(description="approved or denied")
+    decided_by: str | None
+
+
+def _approval(approval: Approval) -> ApprovalPublic:
+    return ApprovalPublic(
+        id=approval.id,
+        conversation_id=approval.conversation_id,
+        tool=approval.tool,
+        arguments=approval.arguments,
+        summary=approval.summary,
+        status=approval.status,
+        decided_by=approval.decided_by,
+        created_at=approval.created_at.isoformat(),
+    )
 
 
 @router.get("")
-async def list_approvals(session: SessionDep, status: str = "pending") -> dict[str, Any]:
-    return {"approvals": [_approval(a) for a in await approvals_with_status(session, status)]}
+async def list_approvals(session: SessionDep, status: str = "pending") -> ApprovalList:
+    return ApprovalList(
+        approvals=[_approval(a) for a in await approvals_with_status(session, status)]
+    )
 
 
 @router.post("/{approval_id}")
 async def decide(
     approval_id: int, body: Decision, runtime: RuntimeDep, actor: ApproverDep
-) -> dict[str, Any]:
+) -> ApprovalDecided:
     """Only approvers (and admins, and the admin token) decide."""
     decided_by = body.decided_by if actor.account is None else actor.label
     try:
@@ -56,4 +82,4 @@ async def decide(
             409,
             f"approval {approval_id} was already decided ({outcome.status} by {outcome.decided_by})",
         )
-    return {"id": approval_id, "status": outcome.status, "decided_by": outcome.decided_by}
+    return ApprovalDecided(id=approval_id, status=outcome.status, decided_by=outcome.decided_by)

@@ -6,8 +6,6 @@ intents retrain` folds them into the model.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
@@ -21,6 +19,7 @@ from storage.corrections import (
 from storage.models import IntentCorrection, Trace
 from switchboard.api.actors import AdminDep
 from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
+from switchboard.api.schemas import Public, Timestamp
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -30,26 +29,55 @@ class Label(BaseModel):
     labelled_by: str = Field("admin-api", min_length=1, max_length=128)
 
 
-def correction_json(correction: IntentCorrection, trace: Trace) -> dict[str, Any]:
-    return {
-        "id": correction.id,
-        "trace_id": correction.trace_id,
-        "conversation_id": trace.conversation_id,
-        "message_id": trace.message_id,
-        "text": correction.text,
-        "intent": correction.intent,
-        "model": {"intent": trace.intent, "confidence": trace.confidence},
-        "labelled_by": correction.labelled_by,
-        "source": correction.source,
-        "created_at": correction.created_at.isoformat(),
-        "updated_at": correction.updated_at.isoformat(),
-    }
+class ModelGuess(Public):
+    """What the classifier said at the time."""
+
+    intent: str | None
+    confidence: float | None
+
+
+class CorrectionPublic(Public):
+    id: int
+    trace_id: int
+    conversation_id: int
+    message_id: int
+    text: str = Field(description="The customer's message.")
+    intent: str = Field(description="The intent it should have been.")
+    model: ModelGuess
+    labelled_by: str
+    source: str = Field(description="admin or slack")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Labelled(CorrectionPublic):
+    changed: bool = Field(description="False when the turn had this label already.")
+
+
+class CorrectionList(Public):
+    corrections: list[CorrectionPublic] = Field(description="Newest first.")
+
+
+def _public(correction: IntentCorrection, trace: Trace) -> CorrectionPublic:
+    return CorrectionPublic(
+        id=correction.id,
+        trace_id=correction.trace_id,
+        conversation_id=trace.conversation_id,
+        message_id=trace.message_id,
+        text=correction.text,
+        intent=correction.intent,
+        model=ModelGuess(intent=trace.intent, confidence=trace.confidence),
+        labelled_by=correction.labelled_by,
+        source=correction.source,
+        created_at=correction.created_at.isoformat(),
+        updated_at=correction.updated_at.isoformat(),
+    )
 
 
 @router.post("/turns/{trace_id}/label")
 async def label_turn(
     trace_id: int, body: Label, runtime: RuntimeDep, session: WriteSessionDep
-) -> dict[str, Any]:
+) -> Labelled:
     """Store the right intent for one turn (a trace id, as in the conversation's
     `traces`). Labelling it again replaces the label; the same label again changes
     nothing (`changed: false`)."""
@@ -71,7 +99,8 @@ async def label_turn(
     except NothingToLearn as exc:
         raise HTTPException(409, str(exc)) from None
     await session.commit()
-    return {**correction_json(labelled.correction, labelled.trace), "changed": labelled.changed}
+    stored = _public(labelled.correction, labelled.trace)
+    return Labelled(**stored.model_dump(), changed=labelled.changed)
 
 
 @router.delete("/turns/{trace_id}/label", status_code=204)
@@ -87,7 +116,7 @@ async def get_corrections(
     session: SessionDep,
     limit: int = Query(100, ge=1, le=1000),
     before: int | None = Query(None, ge=1, description="Only corrections older than this id."),
-) -> dict[str, Any]:
+) -> CorrectionList:
     """Newest first; page with `before=<the last id you got>`."""
     rows = await list_corrections(session, limit=limit, before_id=before)
-    return {"corrections": [correction_json(c, t) for c, t in rows]}
+    return CorrectionList(corrections=[_public(c, t) for c, t in rows])

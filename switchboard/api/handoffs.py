@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, field_validator
 from storage.models import Conversation, Message
 from switchboard.api.actors import ActorDep
 from switchboard.api.deps import RuntimeDep, SessionDep
-from switchboard.api.inbox_data import open_handoffs
+from switchboard.api.inbox_data import OpenHandoff, open_handoffs
+from switchboard.api.schemas import Public, Timestamp
 from switchboard.handoffs import MAX_TEXT, ConversationClosed, StaffMember
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -41,6 +42,45 @@ class Text(Acting):
         return value.strip()
 
 
+class HandoffPublic(Public):
+    """A conversation with staff, or waiting for them."""
+
+    handoff_id: int
+    conversation_id: int
+    channel: str
+    customer: str | None = Field(description="The customer's user id, when known.")
+    reason: str
+    ticket: str | None = Field(description="The handoff's ticket number.")
+    assignee: str | None = Field(description="Who has taken it; null while it waits.")
+    waiting_since: Timestamp
+    waiting_s: float = Field(description="Seconds since the handoff opened.")
+    customer_messages: int = Field(description="Customer messages since it opened.")
+    last_customer_text: str | None
+
+
+class HandoffList(Public):
+    handoffs: list[HandoffPublic] = Field(description="Waiting longest first.")
+
+
+class Taken(Public):
+    conversation_id: int
+    assignee: str
+
+
+class MessageSent(Public):
+    message_id: int = Field(description="The outbox message's id.")
+    status: str = Field(description="Its delivery status (pending, sent, failed).")
+
+
+class NoteAdded(Public):
+    note_id: int
+
+
+class HandedBack(Public):
+    conversation_id: int
+    mode: Literal["bot"]
+
+
 def _member(actor: Any, body: Acting | None) -> StaffMember:
     if actor.account is None and body is not None and body.staff:
         return StaffMember(body.staff, body.staff)
@@ -56,7 +96,7 @@ async def list_handoffs(
     session: SessionDep,
     actor: ActorDep,
     status: Annotated[Status, Query()] = "open",
-) -> dict[str, Any]:
+) -> HandoffList:
     """Handoffs with staff, waiting longest first: `open` (all), `waiting` (nobody has
     taken it), `taken`."""
     rows = await open_handoffs(session)
@@ -64,24 +104,23 @@ async def list_handoffs(
         rows = [r for r in rows if not r.assignee]
     elif status == "taken":
         rows = [r for r in rows if r.assignee]
-    return {
-        "handoffs": [
-            {
-                "handoff_id": r.handoff_id,
-                "conversation_id": r.conversation_id,
-                "channel": r.channel,
-                "customer": r.customer,
-                "reason": r.reason,
-                "ticket": r.ticket,
-                "assignee": r.assignee,
-                "waiting_since": _iso(r.waiting_since),
-                "waiting_s": round(r.waiting_s, 1),
-                "customer_messages": r.customer_messages,
-                "last_customer_text": r.last_customer_text,
-            }
-            for r in rows
-        ]
-    }
+    return HandoffList(handoffs=[_handoff(r) for r in rows])
+
+
+def _handoff(r: OpenHandoff) -> HandoffPublic:
+    return HandoffPublic(
+        handoff_id=r.handoff_id,
+        conversation_id=r.conversation_id,
+        channel=r.channel,
+        customer=r.customer,
+        reason=r.reason,
+        ticket=r.ticket,
+        assignee=r.assignee,
+        waiting_since=_iso(r.waiting_since),
+        waiting_s=round(r.waiting_s, 1),
+        customer_messages=r.customer_messages,
+        last_customer_text=r.last_customer_text,
+    )
 
 
 async def _conversation(runtime: Any, conversation_id: int) -> Conversation:
@@ -95,7 +134,7 @@ async def _conversation(runtime: Any, conversation_id: int) -> Conversation:
 @router.post("/conversations/{conversation_id}/take")
 async def take(
     conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
-) -> dict[str, Any]:
+) -> Taken:
     member = _member(actor, body)
     await _conversation(runtime, conversation_id)
     if not await runtime.handoffs.take(conversation_id, member, "api"):
@@ -103,13 +142,13 @@ async def take(
         if conversation.assignee:
             raise HTTPException(409, f"already taken by {conversation.assignee}")
         raise HTTPException(409, f"conversation {conversation_id} is not waiting for staff")
-    return {"conversation_id": conversation_id, "assignee": member.key}
+    return Taken(conversation_id=conversation_id, assignee=member.key)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 async def send_message(
     conversation_id: Id, body: Text, runtime: RuntimeDep, actor: ActorDep
-) -> dict[str, Any]:
+) -> MessageSent:
     """Reply to the customer on their channel (taking an untaken handoff first)."""
     try:
         outbox_id = await runtime.handoffs.reply(
@@ -121,13 +160,13 @@ async def send_message(
         raise HTTPException(404, str(exc)) from None
     async with runtime.sessions() as session:
         sent = await session.get(Message, outbox_id)
-    return {"message_id": outbox_id, "status": sent.status if sent else "unknown"}
+    return MessageSent(message_id=outbox_id, status=sent.status if sent else "unknown")
 
 
 @router.post("/conversations/{conversation_id}/notes", status_code=201)
 async def add_note(
     conversation_id: Id, body: Text, runtime: RuntimeDep, actor: ActorDep
-) -> dict[str, Any]:
+) -> NoteAdded:
     """An internal note: staff see it here, in the console and in Slack; never sent."""
     try:
         note_id = await runtime.handoffs.note(
@@ -135,12 +174,12 @@ async def add_note(
         )
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
-    return {"note_id": note_id}
+    return NoteAdded(note_id=note_id)
 
 
 async def _hand_back(
     runtime: Any, actor: Any, conversation_id: int, body: Acting | None, *, resolved: bool
-) -> dict[str, Any]:
+) -> HandedBack:
     try:
         changed = await runtime.handoffs.hand_back(
             conversation_id, _member(actor, body), resolved=resolved, source="api"
@@ -149,13 +188,13 @@ async def _hand_back(
         raise HTTPException(404, str(exc)) from None
     if not changed:
         raise HTTPException(409, f"conversation {conversation_id} is not with staff")
-    return {"conversation_id": conversation_id, "mode": "bot"}
+    return HandedBack(conversation_id=conversation_id, mode="bot")
 
 
 @router.post("/conversations/{conversation_id}/resolve")
 async def resolve(
     conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
-) -> dict[str, Any]:
+) -> HandedBack:
     """Resolved: the customer is told, asked for a rating, and the bot answers again."""
     return await _hand_back(runtime, actor, conversation_id, body, resolved=True)
 
@@ -163,6 +202,6 @@ async def resolve(
 @router.post("/conversations/{conversation_id}/return")
 async def return_to_bot(
     conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
-) -> dict[str, Any]:
+) -> HandedBack:
     """Back to the bot without resolving (the handoff's ticket stays open)."""
     return await _hand_back(runtime, actor, conversation_id, body, resolved=False)

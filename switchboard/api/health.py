@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
 from sqlalchemy import text
 
 from storage.migrate import head_revision
 from switchboard import metrics as m
 from switchboard.api.deps import RuntimeDep
+from switchboard.api.schemas import Public
 
 router = APIRouter(tags=["operations"])
 
 
+class Alive(Public):
+    status: Literal["ok"]
+
+
+class Ready(Public):
+    status: Literal["ready"]
+
+
+class NotReady(Public):
+    """503: the database does not answer, or its schema is behind the code's."""
+
+    status: Literal["unavailable", "migrations pending"]
+    error: str | None = Field(None, description="What connecting raised (unavailable).")
+    database: str | None = Field(None, description="The database's migration (pending).")
+    code: str | None = Field(None, description="The migration the code expects (pending).")
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Alive:
+    return Alive(status="ok")
 
 
-@router.get("/readyz")
-async def readyz(runtime: RuntimeDep) -> Response:
+@router.get("/readyz", response_model=Ready, responses={503: {"model": NotReady}})
+async def readyz(runtime: RuntimeDep) -> Ready | JSONResponse:
     try:
         async with runtime.db.connect() as connection:
             version = (
@@ -32,10 +53,10 @@ async def readyz(runtime: RuntimeDep) -> Response:
         return JSONResponse(
             {"status": "migrations pending", "database": version, "code": head_revision()}, 503
         )
-    return JSONResponse({"status": "ready"})
+    return Ready(status="ready")
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(runtime: RuntimeDep) -> Response:
     # Backlog gauges are read from the database at scrape time: true across replicas.
     try:

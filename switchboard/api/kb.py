@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from storage.db import transaction
-from storage.kb_import import ArticleRow, delete_article, list_articles, save_article, slugify
+from storage.kb_import import (
+    ArticleRow,
+    Outcome,
+    delete_article,
+    list_articles,
+    save_article,
+    slugify,
+)
 from switchboard.api.actors import AdminDep
 from switchboard.api.deps import RuntimeDep
+from switchboard.api.schemas import Public, Timestamp
 from switchboard.knowledge.importer import article_language, build_article
 from switchboard.knowledge.readers import read_markdown
 from tools.kb_embedding import passage_encoder
@@ -37,29 +44,50 @@ class ArticlePost(BaseModel):
     slug: str | None = Field(default=None, max_length=100)
 
 
-def _row(row: ArticleRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "slug": row.slug,
-        "title": row.title,
-        "source": row.source,
-        "url": row.url,
-        "retired": row.retired,
-        "passages": row.passages,
-        "language": row.language,
-        "imported_at": row.imported_at.isoformat() if row.imported_at else None,
-    }
+class ArticlePublic(Public):
+    id: int
+    slug: str
+    title: str
+    source: str | None = Field(description="The file it came from; admin/<slug>.md if posted.")
+    url: str | None
+    retired: bool = Field(description="Its file is gone: no longer searched.")
+    passages: int = Field(description="How many searchable passages it was split into.")
+    language: str | None
+    imported_at: Timestamp | None
+
+
+class ArticleList(Public):
+    articles: list[ArticlePublic]
+
+
+class ArticleSaved(Public):
+    outcome: Outcome
+    article: ArticlePublic
+
+
+def _row(row: ArticleRow) -> ArticlePublic:
+    return ArticlePublic(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        source=row.source,
+        url=row.url,
+        retired=row.retired,
+        passages=row.passages,
+        language=row.language,
+        imported_at=row.imported_at.isoformat() if row.imported_at else None,
+    )
 
 
 @router.get("/articles")
-async def get_articles(runtime: RuntimeDep, retired: bool = False) -> dict[str, Any]:
+async def get_articles(runtime: RuntimeDep, retired: bool = False) -> ArticleList:
     async with transaction(runtime.sessions) as session:
         rows = await list_articles(session, include_retired=retired)
-    return {"articles": [_row(r) for r in rows]}
+    return ArticleList(articles=[_row(r) for r in rows])
 
 
 @router.post("/articles", status_code=201)
-async def post_article(post: ArticlePost, runtime: RuntimeDep) -> dict[str, Any]:
+async def post_article(post: ArticlePost, runtime: RuntimeDep) -> ArticleSaved:
     slug = slugify(post.slug or post.title)
     source = f"admin/{slug}.md"
     doc = read_markdown(post.body, Path(source))
@@ -71,7 +99,7 @@ async def post_article(post: ArticlePost, runtime: RuntimeDep) -> dict[str, Any]
     async with transaction(runtime.sessions) as session:
         outcome = await save_article(session, article)
         rows = [r for r in await list_articles(session) if r.source == source]
-    return {"outcome": outcome, "article": _row(rows[0])}
+    return ArticleSaved(outcome=outcome, article=_row(rows[0]))
 
 
 @router.delete("/articles/{article_id}", status_code=204)
