@@ -53,7 +53,7 @@ def start(database_url: str, workdir: Path, shadow: Path | None) -> Process:
         **LOAD_ENV,
         **({"SWITCHBOARD_SHADOW_POLICY": str(shadow)} if shadow else {}),
     )
-    argv = [".venv/bin/python", "-m", "switchboard.cli", "serve", "--host", "127.0.0.1"]
+    argv = [".venv/bin/python", "-m", "switchboard.cli.main", "serve", "--host", "127.0.0.1"]
     name = "shadow-on" if shadow else "shadow-off"
     return Process(name, argv, env, workdir / f"{name}.log").start("/readyz")
 

@@ -161,7 +161,7 @@ class Databases:
         env = _clean_env(SWITCHBOARD_DATABASE_URL=self._url(name))
         for command in (["db", "upgrade"], ["demo", "load"]):
             subprocess.run(
-                [sys.executable, "-m", "switchboard.cli", *command],
+                [sys.executable, "-m", "switchboard.cli.main", *command],
                 env=env,
                 cwd=ROOT,
                 check=True,
@@ -224,7 +224,7 @@ def start_switchboard(database_url: str, llm_url: str, policy: Path, workdir: Pa
         SWITCHBOARD_CACHE_DIR=str(workdir / "cache"),
         **LOAD_ENV,
     )
-    argv = [sys.executable, "-m", "switchboard.cli", "serve", "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "switchboard.cli.main", "serve", "--host", "127.0.0.1"]
     return Process("switchboard", argv, env, workdir / "switchboard.log").start("/readyz")
 
 

@@ -4,7 +4,7 @@ whether anyone can answer (a staff channel or a staff account exists) and on the
 
 Nobody at all → no human mode (the bot keeps helping) and the customer is told so;
 outside the hours → human mode, and the customer is told when people are back; otherwise
-they wait for a person, who is announced when they join (switchboard/handoffs.py).
+they wait for a person, who is announced when they join (switchboard/desk/handoffs.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The policy's `webhooks:` list: where a helpdesk or CRM is told what happened here.
 
 Each entry is a URL, the secret its requests are signed with (`${VAR}` reads it from the
-environment) and the events it wants; switchboard/webhooks.py delivers them.
+environment) and the events it wants; switchboard/engine/event_webhooks.py delivers them.
 """
 
 from __future__ import annotations

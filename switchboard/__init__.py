@@ -1,4 +1,5 @@
-"""Composition root: settings, policy loading, CLI, app factory and the engine.
+"""Composition root: settings, policy loading, CLI, app factory and the engine, each in
+its subsystem package (engine, channels, desk, api, reports, replay, cli).
 
 Contract: the only package that imports all the others. It builds the settings once,
 wires storage, tools, graph and channel adapters together, and owns the engine (durable

@@ -33,14 +33,14 @@ from switchboard.api import (
     outbox,
     staff_admin,
 )
-from switchboard.channels import build_channels
-from switchboard.delivery import DeliveryPolicy
-from switchboard.demo_console import open_demo_console
+from switchboard.channels.table import build_channels
+from switchboard.channels.webchat_store import SqlWebchatBackend
+from switchboard.channels.widget_strings import strings_for, widget_script
+from switchboard.desk.demo_console import open_demo_console
+from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
 from switchboard.runtime import Runtime, open_runtime, turn_wait_s
 from switchboard.settings import Settings, get_settings
-from switchboard.webchat_store import SqlWebchatBackend
-from switchboard.widget_strings import strings_for, widget_script
 
 log = structlog.get_logger(__name__)
 

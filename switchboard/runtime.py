@@ -22,21 +22,21 @@ from graph.runner import TurnRunner
 from storage.checkpoints import open_checkpointer
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.webhooks import webhook_info
-from switchboard.classifier_cache import acts_for, load_classifier, warm_up
-from switchboard.cluster import conversation_locks
-from switchboard.console_live import ConsoleEvents
-from switchboard.delivery import DeliveryPolicy
-from switchboard.engine import Engine
-from switchboard.fanout import Fanout
+from switchboard.channels.fanout import Fanout
+from switchboard.desk.console_live import ConsoleEvents
+from switchboard.desk.handoffs import HandoffDesk, staff_reachable
+from switchboard.engine.classifier_cache import acts_for, load_classifier, warm_up
+from switchboard.engine.cluster import conversation_locks
+from switchboard.engine.core import Engine
+from switchboard.engine.delivery import DeliveryPolicy
+from switchboard.engine.event_webhooks import WebhookSender, subscriptions
 from switchboard.guards import RateLimiter
-from switchboard.handoffs import HandoffDesk, staff_reachable
 from switchboard.settings import ConfigError, Settings
 from switchboard.telemetry import turn_spans
-from switchboard.webhooks import WebhookSender, subscriptions
 from tools.connectors import Connections, open_connectors
 
 if TYPE_CHECKING:
-    from switchboard.shadow import Shadow
+    from switchboard.replay.shadow import Shadow
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,7 @@ async def _shadow(
         yield None
         return
     # Here, not at the top: the shadow uses the replay's sandbox, which imports this module.
-    from switchboard.shadow import open_shadow
+    from switchboard.replay.shadow import open_shadow
 
     try:
         policy = load_policy(settings.shadow_policy_path)

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     policy_path: Path = Field(DEFAULT_POLICY, validation_alias="SWITCHBOARD_POLICY")
     shadow_policy_path: Path | None = Field(None, validation_alias="SWITCHBOARD_SHADOW_POLICY")
     """A second policy run beside the live one on live traffic, deciding only
-    (switchboard/shadow.py); unset: off."""
+    (switchboard/replay/shadow.py); unset: off."""
     demo: bool = Field(False, validation_alias="SWITCHBOARD_DEMO")
     admin_token: SecretStr | None = Field(None, validation_alias="SWITCHBOARD_ADMIN_TOKEN")
     webchat_identity_secret: SecretStr | None = Field(

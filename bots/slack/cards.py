@@ -1,6 +1,6 @@
 """What the staff desk shows in Slack, as plain data, and what Slack asks of the desk.
 
-The desk (`switchboard.staff`) reads storage and fills these in; `bots.slack.blocks`
+The desk (`switchboard.desk.slack_desk`) reads storage and fills these in; `bots.slack.blocks`
 renders them as Block Kit. Neither side knows the other's details.
 """
 

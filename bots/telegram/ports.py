@@ -1,6 +1,6 @@
 """What the Telegram channel needs from the rest of the system, injected at start.
 
-The channel never imports storage: the composition root (`switchboard.telegram_channel`)
+The channel never imports storage: the composition root (`switchboard.channels.telegram`)
 implements these on SQL, tests may implement them in memory.
 """
 

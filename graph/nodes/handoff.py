@@ -40,5 +40,5 @@ async def handoff(state: ConversationState, runtime: Runtime[TurnContext]) -> di
     )
     told = await hand_over(runtime.context, reason=reason, summary=summary, ticket=ticket)
     text = told or _(WAITING_REPLY).format(ticket=ticket.number)
-    # Staff resolving it ask for the rating (switchboard/staff.py); route reads the answer.
+    # Staff resolving it ask for the rating (switchboard/desk/slack_desk.py); route reads the answer.
     return {"replies": [reply(text)], "csat": state.get("csat") or "handoff"}

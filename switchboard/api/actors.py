@@ -23,7 +23,7 @@ from switchboard.api import admin_auth
 from switchboard.api.admin_auth import COOKIE, STAFF_COOKIE, cookie_value
 from switchboard.api.analytics_page import login_page
 from switchboard.api.deps import RuntimeDep
-from switchboard.handoffs import StaffMember
+from switchboard.desk.handoffs import StaffMember
 from switchboard.runtime import Runtime
 
 RANK = {StaffRole.agent: 0, StaffRole.approver: 1, StaffRole.admin: 2}

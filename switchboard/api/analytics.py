@@ -19,9 +19,9 @@ from switchboard.api import admin_auth
 from switchboard.api.actors import AdminRoleDep, page_actor
 from switchboard.api.analytics_page import analytics_page
 from switchboard.api.deps import RuntimeDep
-from switchboard.export import conversation_lines
-from switchboard.report import Window, build_report
-from switchboard.report_days import daily
+from switchboard.reports.days import daily
+from switchboard.reports.export import conversation_lines
+from switchboard.reports.report import Window, build_report
 
 PAGE = "/admin/analytics"
 

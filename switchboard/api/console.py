@@ -35,7 +35,7 @@ from switchboard.api.console_transcript import conversation_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.api.inbox_page import LIVE_SCRIPT, staff_panel
 from switchboard.api.workflows_page import workflows_page
-from switchboard.translations import Original, staff_translator
+from switchboard.desk.translations import Original, staff_translator
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]

@@ -1,6 +1,6 @@
 """Admin API for handoffs: what waits for a person, and the staff actions on it.
 
-The same actions as the Slack desk and the console (`switchboard.handoffs`): a reply
+The same actions as the Slack desk and the console (`switchboard.desk.handoffs`): a reply
 posted here reaches the customer on their channel once, and shows in the Slack thread.
 Callers are a staff session (the console's cookie) or the admin token; with the token,
 `staff` in the body names who acts (default "admin API").
@@ -19,7 +19,7 @@ from switchboard.api.actors import ActorDep
 from switchboard.api.deps import RuntimeDep, SessionDep
 from switchboard.api.inbox_data import OpenHandoff, open_handoffs
 from switchboard.api.schemas import Public, Timestamp
-from switchboard.handoffs import MAX_TEXT, ConversationClosed, StaffMember
+from switchboard.desk.handoffs import MAX_TEXT, ConversationClosed, StaffMember
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Id = Annotated[int, Path(ge=1, le=2**62)]

@@ -2,7 +2,7 @@
 the staff actions posted from a conversation's page, and `/admin/events`, the
 server-sent-events stream that keeps open pages live.
 
-Actions go through `switchboard.handoffs.HandoffDesk`, as Slack and the admin API do;
+Actions go through `switchboard.desk.handoffs.HandoffDesk`, as Slack and the admin API do;
 forms carry the form token and pass the origin check (`actors.check_form_post`).
 """
 
@@ -20,7 +20,7 @@ from switchboard.api.console_page import flash_box
 from switchboard.api.deps import RuntimeDep
 from switchboard.api.inbox_data import open_handoffs
 from switchboard.api.inbox_page import inbox_page
-from switchboard.handoffs import MAX_TEXT, ConversationClosed
+from switchboard.desk.handoffs import MAX_TEXT, ConversationClosed
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]

@@ -10,7 +10,7 @@ from typing import Any
 from storage.models import Mode, StaffNote
 from switchboard.api.console_page import action_form, document, table, when
 from switchboard.api.inbox_data import OpenHandoff
-from switchboard.handoffs import MAX_TEXT
+from switchboard.desk.handoffs import MAX_TEXT
 
 LIVE_SCRIPT = """<script>
 (function () {

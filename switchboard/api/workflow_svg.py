@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from graph.workflow_language import If
-from switchboard.policy_graph import TERMINAL, fallback, step_kind, step_label
+from switchboard.policy_tools.flowchart import TERMINAL, fallback, step_kind, step_label
 
 BOX_W, BOX_H, GAP, COLUMN_GAP, PAD = 230, 46, 34, 24, 16
 COLOURS = {

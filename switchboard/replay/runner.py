@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from graph.policy import Policy
 from graph.runner import TurnRunner
-from switchboard.classifier_cache import acts_for, load_classifier, warm_up
-from switchboard.handoffs import staff_reachable
+from switchboard.desk.handoffs import staff_reachable
+from switchboard.engine.classifier_cache import acts_for, load_classifier, warm_up
 from switchboard.replay.connectors import CallLog, sandboxed
 from switchboard.replay.sandbox import Sandbox, rolled_back
 from switchboard.settings import Settings

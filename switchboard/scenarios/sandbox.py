@@ -34,7 +34,7 @@ from storage.demo_file import DemoData, DemoFileError, demo_file_for, load_demo_
 from storage.migrate import upgrade
 from storage.models import StaffRole
 from storage.staff_accounts import add_staff, staff_exists
-from switchboard.classifier_cache import load_classifier
+from switchboard.engine.classifier_cache import load_classifier
 from switchboard.settings import Settings
 
 # Trained classifiers by training data, for runs in one process (tests, repeated evals):

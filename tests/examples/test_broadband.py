@@ -71,7 +71,7 @@ def test_every_written_workflow_has_a_scenario() -> None:
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

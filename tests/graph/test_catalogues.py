@@ -106,7 +106,7 @@ def test_policy_check_lists_a_language_the_code_is_not_translated_to(tmp_path: P
     path.write_text(text.replace(languages.group(0), f"languages: [{languages[1]}, pt]"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "policy", "check", str(path)],
+        [sys.executable, "-m", "switchboard.cli.main", "policy", "check", str(path)],
         env=env,
         capture_output=True,
         text=True,

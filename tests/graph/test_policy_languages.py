@@ -153,7 +153,7 @@ def test_every_text_of_the_demo_policy_is_in_every_language() -> None:
 def _check(path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "policy", "check", str(path)],
+        [sys.executable, "-m", "switchboard.cli.main", "policy", "check", str(path)],
         env=env,
         capture_output=True,
         text=True,

@@ -65,7 +65,7 @@ async def test_an_approved_change_is_made_once_across_a_sigkill(
     )
     loaded = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "switchboard.cli", "demo", "load"],
+        [sys.executable, "-m", "switchboard.cli.main", "demo", "load"],
         env=env,
         capture_output=True,
         text=True,

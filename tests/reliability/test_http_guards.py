@@ -104,7 +104,7 @@ async def test_not_ready_while_migrations_are_pending(
 def test_serve_refuses_to_start_on_an_old_schema(database_url: str, tmp_path: Path) -> None:
     downgrade(database_url, "0005")
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "serve", "--port", "1"],
+        [sys.executable, "-m", "switchboard.cli.main", "serve", "--port", "1"],
         env=clean_env(SWITCHBOARD_DATABASE_URL=database_url),
         capture_output=True,
         text=True,

@@ -23,7 +23,7 @@ SEED = "My payment failed twice, but I was still charged. I need this fixed toda
 
 def _cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env=clean_env(SWITCHBOARD_DATABASE_URL=database_url, **env),
         capture_output=True,
         text=True,

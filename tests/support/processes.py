@@ -42,7 +42,7 @@ class ServeProcess:
         self.port = self.port or free_port()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "switchboard.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "switchboard.cli.main", "serve", "--port", str(self.port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ from storage.db import transaction
 from storage.models import Mode, StaffRole
 from storage.staff_accounts import add_staff, find_staff
 from switchboard.app import create_app
-from switchboard.delivery import DeliveryPolicy
+from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime
 from switchboard.settings import Settings
 

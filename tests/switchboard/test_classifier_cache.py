@@ -6,7 +6,7 @@ from pathlib import Path
 
 from graph.intents.embedding import MINILM, USE_MULTILINGUAL
 from graph.policy import load_policy
-from switchboard.classifier_cache import cache_key, encoder_of, trained_for
+from switchboard.engine.classifier_cache import cache_key, encoder_of, trained_for
 from switchboard.settings import DEFAULT_POLICY, load_settings
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         input=stdin,
         env=env,
         capture_output=True,

@@ -34,7 +34,7 @@ def test_prompt_answer_and_one_ctrl_c(tmp_path: Path) -> None:
     assert _run(["demo", "load"], env).returncode == 0
     leader, follower = pty.openpty()
     chat = subprocess.Popen(
-        [sys.executable, "-m", "switchboard.cli", "chat", "--as", "cus_maria"],
+        [sys.executable, "-m", "switchboard.cli.main", "chat", "--as", "cus_maria"],
         stdin=follower,
         stdout=follower,
         stderr=follower,

@@ -33,7 +33,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

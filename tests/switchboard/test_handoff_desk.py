@@ -14,7 +14,7 @@ import yaml
 from storage.db import transaction
 from storage.models import StaffRole
 from storage.staff_accounts import add_staff
-from switchboard.handoffs import RESOLVED_TEXT
+from switchboard.desk.handoffs import RESOLVED_TEXT
 from switchboard.settings import DEFAULT_POLICY
 from tests.conftest import make_settings, open_webchat
 from tests.support.server import LiveServer, run_server

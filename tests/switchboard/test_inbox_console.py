@@ -8,7 +8,7 @@ import re
 
 import httpx
 
-from switchboard.handoffs import RESOLVED_TEXT
+from switchboard.desk.handoffs import RESOLVED_TEXT
 from tests.conftest import open_webchat
 from tests.support.server import LiveServer
 
@@ -104,7 +104,7 @@ async def test_events_stream_tells_open_pages_what_changed(
 
 async def test_a_stream_ends_by_itself_and_on_close() -> None:
     """Short streams: a stopping server is never held by an open console tab."""
-    from switchboard.console_live import ConsoleEvents
+    from switchboard.desk.console_live import ConsoleEvents
 
     events = ConsoleEvents()
     lines = [line async for line in events.stream(heartbeat_s=0.05, lifetime_s=0.2)]

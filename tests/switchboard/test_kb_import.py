@@ -249,7 +249,7 @@ def _cli(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env["SWITCHBOARD_DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

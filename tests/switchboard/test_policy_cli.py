@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from switchboard.policy_schema import SCHEMA_FILE, SCHEMA_LINE, schema_text
+from switchboard.policy_tools.schema import SCHEMA_FILE, SCHEMA_LINE, schema_text
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "switchboard" / "default_policy.yaml"
 
@@ -16,7 +16,7 @@ DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "switchboard" / "default_
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "policy", *args],
+        [sys.executable, "-m", "switchboard.cli.main", "policy", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -99,7 +99,7 @@ def test_serve_refuses_a_broken_policy_with_the_same_lines(tmp_path: Path) -> No
     env["SWITCHBOARD_POLICY"] = str(path)
     env["SWITCHBOARD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "switchboard.cli.main", "serve", "--port", "0"],
         env=env,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.policy import WorkflowPolicy
-from switchboard.policy_graph import Flow, mermaid, workflow_flow
+from switchboard.policy_tools.flowchart import Flow, mermaid, workflow_flow
 from tests.graph.test_written_workflows import DELIVERY_CHECK
 
 

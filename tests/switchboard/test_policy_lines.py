@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from switchboard.policy_lines import check_file, check_text, key_parts, line_of
+from switchboard.policy_tools.lines import check_file, check_text, key_parts, line_of
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "switchboard" / "default_policy.yaml"
 

@@ -353,7 +353,7 @@ def test_the_command_reports_and_fails_in_one_line(tmp_path: Path, repo_root: Pa
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "switchboard.cli", "policy", "replay", *args],
+            [sys.executable, "-m", "switchboard.cli.main", "policy", "replay", *args],
             env=env,
             capture_output=True,
             text=True,

@@ -9,7 +9,7 @@ import pytest
 
 from storage.db import create_engine
 from switchboard.api.analytics_page import analytics_page
-from switchboard.report import Window, build_report
+from switchboard.reports.report import Window, build_report
 from tests.support.databases import DatabaseFactory
 from tests.support.report_data import BASE, SINCE, UNTIL, load_report_data
 

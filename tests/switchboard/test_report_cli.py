@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from switchboard.cli_report import parse_moment
+from switchboard.cli.report import parse_moment
 from tests.support.databases import DatabaseFactory
 from tests.support.report_data import load_report_data
 
@@ -22,7 +22,7 @@ def run(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env["SWITCHBOARD_DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

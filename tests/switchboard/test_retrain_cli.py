@@ -16,7 +16,7 @@ from graph.intents import IntentClassifier
 from graph.policy import load_policy
 from storage.corrections import record_correction, training_pairs
 from storage.db import create_engine, session_factory, transaction
-from switchboard.classifier_cache import cache_path, load_classifier
+from switchboard.engine.classifier_cache import cache_path, load_classifier
 from tests.support.databases import DatabaseFactory
 from tests.support.processes import clean_env
 from tests.support.rows import add_traced_turns
@@ -73,7 +73,7 @@ def _retrain(
     database_url: str, policy: Path, cache: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "intents", "retrain", *args],
+        [sys.executable, "-m", "switchboard.cli.main", "intents", "retrain", *args],
         env=clean_env(
             SWITCHBOARD_DATABASE_URL=database_url,
             SWITCHBOARD_POLICY=str(policy),

@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from bots.base import InboundMessage
-from switchboard.cli import app
+from switchboard.cli.main import app
 from switchboard.settings import DEFAULT_POLICY, Settings, get_settings
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from switchboard.cli import app
+from switchboard.cli.main import app
 from switchboard.scenarios.report import format_json, format_text
 from switchboard.scenarios.runner import RunReport, ScenarioReport, TurnReport
 from tests.support import shipped_scenarios
@@ -54,7 +54,7 @@ async def test_the_shipped_scenarios_can_pass_with_a_model_too() -> None:
     reaches a model), and an opening turn it is unsure of reaches the model whenever one is
     configured, so it cannot expect no model calls."""
     from graph.policy import load_policy
-    from switchboard.classifier_cache import load_classifier
+    from switchboard.engine.classifier_cache import load_classifier
     from switchboard.scenarios import load_scenarios
     from switchboard.settings import DEFAULT_POLICY
 

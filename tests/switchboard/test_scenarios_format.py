@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from switchboard.cli import app
+from switchboard.cli.main import app
 from switchboard.scenarios.loader import (
     ScenarioFormatError,
     check_names,

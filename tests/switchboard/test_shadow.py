@@ -18,10 +18,10 @@ from graph.runner import TurnRequest
 from storage.db import create_engine, session_factory
 from storage.models import ShadowDecision
 from switchboard.api.analytics_page import analytics_page
-from switchboard.report import Window, build_report
+from switchboard.replay.shadow import QUEUE_SIZE, Shadow
+from switchboard.reports.report import Window, build_report
 from switchboard.runtime import open_runtime
 from switchboard.settings import ConfigError, Settings
-from switchboard.shadow import QUEUE_SIZE, Shadow
 from tests.conftest import make_settings, open_webchat
 from tests.support.databases import DatabaseFactory
 from tests.support.fake_service import FakeService
@@ -237,7 +237,7 @@ def test_serve_refuses_a_missing_or_broken_shadow_policy_in_one_line(
     for path in (tmp_path / "missing.yaml", broken):
         env["SWITCHBOARD_SHADOW_POLICY"] = str(path)
         served = subprocess.run(
-            [sys.executable, "-m", "switchboard.cli", "serve", "--port", "1"],
+            [sys.executable, "-m", "switchboard.cli.main", "serve", "--port", "1"],
             env=env,
             capture_output=True,
             text=True,

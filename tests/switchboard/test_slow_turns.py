@@ -18,7 +18,7 @@ from sqlmodel import select
 from bots.base import InboundMessage
 from storage import traces
 from storage.models import InboundStatus, Message
-from switchboard.engine import FALLBACK_REPLY
+from switchboard.engine.core import FALLBACK_REPLY
 from switchboard.runtime import (
     MAX_TURN_WAIT_S,
     TURN_WAIT_WITHOUT_MODEL_S,
@@ -211,7 +211,7 @@ async def test_chat_in_the_terminal_waits_for_a_slow_reply(
     chat = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "switchboard.cli",
+        "switchboard.cli.main",
         "chat",
         "--as",
         "cus_maria",

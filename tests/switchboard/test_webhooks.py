@@ -24,10 +24,10 @@ from storage.models import Conversation, Ticket, WebhookDelivery, utcnow
 from storage.retention import erase_customer
 from storage.tickets import create_ticket
 from storage.webhooks import Subscription, Subscriptions, webhook_info
-from switchboard.handoffs import StaffMember
-from switchboard.policy_lines import check_file
+from switchboard.desk.handoffs import StaffMember
+from switchboard.engine.event_webhooks import signature
+from switchboard.policy_tools.lines import check_file
 from switchboard.settings import DEFAULT_POLICY, Settings
-from switchboard.webhooks import signature
 from tests.conftest import make_settings, open_webchat
 from tests.support.fake_webhook import FakeWebhookReceiver
 from tests.support.server import LiveServer, run_server

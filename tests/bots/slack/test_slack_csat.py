@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from switchboard.handoffs import RESOLVED_TEXT
+from switchboard.desk.handoffs import RESOLVED_TEXT
 from tests.bots.slack.conftest import STAFF, SlackSender, handoff_card, wait_for_history
 from tests.conftest import open_webchat
 from tests.support.fake_slack import FakeSlack

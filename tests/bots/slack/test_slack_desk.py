@@ -15,8 +15,8 @@ from bots.base import InboundMessage
 from storage.db import create_engine, session_factory, transaction
 from storage.models import StaffNotification, utcnow
 from storage.staff import SENDING, STALE_CLAIM
-from switchboard import staff_outbox
-from switchboard.channels import build_channels
+from switchboard.channels.table import build_channels
+from switchboard.desk import notifications as staff_outbox
 from switchboard.settings import ConfigError
 from tests.bots.slack.conftest import (
     APPROVER,

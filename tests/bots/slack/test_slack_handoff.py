@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from switchboard.handoffs import RESOLVED_TEXT, RETURNED_TEXT
+from switchboard.desk.handoffs import RESOLVED_TEXT, RETURNED_TEXT
 from tests.bots.slack.conftest import (
     SEED,
     STAFF,

@@ -35,7 +35,7 @@ async def test_without_a_secret_the_webhook_refuses_everything(
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "TELEGRAM_"))}
     return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args],
+        [sys.executable, "-m", "switchboard.cli.main", *args],
         env={**clean, **env},
         capture_output=True,
         text=True,

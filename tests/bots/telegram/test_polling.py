@@ -13,9 +13,9 @@ from sqlmodel import select
 from storage import cursors, customers
 from storage.db import create_engine, session_factory, transaction
 from storage.models import Message
-from switchboard.delivery import DeliveryPolicy
+from switchboard.channels.telegram import POLLING_CURSOR, run_polling
+from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.settings import Settings
-from switchboard.telegram_channel import POLLING_CURSOR, run_polling
 from tests.bots.telegram.conftest import MARIA, SEED
 from tests.support.fake_telegram import FakeTelegram, message_update
 

@@ -57,7 +57,7 @@ def retrain_command(
     from graph.intents.corrections import format_retrain_report, retrain_with_corrections
     from graph.policy import PolicyError, load_policy
     from storage.migrate import schema_problem
-    from switchboard.classifier_cache import (
+    from switchboard.engine.classifier_cache import (
         cache_path,
         encoder_of,
         save_atomically,

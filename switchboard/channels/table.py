@@ -45,7 +45,7 @@ def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
 
 
 def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.slack_channel import slack_with_desk
+    from switchboard.channels.slack import slack_with_desk
 
     slack = slack_with_desk(settings, engine)
     if slack is None:
@@ -58,7 +58,7 @@ def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) ->
 
 
 def _add_telegram(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.telegram_channel import CatalogueWording, SqlAccountLinks, telegram_channel
+    from switchboard.channels.telegram import CatalogueWording, SqlAccountLinks, telegram_channel
 
     accounts = SqlAccountLinks()
     wording = CatalogueWording()

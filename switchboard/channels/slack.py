@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from bots.base import EngineHandle
 from bots.slack.channel import SlackChannel
+from switchboard.desk.slack_desk import StaffDesk
 from switchboard.settings import ConfigError, Settings
-from switchboard.staff import StaffDesk
 
 if TYPE_CHECKING:
     from switchboard.runtime import Runtime

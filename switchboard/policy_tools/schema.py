@@ -13,7 +13,7 @@ from typing import Any
 
 from graph.policy import Policy
 
-SCHEMA_FILE = Path(__file__).with_name("policy.schema.json")
+SCHEMA_FILE = Path(__file__).parent.parent / "policy.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema=./policy.schema.json"
 """The first line of a policy next to the schema file (a path relative to the policy)."""
 

@@ -18,7 +18,7 @@ from graph.replies import money
 from storage import staff, tickets, traces
 from storage.corrections import correction_for_trace
 from storage.models import Approval, Conversation, Customer, Direction, Ticket
-from switchboard.translations import Original, StaffTranslator
+from switchboard.desk.translations import Original, StaffTranslator
 
 TRANSCRIPT_LINES = 10
 

@@ -25,7 +25,7 @@ from storage import staff
 from storage.db import transaction
 from storage.models import Conversation, Message, Mode, Role
 from storage.staff_accounts import add_note, staff_exists
-from switchboard.engine import Engine
+from switchboard.engine.core import Engine
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)

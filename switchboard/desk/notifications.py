@@ -21,8 +21,8 @@ from bots.slack.poster import SlackStaffPoster, StaffPostFailed
 from storage import staff
 from storage.db import transaction
 from storage.models import Approval, Conversation, Message, StaffNotification, Ticket
-from switchboard.staff_cards import CardReader
-from switchboard.translations import Original, StaffTranslator
+from switchboard.desk.cards import CardReader
+from switchboard.desk.translations import Original, StaffTranslator
 from switchboard.workers import finish
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from graph.i18n import said_in
 from graph.policy import Policy
 from storage import cursors, link_codes
 from storage.db import transaction
-from switchboard.engine import DeliveryPolicy
+from switchboard.engine.core import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings
 

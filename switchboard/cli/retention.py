@@ -89,7 +89,7 @@ def erase_command(
     messages. Ticket and order records stay, anonymised."""
     from storage.db import create_engine, session_factory, transaction
     from storage.retention import erase_customer
-    from switchboard.classifier_cache import forget_cached_models
+    from switchboard.engine.classifier_cache import forget_cached_models
 
     settings = _settings()
 

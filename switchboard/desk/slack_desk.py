@@ -21,14 +21,14 @@ from storage import staff
 from storage.corrections import NothingToLearn, TurnNotFound, record_correction
 from storage.db import transaction
 from storage.models import Approval, Message, OutboundStatus
-from switchboard.handoffs import (
+from switchboard.desk.cards import CardReader
+from switchboard.desk.handoffs import (
     ConversationClosed,
     HandoffEvent,
     StaffMember,
 )
-from switchboard.staff_cards import CardReader
-from switchboard.staff_outbox import NotificationOutbox
-from switchboard.translations import staff_translator
+from switchboard.desk.notifications import NotificationOutbox
+from switchboard.desk.translations import staff_translator
 
 if TYPE_CHECKING:
     from switchboard.runtime import Runtime

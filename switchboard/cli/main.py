@@ -12,18 +12,18 @@ from typing import Annotated
 
 import typer
 
-from switchboard.cli_connectors import connector_problem, connectors_app
-from switchboard.cli_customers import import_command, link_command, show_command
-from switchboard.cli_eval import eval_app
-from switchboard.cli_exit import fail, settings_or_exit
-from switchboard.cli_kb import kb_app
-from switchboard.cli_policy import policy_app
-from switchboard.cli_report import customers_export_command, report_command
-from switchboard.cli_retention import erase_command, prune_command
-from switchboard.cli_retrain import retrain_command
-from switchboard.cli_slack import slack_app
-from switchboard.cli_staff import staff_app
-from switchboard.cli_telegram import telegram_app
+from switchboard.cli.connectors import connector_problem, connectors_app
+from switchboard.cli.customers import import_command, link_command, show_command
+from switchboard.cli.evals import eval_app
+from switchboard.cli.exit_codes import fail, settings_or_exit
+from switchboard.cli.kb import kb_app
+from switchboard.cli.policy import policy_app
+from switchboard.cli.report import customers_export_command, report_command
+from switchboard.cli.retention import erase_command, prune_command
+from switchboard.cli.retrain import retrain_command
+from switchboard.cli.slack import slack_app
+from switchboard.cli.staff import staff_app
+from switchboard.cli.telegram import telegram_app
 from switchboard.settings import ConfigError
 
 app = typer.Typer(help="Switchboard: a self-hostable customer-support bot.", no_args_is_help=True)
@@ -64,7 +64,7 @@ def serve(
 
     from switchboard.app import create_app
     from switchboard.logs import configure_logging
-    from switchboard.policy_lines import check_file
+    from switchboard.policy_tools.lines import check_file
 
     settings = settings_or_exit()
     _, problems = check_file(settings.policy_path)
@@ -141,7 +141,7 @@ def demo_load(
     typer.echo(
         f"demo loaded{source}: " + ", ".join(f"{n} {table} added" for table, n in added.items())
     )
-    from switchboard.cli_kb import import_demo_help_centre
+    from switchboard.cli.kb import import_demo_help_centre
 
     if company is None:  # the help pages in demo/kb replace the hand-made articles
         import_demo_help_centre(DEMO_KB)
@@ -269,7 +269,7 @@ def intents_eval(
     from graph.policy import load_policy
 
     try:
-        texts, labels = read_examples(data or Path(__file__).with_name("intents_eval.csv"))
+        texts, labels = read_examples(data or Path(__file__).parent.parent / "intents_eval.csv")
         started = time.perf_counter()
         if model is not None:
             classifier = IntentClassifier.load(model)

@@ -1,5 +1,5 @@
 """The report per UTC day, for the dashboard's charts: volume by route, containment,
-bot response p50, cost. Same window and definitions as `switchboard.report`, in SQL."""
+bot response p50, cost. Same window and definitions as `switchboard.reports.report`, in SQL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchboard.report import C, T, Window, _scope, bot_response_ms, contained, in_window
-from switchboard.sql import percentiles, utc_day
+from switchboard.reports.report import C, T, Window, _scope, bot_response_ms, contained, in_window
+from switchboard.reports.sql import percentiles, utc_day
 
 ROUTE_GROUPS = ("workflow", "agent", "human", "other")
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from switchboard.cli_exit import fail, settings_or_exit
+from switchboard.cli.exit_codes import fail, settings_or_exit
 
 
 def replay_command(
@@ -35,8 +35,8 @@ def replay_command(
 ) -> None:
     """Replay stored conversations turn by turn through NEW_POLICY in a sandbox (nothing
     is committed, no connector write is made) and report what would change."""
-    from switchboard.cli_report import parse_moment
-    from switchboard.policy_lines import check_file
+    from switchboard.cli.report import parse_moment
+    from switchboard.policy_tools.lines import check_file
     from switchboard.replay import Selection, replay
     from switchboard.replay.report import as_html, as_text
     from switchboard.replay.report import as_json as json_report

@@ -24,7 +24,7 @@ from bots.base import ChannelAdapter, ChannelCapabilities, Delivered, OutboundMe
 from bots.webchat.adapter import WebchatAdapter
 from storage.checkpoints import libpq_url
 from storage.models import Conversation, Message
-from switchboard.delivery import outbound_message
+from switchboard.engine.delivery import outbound_message
 
 log = structlog.get_logger(__name__)
 CHANNEL = "switchboard_live"

@@ -105,8 +105,8 @@ def poll(
 ) -> None:
     """Receive updates by long polling (no public URL needed); deletes the webhook first
     and resumes after the last processed update. Runs until Ctrl-C."""
+    from switchboard.channels.telegram import run_polling
     from switchboard.logs import configure_logging
-    from switchboard.telegram_channel import run_polling
 
     settings = _settings()
     configure_logging(settings.log_level)

@@ -140,7 +140,7 @@ def report_command(
 ) -> None:
     """What the bot did for the team: containment, handoffs, response times, CSAT, cost."""
     from graph.policy import PolicyError, load_policy
-    from switchboard.report import Window, build_report
+    from switchboard.reports.report import Window, build_report
 
     settings = _settings()
     now = datetime.now(UTC)
@@ -165,7 +165,7 @@ def customers_export_command(
     ] = None,
 ) -> None:
     """Everything held about a customer as one JSON document (GDPR right of access)."""
-    from switchboard.export import customer_document
+    from switchboard.reports.export import customer_document
 
     document = _run(_settings(), lambda conn: customer_document(conn, user_id))
     if document is None:

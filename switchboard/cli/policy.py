@@ -32,7 +32,7 @@ def _path(file: Path | None) -> Path:
 
 
 def _loaded(file: Path | None) -> Policy:
-    from switchboard.policy_lines import check_file
+    from switchboard.policy_tools.lines import check_file
 
     policy, problems = check_file(_path(file))
     for line in problems:
@@ -59,7 +59,7 @@ def check(file: FileArg = None) -> None:
     path = _path(file)
     policy = _loaded(path)
     typer.echo(f"{path}: ok, {summary(policy)}")
-    from switchboard.catalogue_check import code_untranslated
+    from switchboard.policy_tools.catalogue_check import code_untranslated
 
     for line in code_untranslated(policy):  # the code's own texts (graph/locales)
         typer.echo(line)
@@ -73,7 +73,7 @@ def untranslated(path: Path, policy: Policy) -> list[str]:
     import yaml
 
     from graph.policy_texts import missing_languages
-    from switchboard.policy_lines import line_of
+    from switchboard.policy_tools.lines import line_of
 
     missing = missing_languages(policy)
     if not missing:
@@ -89,7 +89,7 @@ def untranslated(path: Path, policy: Policy) -> list[str]:
 @policy_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of the policy file (what editors check keys against)."""
-    from switchboard.policy_schema import schema_text
+    from switchboard.policy_tools.schema import schema_text
 
     typer.echo(schema_text(), nl=False)
 
@@ -102,7 +102,7 @@ def graph(
     ] = None,
 ) -> None:
     """Print a Mermaid flowchart: intents → routes → each workflow's steps and branches."""
-    from switchboard.policy_graph import mermaid, policy_flow
+    from switchboard.policy_tools.flowchart import mermaid, policy_flow
 
     policy = _loaded(file)
     known = set(policy.workflows) | {
@@ -115,7 +115,7 @@ def graph(
 
 
 def _register_replay() -> None:
-    from switchboard.cli_replay import replay_command
+    from switchboard.cli.replay import replay_command
 
     policy_app.command("replay")(replay_command)
 

@@ -22,7 +22,7 @@ UserIdArg = Annotated[str, typer.Argument(help="The customer's user id, e.g. cus
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[Result]]) -> Result:
     from storage.db import create_engine, session_factory, transaction
-    from switchboard.cli_exit import settings_or_exit
+    from switchboard.cli.exit_codes import settings_or_exit
 
     settings = settings_or_exit()
 
@@ -54,7 +54,7 @@ def import_command(
     """
     from storage.customer_file import CustomerFileError, read_customer_file
     from storage.customers import upsert_customers
-    from switchboard.cli_exit import fail
+    from switchboard.cli.exit_codes import fail
 
     try:
         rows = read_customer_file(file)
@@ -83,7 +83,7 @@ def link_command(
     for whoever writes from it.
     """
     from storage import customers
-    from switchboard.cli_exit import fail
+    from switchboard.cli.exit_codes import fail
 
     if channel is not None or channel_user_id is not None:
         if channel is None or channel_user_id is None or system is not None or remove:
@@ -126,7 +126,7 @@ def link_command(
 def show_command(user_id: UserIdArg) -> None:
     """A customer's details and their ids in the company's systems."""
     from storage import customers
-    from switchboard.cli_exit import fail
+    from switchboard.cli.exit_codes import fail
 
     async def lines(session: AsyncSession) -> list[str] | None:
         customer = await customers.get_customer_by_user_id(session, user_id)

@@ -41,7 +41,7 @@ def add(
     from storage.db import create_engine, session_factory, transaction
     from storage.models import StaffRole
     from storage.staff_accounts import StaffExists, WeakPassword, add_staff
-    from switchboard.cli_exit import fail, settings_or_exit
+    from switchboard.cli.exit_codes import fail, settings_or_exit
 
     try:
         staff_role = StaffRole(role)
@@ -75,7 +75,7 @@ def list_staff() -> None:
     """Who can sign in, with their role."""
     from storage.db import create_engine, session_factory
     from storage.staff_accounts import list_staff as listed
-    from switchboard.cli_exit import settings_or_exit
+    from switchboard.cli.exit_codes import settings_or_exit
 
     settings = settings_or_exit()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from graph.i18n import N_, SOURCE_LANGUAGE, _, shipped_languages, speaking
 
-WIDGET_SCRIPT = Path(__file__).resolve().parent.parent / "bots" / "webchat" / "static" / "widget.js"
+WIDGET_SCRIPT = Path(__file__).resolve().parents[2] / "bots" / "webchat" / "static" / "widget.js"
 MARKER = "/*SWITCHBOARD_WIDGET_STRINGS*/{}"
 
 WIDGET_TEXTS = (

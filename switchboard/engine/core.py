@@ -42,8 +42,8 @@ from storage.models import (
     StaffNotification,
 )
 from switchboard import metrics
-from switchboard.cluster import ConversationLocks
-from switchboard.delivery import DeliveryPolicy, Outbox
+from switchboard.engine.cluster import ConversationLocks
+from switchboard.engine.delivery import DeliveryPolicy, Outbox
 from switchboard.guards import RateLimiter
 from switchboard.telemetry import TurnSpans, now_ns
 

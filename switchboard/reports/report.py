@@ -38,7 +38,7 @@ from storage.models import (
     ShadowDecision,
     Trace,
 )
-from switchboard.sql import ms_between, percentiles, utc_day
+from switchboard.reports.sql import ms_between, percentiles, utc_day
 
 C = Conversation.__table__.c  # type: ignore[attr-defined]
 M = Message.__table__.c  # type: ignore[attr-defined]
