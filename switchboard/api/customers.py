@@ -12,11 +12,12 @@ from storage import customers
 from storage.models import Customer
 from switchboard.api.actors import AdminDep, AdminRoleDep
 from switchboard.api.deps import SessionDep, WriteSessionDep
+from switchboard.api.schemas import Public
 
 router = APIRouter(prefix="/api/admin/customers", tags=["admin"], dependencies=[AdminDep])
 
 
-class CustomerPublic(BaseModel):
+class CustomerPublic(Public):
     id: int
     user_id: str
     email: str | None
