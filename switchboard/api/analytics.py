@@ -80,7 +80,6 @@ async def export_conversations(
 
     return NdjsonResponse(
         lines(),
-        media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="conversations.ndjson"'},
     )
 

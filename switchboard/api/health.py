@@ -48,12 +48,16 @@ async def readyz(runtime: RuntimeDep) -> Ready | JSONResponse:
                 await connection.execute(text("SELECT version_num FROM alembic_version"))
             ).scalar()
     except Exception as exc:
-        return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+        return _not_ready(NotReady(status="unavailable", error=type(exc).__name__))
     if version != head_revision():
-        return JSONResponse(
-            {"status": "migrations pending", "database": version, "code": head_revision()}, 503
-        )
+        pending = NotReady(status="migrations pending", database=version, code=head_revision())
+        return _not_ready(pending)
     return Ready(status="ready")
+
+
+def _not_ready(body: NotReady) -> JSONResponse:
+    # Only the keys that case has: `database` stays (as null) when there is no migration.
+    return JSONResponse(body.model_dump(exclude_unset=True), 503)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -9,9 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
 
+from storage.db import create_engine
+from storage.migrate import head_revision
 from switchboard.api.approvals import ApprovalList
 from switchboard.api.handoffs import HandoffList
+from switchboard.api.health import NotReady
 from switchboard.api.kb import ArticleList
 from switchboard.api.schemas import ConversationDetail, TicketList, TicketPublic
 from switchboard.api.staff_admin import StaffList
@@ -138,3 +142,27 @@ async def test_answers_are_exactly_their_models(
     _matches(ArticleList, articles)
     assert all((handoffs["handoffs"], approvals["approvals"], tickets["tickets"]))
     assert all((listed["staff"], articles["articles"]))
+
+
+async def test_not_ready_says_why_in_its_documented_shape(
+    http: httpx.AsyncClient, database_url: str
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        for version, database in (("0001", "0001"), (None, None)):
+            async with engine.begin() as connection:
+                await connection.execute(text("DELETE FROM alembic_version"))
+                if version:
+                    insert = "INSERT INTO alembic_version (version_num) VALUES (:v)"
+                    await connection.execute(text(insert), {"v": version})
+            response = await http.get("/readyz")
+            assert response.status_code == 503
+            body = response.json()
+            assert body == {
+                "status": "migrations pending",
+                "database": database,
+                "code": head_revision(),
+            }
+            assert NotReady.model_validate(body).model_dump(exclude_unset=True) == body
+    finally:
+        await engine.dispose()
