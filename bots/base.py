@@ -50,12 +50,31 @@ class OutboundMessage:
 
 @dataclass(frozen=True)
 class ChannelCapabilities:
-    max_text_length: int
+    """What a channel's platform can show, declared by its adapter and applied to every
+    reply when it is sent (`bots.fitting.fit_to`, called by the outbox): an adapter's
+    `send` receives only what fits."""
+
+    max_text_length: int | None
+    """Most text one platform message may carry, in UTF-16 code units; longer replies
+    are sent as several messages. None: no limit (the client renders our store)."""
     quick_replies: bool
+    """Whether the platform shows quick replies as buttons; where not, they are sent as
+    numbered lines of text."""
+    max_quick_replies: int | None = None
+    """Most buttons one message can carry; a reply offering more is sent as numbered text."""
+    max_quick_reply_length: int | None = None
+    """Longest button label (UTF-16 units); a longer one is sent as numbered text, since a
+    cut label would change the answer."""
     replies_served_from_store: bool = False
     """The client reads replies from our message store (the web chat widget fetches its
     history), so a reply is delivered once it is committed; `send` is only a push to open
     sockets, best effort. The engine then writes no delivery status per reply."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_text_length", "max_quick_replies", "max_quick_reply_length"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be positive or None, not {value}")
 
 
 @dataclass(frozen=True)
@@ -98,7 +117,11 @@ class TurnResult:
 
 
 class ChannelAdapter(Protocol):
-    """What the engine needs of a channel: its name, its limits, and a way to send."""
+    """What the engine needs of a channel: its name, its limits, and a way to send.
+
+    `send` gets one platform message's worth, already fitted to `capabilities` (text
+    within `max_text_length`, quick replies only where it shows them as buttons); a
+    reply of several parts is several calls, in order, from the outbox."""
 
     name: str
     capabilities: ChannelCapabilities
@@ -117,26 +140,3 @@ class EngineHandle(Protocol):
         """Store the message and wait up to `timeout` for its replies (request/response
         channels); a turn still running then gives a `pending` result."""
         ...
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split long text on paragraph, then line, then word boundaries to fit `limit`."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        # The last paragraph break that keeps a reasonable first part, else a line
-        # break, else a space; a hard cut only for text with none of them.
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut > limit // 4:
-                break
-        else:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts

@@ -9,7 +9,7 @@ from bots.base import ChannelCapabilities, Delivered, OutboundMessage
 
 class TerminalAdapter:
     name = "terminal"
-    capabilities = ChannelCapabilities(max_text_length=100_000, quick_replies=True)
+    capabilities = ChannelCapabilities(max_text_length=None, quick_replies=True)
 
     def __init__(self, write: Callable[[str], None] = print) -> None:
         self._write = write

@@ -1,5 +1,8 @@
 """Delivery to Telegram: `OutboundMessage` → sendMessage, and the typing indicator.
 
+The outbox has fitted each message to `capabilities` (4096 characters, quick replies as
+an inline keyboard), so one `send` is one sendMessage.
+
 Platform errors become the engine's two kinds: `DeliveryFailed` (429 with its
 `retry_after`, network, 5xx: retry later) and `DeliveryRefused` (403 blocked by the user,
 400 chat not found: never retry; the engine records it on the conversation).
@@ -29,7 +32,6 @@ from bots.base import (
     DeliveryFailed,
     DeliveryRefused,
     OutboundMessage,
-    split_text,
 )
 from bots.telegram.inbound import CHANNEL, MAX_TEXT, quick_reply_keyboard
 
@@ -44,35 +46,25 @@ TYPING_AT_MOST_S = 30.0
 class TelegramAdapter:
     name = CHANNEL
     capabilities = ChannelCapabilities(max_text_length=MAX_TEXT, quick_replies=True)
+    """Telegram documents no limit on a keyboard's buttons or their labels."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._typing: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        # Parts already sent per outbox row, so a retry after a 429 on part 3 of 4
-        # does not send parts 1 and 2 again.
-        self._sent_parts: dict[int, list[int]] = {}
 
     async def send(self, message: OutboundMessage) -> Delivered:
         self.stop_typing(message.channel_chat_id)
-        parts = split_text(message.text, MAX_TEXT)
-        sent = self._sent_parts.setdefault(message.outbox_id, [])
-        for index, part in enumerate(parts):
-            if index < len(sent):
-                continue
-            last = index == len(parts) - 1
-            markup = quick_reply_keyboard(message.quick_replies) if last else None
-            result = await self._call(
-                self.bot.send_message(
-                    chat_id=int(message.channel_chat_id), text=part, reply_markup=markup
-                ),
-                message,
+        result = await self._call(
+            self.bot.send_message(
+                chat_id=int(message.channel_chat_id),
+                text=message.text,
+                reply_markup=quick_reply_keyboard(message.quick_replies),
             )
-            sent.append(result.message_id)
-        del self._sent_parts[message.outbox_id]
-        return Delivered(tuple(str(message_id) for message_id in sent))
+        )
+        return Delivered((str(result.message_id),))
 
-    async def _call(self, request: Coroutine[Any, Any, Any], message: OutboundMessage) -> Any:
+    async def _call(self, request: Coroutine[Any, Any, Any]) -> Any:
         try:
             return await request
         except TelegramRetryAfter as exc:
@@ -81,11 +73,9 @@ class TelegramAdapter:
                 retry_after=float(exc.retry_after),
             ) from exc
         except (TelegramForbiddenError, TelegramMigrateToChat, TelegramNotFound) as exc:
-            self._sent_parts.pop(message.outbox_id, None)
             raise DeliveryRefused(f"telegram: {exc.message}") from exc
         except TelegramBadRequest as exc:
             # The same request will get the same answer ("chat not found", bad markup).
-            self._sent_parts.pop(message.outbox_id, None)
             raise DeliveryRefused(f"telegram: {exc.message}") from exc
         except TelegramAPIError as exc:  # network, 5xx, 401 while the token is fixed
             raise DeliveryFailed(f"telegram: {type(exc).__name__}: {exc.message}") from exc

@@ -2,7 +2,9 @@
 
 The outbox row is already durable when `send` runs, and the widget fetches history with
 `GET /api/webchat/messages` whenever it (re)connects, so a socket is only the fast path:
-a visitor with no open socket, or one on another replica, loses nothing.
+a visitor with no open socket, or one on another replica, loses nothing. The widget
+renders any length and every quick reply as a button, so a reply is pushed whole, as
+the store holds it (the widget keeps one message per id).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 
 from bots.base import ChannelCapabilities, Delivered, OutboundMessage
 
-MAX_TEXT = 4000
 QUEUE_SIZE = 100
 
 
@@ -48,7 +49,7 @@ class LiveListener:
 class WebchatAdapter:
     name = "webchat"
     capabilities = ChannelCapabilities(
-        max_text_length=MAX_TEXT, quick_replies=True, replies_served_from_store=True
+        max_text_length=None, quick_replies=True, replies_served_from_store=True
     )
 
     def __init__(self) -> None:

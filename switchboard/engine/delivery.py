@@ -1,19 +1,33 @@
 """The outbox: stored replies sent through their channel's adapter, with retries and
 backoff, dead-lettered after the last attempt. A channel whose client reads our store
 (web chat) has its replies delivered by the commit that stored them; sending is then
-only the push to open sockets."""
+only the push to open sockets.
+
+Each reply is fitted to its channel's declared capabilities here, the one place for
+every channel (`bots.fitting.fit_to`): a long one goes as several platform messages, in
+order, still one outbox row; choices the channel cannot show as buttons go as numbered
+text. A retry resumes after the parts already sent, which this process remembers until
+the row is delivered; after a restart a partly sent row is sent again from its first
+part (at least once, as before any splitting)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.base import ChannelAdapter, DeliveryFailed, DeliveryRefused, OutboundMessage
+from bots.base import (
+    ChannelAdapter,
+    Delivered,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboundMessage,
+)
+from bots.fitting import fit_to
 from storage import messages
 from storage.db import transaction
 from storage.models import Conversation, Direction, Message, OutboundStatus, Role
@@ -52,6 +66,8 @@ class Outbox:
         self._sessions = sessions
         self._adapters = adapters  # the engine's own dict: adapters added later count
         self._policy = policy
+        # Platform message ids of the parts sent so far, per outbox row not yet delivered.
+        self._sent_parts: dict[int, list[tuple[str, ...]]] = {}
 
     def _served_from_store(self, channel: str) -> bool:
         adapter = self._adapters.get(channel)
@@ -125,7 +141,7 @@ class Outbox:
             # Stored is delivered (the widget reads its history): the push to open
             # sockets is the fast path only, so no retries and no status to write.
             try:
-                await adapter.send(outbound)
+                await self._send_parts(adapter, outbound)
             except Exception:
                 log.warning("delivery.push_failed", outbox_id=outbox_id, exc_info=True)
             metrics.DELIVERED.labels(row.channel).inc()
@@ -133,7 +149,7 @@ class Outbox:
         backoff = self._policy.first_backoff_s
         for attempt in range(1, self._policy.attempts + 1):
             try:
-                delivered = await adapter.send(outbound)
+                delivered = await self._send_parts(adapter, outbound)
             except DeliveryRefused as exc:
                 await self._mark_failed(row, conversation, str(exc))
                 return
@@ -160,6 +176,22 @@ class Outbox:
                 )
             metrics.DELIVERED.labels(row.channel).inc()
             return
+
+    async def _send_parts(self, adapter: ChannelAdapter, message: OutboundMessage) -> Delivered:
+        """The reply as the channel can show it, part after part; the parts a failed
+        attempt sent are not sent again by the next."""
+        parts = fit_to(adapter.capabilities, message.text, message.quick_replies)
+        if not parts:
+            log.info("delivery.nothing_to_send", outbox_id=message.outbox_id)
+        sent = self._sent_parts.pop(message.outbox_id, [])
+        try:
+            for part in parts[len(sent) :]:
+                fitted = replace(message, text=part.text, quick_replies=part.quick_replies)
+                sent.append((await adapter.send(fitted)).channel_message_ids)
+        finally:
+            if 0 < len(sent) < len(parts):  # kept for the next attempt, even a staff retry
+                self._sent_parts[message.outbox_id] = sent
+        return Delivered(tuple(i for ids in sent for i in ids))
 
     async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
         metrics.DELIVERY_FAILURES.labels(row.channel).inc()
