@@ -17,11 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from graph.intents import IntentClassifier
 from graph.policy import ActName as Act
 from graph.policy import read_yaml
+
+if TYPE_CHECKING:
+    from graph.context import Readings
 
 ACTS: tuple[Act, ...] = get_args(Act)
 EXAMPLES = Path(__file__).with_name("acts.yaml")
@@ -60,11 +63,14 @@ def training_data(
     return texts, labels
 
 
-def act_of(classifier: IntentClassifier | None, text: str) -> tuple[Act | None, float]:
-    """What `text` does, and how likely; None when no act is likely enough (or no model)."""
+def act_of(
+    classifier: IntentClassifier | None, text: str, readings: Readings | None = None
+) -> tuple[Act | None, float]:
+    """What `text` does, and how likely; None when no act is likely enough (or no model).
+    `readings`: the turn's, so a text asked about twice is classified once."""
     if classifier is None or not text.strip():
         return None, 0.0
-    prediction = classifier.predict(text)
+    prediction = readings.predict(classifier, text) if readings else classifier.predict(text)
     act = next((a for a in ACTS if a == prediction.intent), None)
     if act is None or prediction.confidence < SURE:
         return None, round(prediction.confidence, 4)

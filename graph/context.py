@@ -6,7 +6,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from graph.intents import IntentClassifier
+from graph.intents.classifier import IntentPrediction
 from graph.llm import LLMClient
 from graph.policy import Policy
 from tools.base import ToolBox
@@ -29,6 +32,24 @@ class TurnTrace:
 
 
 @dataclass
+class Readings:
+    """A turn's classifications by text: classify and route's per-sentence checks
+    (`second_request`, `question_aside`, `_also_requests`) ask the intent and act models
+    about the same texts, and each model reads a text once a turn, the two sharing its
+    sentence vector. Per turn only: the models are replaced by a retrain."""
+
+    predictions: dict[tuple[int, str], IntentPrediction] = field(default_factory=dict)
+    encodings: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    def predict(self, model: IntentClassifier, text: str) -> IntentPrediction:
+        key = (id(model), text)
+        found = self.predictions.get(key)
+        if found is None:
+            found = self.predictions[key] = model.predict(text, self.encodings)
+        return found
+
+
+@dataclass
 class TurnContext:
     policy: Policy
     classifier: IntentClassifier
@@ -43,6 +64,7 @@ class TurnContext:
     llm: LLMClient | None = None
     """The model for this turn, or None when no LLM is configured."""
     trace: TurnTrace = field(default_factory=TurnTrace)
+    readings: Readings = field(default_factory=Readings)
     tool_outputs: list[str] = field(default_factory=list)
     """What tools returned to the agent this turn: the only facts its reply may state."""
     clock: Callable[[], float] = time.time

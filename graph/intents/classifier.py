@@ -16,7 +16,7 @@ loaded from a file made by `switchboard intents train`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +94,11 @@ class IntentClassifier:
         )
         return self.semantic.probabilities(scores)
 
-    def predict(self, text: str) -> IntentPrediction:
+    def predict(
+        self, text: str, encodings: MutableMapping[tuple[str, str], np.ndarray] | None = None
+    ) -> IntentPrediction:
+        """`encodings`: sentence vectors by (encoder, text) to reuse and fill, so models
+        sharing an encoder (intents and dialogue acts) encode a text once."""
         columns, values = self.featurizer.transform_one(text)
         weights = np.asarray(values, dtype=np.float32)
         scores = weights @ self.ngram.weights[columns] + self.ngram.bias
@@ -103,8 +107,19 @@ class IntentClassifier:
             features = sparse.csr_matrix(
                 (weights, columns, [0, len(columns)]), shape=(1, self.featurizer.size)
             )
-            probabilities = self._semantic(features, get_encoder(self.encoder_id).encode([text]))[0]
+            probabilities = self._semantic(features, self._encode(text, encodings))[0]
         return self._prediction(probabilities)
+
+    def _encode(
+        self, text: str, encodings: MutableMapping[tuple[str, str], np.ndarray] | None
+    ) -> np.ndarray:
+        key = (self.encoder_id, text)
+        if encodings is not None and key in encodings:
+            return encodings[key]
+        vectors = get_encoder(self.encoder_id).encode([text])
+        if encodings is not None:
+            encodings[key] = vectors
+        return vectors
 
     def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
         return [self._prediction(row) for row in self.probabilities(texts)]

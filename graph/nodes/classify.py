@@ -64,8 +64,11 @@ async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> d
     text = state.get("text", "")
     # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
     # GIL, so other conversations' turns keep running on the event loop meanwhile.
-    prediction = await asyncio.to_thread(context.classifier.predict, with_order_words(text))
-    act, act_confidence = await asyncio.to_thread(act_of, context.acts, text)
+    readings = context.readings
+    prediction = await asyncio.to_thread(
+        readings.predict, context.classifier, with_order_words(text)
+    )
+    act, act_confidence = await asyncio.to_thread(act_of, context.acts, text, readings)
     entities = extract_entities(text)
     update: dict[str, Any] = {
         "intent": prediction.intent,

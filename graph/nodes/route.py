@@ -146,7 +146,7 @@ def second_request(
         return None
     found: list[tuple[str, str]] = []
     for clause in clauses:
-        prediction = runtime.context.classifier.predict(clause)
+        prediction = runtime.context.readings.predict(runtime.context.classifier, clause)
         if prediction.confidence < max(SPLIT_CONFIDENCE, policy.classifier.threshold):
             continue
         route = policy.route_for(prediction.intent)
@@ -183,9 +183,9 @@ def question_aside(state: ConversationState, runtime: Runtime[TurnContext], work
         return ""
     requests, questions = [], []
     for clause in clauses:
-        act, confidence = act_of(context.acts, clause)
+        act, confidence = act_of(context.acts, clause, context.readings)
         details = extract_entities(clause)
-        prediction = context.classifier.predict(clause)
+        prediction = context.readings.predict(context.classifier, clause)
         # Sure it asks, or it may ask and the intent model takes it for a help-centre
         # question too ("where can I download my invoice?": 0.54, and faq).
         asks = act == "question" and (
@@ -460,7 +460,8 @@ def _also_requests(state: ConversationState, runtime: Runtime[TurnContext]) -> b
     clauses = _clauses(state.get("text", ""))
     if acts is None or len(clauses) < 2:
         return False
-    return any(act_of(acts, clause)[0] == "request" for clause in clauses)
+    readings = runtime.context.readings
+    return any(act_of(acts, clause, readings)[0] == "request" for clause in clauses)
 
 
 def _chasing(state: ConversationState) -> bool:
