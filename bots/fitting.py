@@ -95,7 +95,8 @@ def split_text(text: str, limit: int) -> list[str]:
     while units(rest) > limit:
         end = max(_prefix_end(rest, limit), 1)  # a limit of 1 still moves on
         cut = _boundary(rest, end) or _safe_cut(rest, end)
-        parts.append(rest[:cut].rstrip())
+        if part := rest[:cut].rstrip():  # blank only for text of nothing but spaces
+            parts.append(part)
         rest = rest[cut:].lstrip()
     if rest:
         parts.append(rest)

@@ -40,7 +40,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _limits: dict[str, list[int]] = field(default_factory=dict)
+    _limits: dict[str, list[int | None]] = field(default_factory=dict)
     socket_acks: list[str] = field(default_factory=list)
     _ts: int = 0
     _runner: web.AppRunner | None = None
@@ -48,9 +48,10 @@ class FakeSlack:
 
     # --- what tests arrange and look at ----------------------------------------------
 
-    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
-        """The next `times` calls of `method` get 429 with Retry-After."""
-        self._limits[method] = [retry_after] * times
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        """The next `times` calls of `method` get 429 with Retry-After, once `after` such
+        calls have been answered."""
+        self._limits[method] = [None] * after + [retry_after] * times
 
     def posted(self, **match: Any) -> list[Call]:
         return [
@@ -112,8 +113,8 @@ class FakeSlack:
         call = Call(method, args, time.monotonic(), auth.removeprefix("Bearer "))
         self.calls.append(call)
         pending = self._limits.get(method)
-        if pending:
-            retry_after = pending.pop(0)
+        retry_after = pending.pop(0) if pending else None
+        if retry_after is not None:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
