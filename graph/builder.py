@@ -19,7 +19,7 @@ from graph.nodes.csat import csat
 from graph.nodes.faq import faq
 from graph.nodes.follow_up import follow_up
 from graph.nodes.greeting import greeting
-from graph.nodes.guard import AFTER_GUARD, after_guard, guard
+from graph.nodes.guard import after_guard, guard
 from graph.nodes.handoff import handoff
 from graph.nodes.respond import respond
 from graph.nodes.route import STEPS, next_step, route
@@ -99,34 +99,62 @@ def workflow_step(name: str, node: Node) -> Node:
 
 
 def then(node: Node, choose: Callable[[ConversationState], str]) -> RoutedNode:
-    """The node, followed by `choose` on the state as the node leaves it.
+    """The node, followed by `choose` on the state as the node leaves it; when that is
+    "respond", respond runs here too and the turn ends.
 
-    What a conditional edge does, without its cost: to show a router the state, LangGraph
-    copies every channel of the graph (each state key and each node's trigger), which
-    was 6% of a turn's time on the event loop. The state keys have no reducers, so the
-    node's update laid over the state is the state the router would have read."""
+    What a conditional edge and a node of its own would do, without their cost: to show a
+    router the state, LangGraph copies every channel of the graph (each state key and
+    each node's trigger), and each step of the graph is a superstep of its own. The state
+    keys have no reducers, so the node's update laid over the state is the state the
+    router (or respond) would have read, and the updates laid one over the other are what
+    the steps would have written."""
 
     async def run(state: ConversationState, runtime: Runtime[TurnContext]) -> Command[str]:
         update = await node(state, runtime=runtime)
-        return Command(update=update, goto=choose({**state, **update}))  # type: ignore[typeddict-item]
+        goto = choose({**state, **update})  # type: ignore[typeddict-item]
+        if goto == "respond":
+            update = {**update, **await _respond({**state, **update}, runtime=runtime)}  # type: ignore[typeddict-item]
+            goto = END
+        return Command(update=update, goto=goto)
 
     run.__name__ = getattr(node, "__name__", "node")
     return run
+
+
+_guard = timed("guard", guard)
+_classify = timed("classify", classify)
+_route = timed("route", route)
+_respond = timed("respond", respond)
+
+
+async def understand(state: ConversationState, runtime: Runtime[TurnContext]) -> Command[str]:
+    """guard, then classify and route as guard decides, then what route chose (respond:
+    the turn ends here): one step of the graph for what every customer message runs,
+    each part still timed under its own name in the trace."""
+    update = await _guard(state, runtime=runtime)
+    after: str = after_guard({**state, **update})  # type: ignore[typeddict-item]
+    if after == "classify":
+        update = {**update, **await _classify({**state, **update}, runtime=runtime)}  # type: ignore[typeddict-item]
+        after = "route"
+    if after == "route":
+        update = {**update, **await _route({**state, **update}, runtime=runtime)}  # type: ignore[typeddict-item]
+        after = next_step({**state, **update})  # type: ignore[typeddict-item]
+    if after == "respond":
+        update = {**update, **await _respond({**state, **update}, runtime=runtime)}  # type: ignore[typeddict-item]
+        after = END
+    return Command(update=update, goto=after)
 
 
 def build_graph() -> StateGraph[ConversationState, TurnContext, Any, Any]:
     builder: StateGraph[ConversationState, TurnContext, Any, Any] = StateGraph(
         ConversationState, context_schema=TurnContext
     )
-    builder.add_node("guard", then(timed("guard", guard), after_guard), destinations=AFTER_GUARD)
-    builder.add_node("classify", timed("classify", classify))
-    # Destinations (for drawing the graph): every step, and "respond" ends the turn.
-    builder.add_node("route", then(timed("route", route), next_step), destinations=STEPS)
-    builder.add_node("respond", timed("respond", respond))
+    # One node for what every message runs (guard, classify, route), then the steps; the
+    # step "respond" is run by whichever node chooses it, which then ends the turn.
+    # Destinations are for drawing.
+    builder.add_node("understand", understand, destinations=(*WORKFLOW_NODES, END))
     for name, node in WORKFLOW_NODES.items():
         routed = then(timed(name, workflow_step(name, node)), next_step)
-        builder.add_node(name, routed, destinations=STEPS)
-    builder.add_edge(START, "guard")
-    builder.add_edge("classify", "route")
-    builder.add_edge("respond", END)
+        builder.add_node(name, routed, destinations=(*WORKFLOW_NODES, END))
+    builder.add_edge(START, "understand")
     return builder

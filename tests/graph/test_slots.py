@@ -112,12 +112,13 @@ def test_frames_take_details_from_the_message_and_name_the_request() -> None:
 
 
 def test_route_steps_are_the_graph_s_node_table() -> None:
-    """Every step a route can name is a node of the graph, and every node a step."""
+    """Every step a route can name is a node of the graph, but respond, which ends the
+    turn inside the node that chose it (graph/builder.py `then`)."""
     from graph.builder import WORKFLOW_NODES, build_graph
     from graph.nodes.route import STEPS
 
     assert set(STEPS) == {*WORKFLOW_NODES, "respond"}
-    assert set(STEPS) <= set(build_graph().nodes)
+    assert set(build_graph().nodes) == {"understand", *WORKFLOW_NODES}
 
 
 RECENT = [
