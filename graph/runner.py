@@ -1,8 +1,10 @@
-"""Running one turn: the compiled graph with the SQL checkpointer, one checkpoint per turn."""
+"""Running one turn: the compiled graph with the SQL checkpointer, one checkpoint per turn,
+written (with what the turn's tools write) in the turn's transaction when one is given."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from time import monotonic, perf_counter
@@ -27,9 +29,9 @@ from graph.pii import redact
 from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
-from storage.checkpoints import CheckpointPruner
 from storage.models import Trace
 from storage.traces import tokens_used
+from storage.turn_transaction import TurnTransaction
 from tools.base import REGISTRY, Caller, Catalog, ToolBox
 
 
@@ -167,7 +169,7 @@ class TurnRunner:
     def __init__(
         self,
         *,
-        saver: BaseCheckpointSaver[str],
+        saver: BaseCheckpointSaver[Any],
         policy: Policy,
         classifier: IntentClassifier,
         sessions: async_sessionmaker[AsyncSession],
@@ -194,7 +196,6 @@ class TurnRunner:
         self.day_tokens = DayTokens()
         self._model_name = model_name
         self._daily_token_budget = daily_token_budget
-        self.pruner = CheckpointPruner(saver)
         self._graph = build_graph().compile(checkpointer=saver)
         self._approvals = build_approval_graph().compile(checkpointer=saver)
         self.policy = policy
@@ -226,12 +227,17 @@ class TurnRunner:
             runnables=self._runnables,
         )
 
-    def _context(self, caller: Caller, request: TurnRequest | None = None) -> TurnContext:
+    def _context(
+        self,
+        caller: Caller,
+        request: TurnRequest | None = None,
+        turn: TurnTransaction | None = None,
+    ) -> TurnContext:
         return TurnContext(
             policy=self.policy,
             classifier=self.classifier,
             acts=self.acts,
-            tools=ToolBox(self._sessions, caller, self._catalog),
+            tools=ToolBox(self._sessions, caller, self._catalog, turn=turn),
             company=self.policy.company,
             customer_name=request.customer_name if request else None,
             customer_vip=request.customer_vip if request else False,
@@ -242,10 +248,15 @@ class TurnRunner:
         )
 
     async def run_turn(
-        self, request: TurnRequest, *, decision: dict[str, Any] | None = None
+        self,
+        request: TurnRequest,
+        *,
+        decision: dict[str, Any] | None = None,
+        turn: TurnTransaction | None = None,
     ) -> TurnOutcome:
         """One turn: the customer's message, or (`decision`) staff's decision on the
-        approval a paused workflow waits for."""
+        approval a paused workflow waits for. With `turn`, the tools' writes and the
+        checkpoint are made in that transaction, which the caller commits."""
         started = perf_counter()
         language = self.turn_language(request, decided=decision is not None)
         caller = Caller(
@@ -257,13 +268,13 @@ class TurnRunner:
             default_language=self.policy.language,
             scope=f"approval:{decision['approval_id']}" if decision else "",
         )
-        context = self._context(caller, request)
+        context = self._context(caller, request, turn)
         if request.at is not None:
             at = request.at
             context.clock = lambda: at
         context.llm = self._llm(request.conversation_id)
         thread_id = str(request.conversation_id)
-        with speaking(language, self.policy.language):
+        with speaking(language, self.policy.language), _within(turn):
             state: dict[str, Any] = await self._graph.ainvoke(
                 {
                     "message_id": request.message_id,
@@ -276,7 +287,6 @@ class TurnRunner:
                 context=context,
                 durability="exit",  # one checkpoint per turn, written when the turn ends
             )
-        self.pruner.after_turn(thread_id)
         if context.llm is not None:
             self.day_tokens.add(context.llm.tokens)
         return TurnOutcome(
@@ -315,7 +325,9 @@ class TurnRunner:
 
     # --- approvals: each waits in interrupt() on its own thread -------------------------
 
-    def _approval_call(self, approval: ApprovalRequest) -> tuple[RunnableConfig, TurnContext]:
+    def _approval_call(
+        self, approval: ApprovalRequest, turn: TurnTransaction | None = None
+    ) -> tuple[RunnableConfig, TurnContext]:
         caller = Caller(
             conversation_id=approval.conversation_id,
             message_id=approval.message_id,
@@ -325,51 +337,68 @@ class TurnRunner:
             default_language=self.policy.language,
         )
         config: RunnableConfig = {"configurable": {"thread_id": f"approval:{approval.approval_id}"}}
-        return config, self._context(caller)
+        return config, self._context(caller, turn=turn)
 
-    async def start_approval(self, approval: ApprovalRequest) -> None:
+    async def start_approval(
+        self, approval: ApprovalRequest, turn: TurnTransaction | None = None
+    ) -> None:
         """Run the approval graph up to its interrupt (idempotent: a started one stays)."""
-        config, context = self._approval_call(approval)
-        existing = await self._approvals.aget_state(config)
-        if existing.values:
-            return
-        await self._approvals.ainvoke(
-            {
-                "approval_id": approval.approval_id,
-                "tool": approval.tool,
-                "arguments": approval.arguments,
-                "summary": approval.summary,
-            },
-            config,
-            context=context,
-            durability="exit",
-        )
-
-    async def resume_approval(
-        self, approval: ApprovalRequest, *, approved: bool, decided_by: str
-    ) -> TurnOutcome:
-        """Resume the waiting approval with the decision; returns what to tell the customer.
-
-        Safe to repeat after a crash: a finished approval thread returns its replies."""
-        with speaking(approval.language or self.policy.language, self.policy.language):
-            return await self._resume_approval(approval, approved=approved, decided_by=decided_by)
-
-    async def _resume_approval(
-        self, approval: ApprovalRequest, *, approved: bool, decided_by: str
-    ) -> TurnOutcome:
-        started = perf_counter()
-        await self.start_approval(approval)
-        config, context = self._approval_call(approval)
-        snapshot = await self._approvals.aget_state(config)
-        if snapshot.next:
-            state: dict[str, Any] = await self._approvals.ainvoke(
-                Command(resume={"approved": approved, "decided_by": decided_by}),
+        config, context = self._approval_call(approval, turn)
+        with _within(turn):
+            existing = await self._approvals.aget_state(config)
+            if existing.values:
+                return
+            await self._approvals.ainvoke(
+                {
+                    "approval_id": approval.approval_id,
+                    "tool": approval.tool,
+                    "arguments": approval.arguments,
+                    "summary": approval.summary,
+                },
                 config,
                 context=context,
                 durability="exit",
             )
-        else:
-            state = dict(snapshot.values)
+
+    async def resume_approval(
+        self,
+        approval: ApprovalRequest,
+        *,
+        approved: bool,
+        decided_by: str,
+        turn: TurnTransaction | None = None,
+    ) -> TurnOutcome:
+        """Resume the waiting approval with the decision; returns what to tell the customer.
+
+        Safe to repeat after a crash: a finished approval thread returns its replies.
+        With `turn`, everything it writes is in that transaction, as in `run_turn`."""
+        with speaking(approval.language or self.policy.language, self.policy.language):
+            return await self._resume_approval(
+                approval, approved=approved, decided_by=decided_by, turn=turn
+            )
+
+    async def _resume_approval(
+        self,
+        approval: ApprovalRequest,
+        *,
+        approved: bool,
+        decided_by: str,
+        turn: TurnTransaction | None,
+    ) -> TurnOutcome:
+        started = perf_counter()
+        await self.start_approval(approval, turn)
+        config, context = self._approval_call(approval, turn)
+        with _within(turn):
+            snapshot = await self._approvals.aget_state(config)
+            if snapshot.next:
+                state: dict[str, Any] = await self._approvals.ainvoke(
+                    Command(resume={"approved": approved, "decided_by": decided_by}),
+                    config,
+                    context=context,
+                    durability="exit",
+                )
+            else:
+                state = dict(snapshot.values)
         outcome = TurnOutcome(
             replies=list(state.get("replies") or []),
             route=f"approval:{'approved' if approved else 'denied'}",
@@ -379,7 +408,7 @@ class TurnRunner:
             language=approval.language or self.policy.language,
         )
         decided = {"approval_id": approval.approval_id, **(state.get("outcome") or {})}
-        resumed = await self._resume_workflow(approval, decided)
+        resumed = await self._resume_workflow(approval, decided, turn)
         if resumed is not None:
             if not resumed.replies:  # the workflow says nothing: the approval's own words
                 resumed.replies = outcome.replies
@@ -389,13 +418,14 @@ class TurnRunner:
         return outcome
 
     async def _resume_workflow(
-        self, approval: ApprovalRequest, decided: dict[str, Any]
+        self, approval: ApprovalRequest, decided: dict[str, Any], turn: TurnTransaction | None
     ) -> TurnOutcome | None:
         """The written workflow paused for this approval runs on from its next step, in
         the conversation's own thread (None: no workflow waits for it, e.g. the agent asked
         for it, or the customer cancelled meanwhile)."""
         config: RunnableConfig = {"configurable": {"thread_id": str(approval.conversation_id)}}
-        snapshot = await self._graph.aget_state(config)
+        with _within(turn):
+            snapshot = await self._graph.aget_state(config)
         paused = (snapshot.values or {}).get("paused") or []
         if not any(frame.get("approval") == approval.approval_id for frame in paused):
             return None
@@ -410,4 +440,9 @@ class TurnRunner:
             customer_email=approval.customer_email,
             language=approval.language,
         )
-        return await self.run_turn(request, decision=decided)
+        return await self.run_turn(request, decision=decided, turn=turn)
+
+
+def _within(turn: TurnTransaction | None) -> Any:
+    """The checkpointer writes in `turn` within this block (when there is one)."""
+    return turn.current() if turn is not None else nullcontext()

@@ -1,171 +1,246 @@
-"""LangGraph checkpointer set-up in the same database, and pruning to one checkpoint per
-conversation so checkpoint tables never grow with conversation length.
+"""Switchboard's LangGraph checkpointer: one row per thread in `graph_checkpoints`.
 
-On PostgreSQL a pruned row is only marked dead: its space is reused after a VACUUM, and
-autovacuum looks at a table at most once a minute. Each turn replaces a conversation's
-checkpoint, so under load the tables would swell with dead rows between autovacuums;
-`CheckpointPruner` vacuums them itself every few hundred turns (cheap: the live rows are
-one per conversation)."""
+A thread is a conversation (its workflow stack and this turn's decisions) or an approval
+waiting for staff. Each turn replaces its thread's row, so the table holds one row per
+live thread however long conversations run: nothing to prune, no dead rows piling up
+between vacuums. History (older checkpoints, time travel) is not kept: the transcript
+lives in `messages` and each turn's decisions in `traces`.
+
+Inside a turn (`storage.turn_transaction`) the row is written in the turn's own
+transaction, so it commits with the replies, the inbound row's status and the trace;
+elsewhere (a script, the conformance suite) each write is its own transaction.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiosqlite
-import structlog
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.engine import make_url
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, sqlite_path, sqlite_write_turn
+from storage.db import transaction
+from storage.models import GraphCheckpoint, utcnow
+from storage.turn_transaction import current_turn
 
-log = structlog.get_logger(__name__)
+CHECKPOINTS = GraphCheckpoint.__table__  # type: ignore[attr-defined]
 
-
-def libpq_url(url: str) -> str:
-    """`postgresql+psycopg://…` (SQLAlchemy) → `postgresql://…` (libpq conninfo)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@asynccontextmanager
-async def open_checkpointer(database_url: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
-    if is_sqlite(database_url):
-        conn = await aiosqlite.connect(sqlite_path(database_url))
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            saver = QueuedSqliteSaver(conn, sqlite_path(database_url))
-            await saver.setup()
-            yield saver
-        finally:
-            await conn.close()
-        return
-    pool = AsyncConnectionPool(
-        libpq_url(database_url),
-        min_size=1,
-        max_size=10,
-        open=False,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-    )
-    await pool.open()
-    try:
-        saver_pg = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
-        await saver_pg.setup()
-        yield saver_pg
-    finally:
-        await pool.close()
+#: One pending write: task id, channel, value, task path. Kept in the order written.
+PendingWrites = list[tuple[str, int, str, Any, str]]
 
 
-class QueuedSqliteSaver(AsyncSqliteSaver):
-    """LangGraph's SQLite saver, its writes queued with the process's other SQLite
-    writers (`storage.db.sqlite_write_turn`) instead of in SQLite's busy handler."""
+class SqlCheckpointSaver(BaseCheckpointSaver[str]):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self._sessions = sessions
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        super().__init__(conn)
-        self.path = path
+    def get_next_version(self, current: str | None, channel: None = None) -> str:
+        """LangGraph's own savers' scheme (zero-padded count, random tail), so threads
+        carried over from them go on counting."""
+        count = 0 if current is None else int(str(current).split(".")[0])
+        return f"{count + 1:032}.{random.random():016}"
 
-    async def aput(self, *args: Any, **kwargs: Any) -> Any:
-        async with sqlite_write_turn(self.path):
-            return await super().aput(*args, **kwargs)
+    # --- where to read and write -------------------------------------------------------
 
-    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
-        async with sqlite_write_turn(self.path):
-            await super().aput_writes(*args, **kwargs)
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        turn = current_turn()
+        if turn is not None and turn.begun is not None:  # see what the turn wrote
+            yield turn.begun
+            return
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        turn = current_turn()
+        if turn is not None:
+            yield await turn.session()
+            return
+        async with transaction(self._sessions) as session:
+            yield session
+
+    # --- the saver's contract ------------------------------------------------------------
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        thread_id, namespace = _thread(config)
+        async with self._reading() as session:
+            row = (
+                await session.execute(
+                    select(CHECKPOINTS).where(
+                        CHECKPOINTS.c.thread_id == thread_id,
+                        CHECKPOINTS.c.checkpoint_ns == namespace,
+                    )
+                )
+            ).first()
+        wanted = get_checkpoint_id(config)
+        if row is None or (wanted is not None and row.checkpoint_id != wanted):
+            return None
+        return self._tuple(row)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        query = select(CHECKPOINTS).order_by(CHECKPOINTS.c.checkpoint_id.desc())
+        wanted = None
+        if config is not None:
+            configurable = config.get("configurable", {})
+            query = query.where(CHECKPOINTS.c.thread_id == str(configurable["thread_id"]))
+            if "checkpoint_ns" in configurable:
+                query = query.where(CHECKPOINTS.c.checkpoint_ns == configurable["checkpoint_ns"])
+            wanted = get_checkpoint_id(config)
+        if wanted is not None:
+            query = query.where(CHECKPOINTS.c.checkpoint_id == wanted)
+        if before is not None and (before_id := get_checkpoint_id(before)) is not None:
+            query = query.where(CHECKPOINTS.c.checkpoint_id < before_id)
+        async with self._reading() as session:
+            rows = (await session.execute(query)).all()
+        given = 0
+        for row in rows:
+            found = self._tuple(row)
+            if filter and any(found.metadata.get(k) != v for k, v in filter.items()):
+                continue
+            if limit is not None and given >= limit:
+                return
+            given += 1
+            yield found
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        thread_id, namespace = _thread(config)
+        kind, data = self.serde.dumps_typed((checkpoint, get_checkpoint_metadata(config, metadata)))
+        values = {
+            "thread_id": thread_id,
+            "checkpoint_ns": namespace,
+            "checkpoint_id": checkpoint["id"],
+            "parent_checkpoint_id": config["configurable"].get("checkpoint_id"),
+            "state_type": kind,
+            "state": data,
+            "writes_type": None,
+            "writes": None,
+            "updated_at": utcnow(),
+        }
+        async with self._writing() as session:
+            await session.execute(_upsert(session), values)
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": namespace,
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        thread_id, namespace = _thread(config)
+        checkpoint_id = config["configurable"]["checkpoint_id"]
+        where = (
+            CHECKPOINTS.c.thread_id == thread_id,
+            CHECKPOINTS.c.checkpoint_ns == namespace,
+            CHECKPOINTS.c.checkpoint_id == checkpoint_id,
+        )
+        async with self._writing() as session:
+            row = (
+                await session.execute(
+                    select(CHECKPOINTS.c.writes_type, CHECKPOINTS.c.writes).where(*where)
+                )
+            ).first()
+            if row is None:  # writes of a checkpoint since replaced: nothing reads them
+                return
+            pending = self._writes(row.writes_type, row.writes)
+            held = {(task, idx): n for n, (task, idx, *_) in enumerate(pending)}
+            for idx, (channel, value) in enumerate(writes):
+                key = (task_id, WRITES_IDX_MAP.get(channel, idx))
+                entry = (task_id, key[1], channel, value, task_path)
+                if key not in held:
+                    held[key] = len(pending)
+                    pending.append(entry)
+                elif key[1] < 0:  # an error, interrupt or resume: the newest counts
+                    pending[held[key]] = entry
+            kind, data = self.serde.dumps_typed(pending)
+            await session.execute(
+                update(CHECKPOINTS).where(*where).values(writes_type=kind, writes=data)
+            )
 
     async def adelete_thread(self, thread_id: str) -> None:
-        async with sqlite_write_turn(self.path):
-            await super().adelete_thread(thread_id)
+        async with self._writing() as session:
+            await session.execute(delete(CHECKPOINTS).where(CHECKPOINTS.c.thread_id == thread_id))
+
+    # --- rows ------------------------------------------------------------------------------
+
+    def _writes(self, kind: str | None, data: bytes | None) -> PendingWrites:
+        if kind is None or data is None:
+            return []
+        return [tuple(entry) for entry in self.serde.loads_typed((kind, data))]  # type: ignore[misc]
+
+    def _tuple(self, row: Any) -> CheckpointTuple:
+        checkpoint, metadata = self.serde.loads_typed((row.state_type, row.state))
+        ids = {"thread_id": row.thread_id, "checkpoint_ns": row.checkpoint_ns}
+        return CheckpointTuple(
+            config={"configurable": {**ids, "checkpoint_id": row.checkpoint_id}},
+            checkpoint=checkpoint,
+            metadata=metadata,
+            parent_config=(
+                {"configurable": {**ids, "checkpoint_id": row.parent_checkpoint_id}}
+                if row.parent_checkpoint_id
+                else None
+            ),
+            pending_writes=[
+                (task, channel, value)
+                for task, _, channel, value, _ in self._writes(row.writes_type, row.writes)
+            ],
+        )
 
 
-#: Turns between two VACUUMs of the checkpoint tables (PostgreSQL's own autovacuum
-#: threshold for a small table is 50 dead rows + 20%; a turn leaves about one).
-VACUUM_EVERY_TURNS = 200
-_CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
-SQLITE_PRUNE_BATCH = 8
+def _thread(config: RunnableConfig) -> tuple[str, str]:
+    configurable = config["configurable"]
+    return str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
 
 
-class CheckpointPruner:
-    """Prunes each finished turn's thread to its newest checkpoint, off the turn's path,
-    and on PostgreSQL vacuums the checkpoint tables every `VACUUM_EVERY_TURNS` turns.
-
-    A prune runs in the background as soon as a turn ends; threads whose turns end while
-    one runs are pruned together next (LangGraph's PostgreSQL prune is about ten
-    statements per thread, 3 ms of CPU, and holds the saver's lock: on the turn's path it
-    was a tenth of a turn's CPU). A thread holds at most the checkpoints of the turns
-    that ended during one prune. `close()` prunes what is left and waits."""
-
-    def __init__(self, saver: BaseCheckpointSaver[str], every: int = VACUUM_EVERY_TURNS) -> None:
-        self._saver = saver
-        self._every = every
-        self._turns = 0
-        self._waiting: set[str] = set()
-        self._pruning: asyncio.Task[None] | None = None
-        self._vacuum: asyncio.Task[None] | None = None
-        self.vacuums = 0
-
-    def after_turn(self, thread_id: str) -> None:
-        self._waiting.add(thread_id)
-        if self._pruning is None or self._pruning.done():
-            self._pruning = asyncio.create_task(self._prune_waiting())
-        if not isinstance(self._saver, AsyncPostgresSaver):
-            return  # SQLite reuses a deleted row's page at once
-        self._turns += 1
-        if self._turns >= self._every and (self._vacuum is None or self._vacuum.done()):
-            self._turns = 0
-            self._vacuum = asyncio.create_task(self._vacuum_tables(self._saver))
-
-    async def _prune_waiting(self) -> None:
-        while self._waiting:
-            threads = sorted(self._waiting)
-            self._waiting.clear()
-            try:
-                await prune_threads(self._saver, threads)
-            except Exception:  # maintenance must never fail a turn; the next turn retries
-                log.warning("checkpoints.prune_failed", threads=len(threads), exc_info=True)
-
-    async def close(self) -> None:
-        """Finish pruning (and vacuuming) before the saver's connections close."""
-        for task in (self._pruning, self._vacuum):
-            if task is not None:
-                await task
-        if self._waiting:
-            await self._prune_waiting()
-
-    async def _vacuum_tables(self, saver: AsyncPostgresSaver) -> None:
-        try:
-            pool = saver.conn
-            assert isinstance(pool, AsyncConnectionPool)  # how `open_checkpointer` made it
-            async with pool.connection() as conn:  # autocommit: VACUUM needs no transaction
-                await conn.execute(f"VACUUM (SKIP_LOCKED) {', '.join(_CHECKPOINT_TABLES)}")
-            self.vacuums += 1
-        except Exception:  # maintenance must never fail a turn; autovacuum still runs
-            log.warning("checkpoints.vacuum_failed", exc_info=True)
+_UPSERTS: dict[str, Any] = {}
 
 
-async def prune_threads(saver: BaseCheckpointSaver[str], thread_ids: list[str]) -> None:
-    """Keep only the newest checkpoint (and its writes) of each conversation."""
-    if isinstance(saver, AsyncPostgresSaver):
-        await saver.aprune(thread_ids, strategy="keep_latest")
-        return
-    if isinstance(saver, QueuedSqliteSaver):
-        newest = "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')"
-        # A few threads per write turn: the turns' own writers wait while one is held.
-        for start in range(0, len(thread_ids), SQLITE_PRUNE_BATCH):
-            async with sqlite_write_turn(saver.path), saver.lock:
-                for thread_id in thread_ids[start : start + SQLITE_PRUNE_BATCH]:
-                    await saver.conn.execute(
-                        f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < {newest}",
-                        (thread_id, thread_id),
-                    )
-                    await saver.conn.execute(
-                        f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < {newest}",
-                        (thread_id, thread_id),
-                    )
-                await saver.conn.commit()
+def _upsert(session: AsyncSession) -> Any:
+    """`INSERT … ON CONFLICT (thread, namespace) DO UPDATE`, built once per dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(CHECKPOINTS)
+        replaced = ("thread_id", "checkpoint_ns")
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=list(replaced),
+            set_={
+                c.name: statement.excluded[c.name] for c in CHECKPOINTS.c if c.name not in replaced
+            },
+        )
+    return _UPSERTS[dialect]

@@ -212,3 +212,8 @@ async def sqlite_write_turn(path: str) -> AsyncIterator[None]:
     finally:
         _HELD_WRITE_TURNS.reset(held)
         lock.release()
+
+
+def libpq_url(url: str) -> str:
+    """`postgresql+psycopg://…` (SQLAlchemy) → `postgresql://…` (libpq conninfo)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

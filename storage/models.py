@@ -470,7 +470,7 @@ class WebhookDelivery(SQLModel, table=True):
 
 class ShadowDecision(SQLModel, table=True):
     """What the shadow policy (`SWITCHBOARD_SHADOW_POLICY`) would have done with one live
-    turn, decided in a sandbox after the live turn was answered (switchboard/shadow.py).
+    turn, decided in a sandbox after the live turn was answered (switchboard/replay/shadow.py).
     `agrees`: the same intent and route as the live turn's trace."""
 
     __tablename__ = "shadow_decisions"
@@ -488,3 +488,24 @@ class ShadowDecision(SQLModel, table=True):
     """Tools called; a connector write only recorded is `name (would call)`."""
     agrees: bool
     created_at: datetime = _ts()
+
+
+class GraphCheckpoint(SQLModel, table=True):
+    """The newest LangGraph checkpoint of a thread (a conversation, or an approval waiting
+    for staff) and its pending writes: one row per thread, replaced in each turn's own
+    transaction (storage/checkpoints.py)."""
+
+    __tablename__ = "graph_checkpoints"
+
+    thread_id: str = Field(primary_key=True, max_length=64)
+    checkpoint_ns: str = Field(default="", primary_key=True, max_length=255)
+    checkpoint_id: str = Field(max_length=64)
+    parent_checkpoint_id: str | None = Field(default=None, max_length=64)
+    state_type: str = Field(max_length=32)
+    """The serializer's name for `state` (LangGraph's `dumps_typed`)."""
+    state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The checkpoint and its metadata."""
+    writes_type: str | None = Field(default=None, max_length=32)
+    writes: bytes | None = Field(default=None, sa_type=LargeBinary)
+    """Writes pending on this checkpoint (an interrupt waiting for its answer)."""
+    updated_at: datetime = _ts()

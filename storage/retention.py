@@ -22,6 +22,7 @@ from storage.models import (
     Conversation,
     CsatResponse,
     Customer,
+    GraphCheckpoint,
     Handoff,
     Identity,
     IntentCorrection,
@@ -66,6 +67,17 @@ class Pruned:
     messages: int = 0
 
 
+async def _forget_checkpoints(session: AsyncSession, conversation_ids: list[int]) -> None:
+    """A conversation's checkpoint (its last message's text) and its approvals' go with it."""
+    approval_ids = (
+        await session.exec(
+            select(Approval.id).where(col(Approval.conversation_id).in_(conversation_ids))
+        )
+    ).all()
+    threads = [str(i) for i in conversation_ids] + [f"approval:{i}" for i in approval_ids]
+    await session.exec(delete(GraphCheckpoint).where(col(GraphCheckpoint.thread_id).in_(threads)))
+
+
 async def prunable_conversations(session: AsyncSession, *, quiet_since: datetime) -> list[int]:
     waiting = select(Approval.conversation_id).where(Approval.status == "pending")
     result = await session.exec(
@@ -89,6 +101,7 @@ async def prune_conversations(session: AsyncSession, conversation_ids: list[int]
         .values(conversation_id=None)
     )
     await _forget_corrections(session, conversation_ids)  # before the traces they point at
+    await _forget_checkpoints(session, conversation_ids)  # before the approvals they name
     for table in _PER_CONVERSATION:
         await session.exec(delete(table).where(col(table.conversation_id).in_(conversation_ids)))
     # Replies point at their inbound message: delete replies first.
@@ -157,6 +170,7 @@ async def erase_customer(session: AsyncSession, user_id: str) -> Erased:
         for rows in (CsatResponse, WebhookDelivery):  # an event's payload names them
             await session.exec(delete(rows).where(col(rows.conversation_id).in_(conversations)))
         erased.corrections = await _forget_corrections(session, conversations)
+        await _forget_checkpoints(session, conversations)
     await session.exec(
         update(Ticket).where(col(Ticket.customer_id) == customer.id).values(summary=ERASED)
     )

@@ -19,7 +19,7 @@ from graph.intents import IntentClassifier
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, PolicyError, load_policy
 from graph.runner import TurnRunner
-from storage.checkpoints import open_checkpointer
+from storage.checkpoints import SqlCheckpointSaver
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.webhooks import webhook_info
 from switchboard.channels.fanout import Fanout
@@ -162,11 +162,10 @@ async def open_runtime(
     try:
         async with (
             open_connectors(policy.connectors, policy.providers, policy.directory) as connections,
-            open_checkpointer(settings.database_url) as saver,
             _shadow(settings, db, sessions) as shadow,
         ):
             runner = TurnRunner(
-                saver=saver,
+                saver=SqlCheckpointSaver(sessions),
                 policy=policy,
                 classifier=classifier,
                 acts=acts,
@@ -225,7 +224,6 @@ async def open_runtime(
                 await engine.stop()
                 if sender is not None:  # after the engine: its last turns' events go now
                     await sender.stop()
-                await runner.pruner.close()
     finally:
         if spans is not None:  # flushing blocks on the network: not on the event loop
             await asyncio.to_thread(spans.shutdown)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import will_write
+from storage.turn_transaction import TurnTransaction
 
 Risk = Literal["read", "write", "sensitive"]
 
@@ -126,6 +127,9 @@ class ToolBox:
     calls: list[str] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     """Each call with its arguments, a short result and its time, for the turn's trace."""
+    turn: TurnTransaction | None = None
+    """The turn's transaction: a tool that writes does so in it (each call in a savepoint,
+    undone alone if the tool fails), so its effects commit with the turn's replies."""
 
     async def call(self, name: str, **arguments: Any) -> Any:
         """Call a read or write tool. Sensitive tools refuse: they need `call_approved`."""
@@ -174,10 +178,7 @@ class ToolBox:
                 async with self.sessions() as session:
                     result = await spec.func(session, self.caller, **arguments)
             else:
-                async with self.sessions() as session, session.begin():
-                    if spec.risk != "read":
-                        await will_write(session)
-                    result = await spec.func(session, self.caller, **arguments)
+                result = await self._call_here(spec, arguments)
         except Exception as exc:
             entry["status"] = exc.status if isinstance(exc, ToolError) else "error"
             entry["error"] = f"{type(exc).__name__}: {exc}"[:200]
@@ -187,6 +188,18 @@ class ToolBox:
         entry["status"] = "ok"
         entry["result"] = _brief(result)
         return result
+
+    async def _call_here(self, spec: ToolSpec, arguments: dict[str, Any]) -> Any:
+        """Run a tool on our own database: a write in the turn's transaction; a read in
+        it once the turn has written (so it sees those writes), else in a session of its
+        own (reading takes no writer's turn)."""
+        if self.turn is not None and (spec.risk != "read" or self.turn.begun is not None):
+            async with self.turn.savepoint() as session:
+                return await spec.func(session, self.caller, **arguments)
+        async with self.sessions() as session, session.begin():
+            if spec.risk != "read":
+                await will_write(session)
+            return await spec.func(session, self.caller, **arguments)
 
     @property
     def verified(self) -> bool:

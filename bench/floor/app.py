@@ -14,9 +14,10 @@ from langgraph.graph import END, START, StateGraph
 from sqlalchemy import insert
 
 from bench.reference.app import MessageCreate, SessionCreate, baseline_app, verified_customer
-from storage.checkpoints import open_checkpointer
+from storage.checkpoints import SqlCheckpointSaver
 from storage.db import create_engine, session_factory, transaction
 from storage.models import Conversation, Message
+from storage.turn_transaction import turn_transaction
 
 CONVERSATIONS = Conversation.__table__
 MESSAGES = Message.__table__
@@ -71,8 +72,8 @@ def create_floor_app(database_url: str, identity_secret: str) -> FastAPI:
             engine = create_engine(database_url)
             stack.push_async_callback(engine.dispose)
             holder["sessions"] = session_factory(engine)
-            # Switchboard's savers: on SQLite the checkpoint waits its turn among writers.
-            saver = await stack.enter_async_context(open_checkpointer(database_url))
+            # Switchboard's saver: the checkpoint is written in the turn's one commit.
+            saver = SqlCheckpointSaver(holder["sessions"])
             holder["graph"] = build_floor_graph().compile(checkpointer=saver)
             yield
 
@@ -110,12 +111,14 @@ def create_floor_app(database_url: str, identity_secret: str) -> FastAPI:
         now = datetime.now(UTC)
         row = {"conversation_id": conversation_id, "channel": "webchat", "attempts": 0}
         row |= {"quick_replies": [], "attachments": [], "created_at": now}
-        result = await holder["graph"].ainvoke(
-            {"text": body.text},
-            {"configurable": {"thread_id": str(conversation_id)}},
-            durability="exit",
-        )
-        async with transaction(holder["sessions"]) as db:
+        async with turn_transaction(holder["sessions"]) as turn:
+            with turn.current():
+                result = await holder["graph"].ainvoke(
+                    {"text": body.text},
+                    {"configurable": {"thread_id": str(conversation_id)}},
+                    durability="exit",
+                )
+            db = await turn.session()
             inbound = await db.execute(
                 insert(MESSAGES).returning(MESSAGES.c.id),
                 {

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.base import ChannelAdapter, ChannelCapabilities, Delivered, OutboundMessage
 from bots.webchat.adapter import WebchatAdapter
-from storage.checkpoints import libpq_url
+from storage.db import libpq_url
 from storage.models import Conversation, Message
 from switchboard.engine.delivery import outbound_message
 

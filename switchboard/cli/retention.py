@@ -40,15 +40,6 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-async def _forget_threads(database_url: str, thread_ids: list[str]) -> None:
-    """Checkpoints hold the last message text: they go with the conversation."""
-    from storage.checkpoints import open_checkpointer
-
-    async with open_checkpointer(database_url) as saver:
-        for thread_id in thread_ids:
-            await saver.adelete_thread(thread_id)
-
-
 def prune_command(
     older_than: Annotated[str, typer.Option(help="Quiet for longer than this: 90d, 12h, 30m.")],
     dry_run: Annotated[bool, typer.Option(help="Only count what would go.")] = False,
@@ -71,7 +62,6 @@ def prune_command(
                 if dry_run:
                     return len(ids), 0
                 pruned = await prune_conversations(session, ids)
-            await _forget_threads(settings.database_url, [str(i) for i in ids])
             return len(pruned.conversations), pruned.messages
         finally:
             await engine.dispose()
@@ -98,8 +88,6 @@ def erase_command(
         try:
             async with transaction(session_factory(engine)) as session:
                 erased = await erase_customer(session, user_id)
-            if erased.customer_found:
-                await _forget_threads(settings.database_url, [str(i) for i in erased.conversations])
             return erased
         finally:
             await engine.dispose()

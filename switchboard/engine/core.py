@@ -41,6 +41,7 @@ from storage.models import (
     Role,
     StaffNotification,
 )
+from storage.turn_transaction import TurnTransaction, turn_transaction
 from switchboard import metrics
 from switchboard.engine.cluster import ConversationLocks
 from switchboard.engine.delivery import DeliveryPolicy, Outbox
@@ -453,8 +454,9 @@ class Engine:
         if conversation.mode == Mode.human:
             await self._relay_to_staff(inbound)
         else:
-            outcome = await self._run_turn(inbound, conversation, customer)
-            outbox, mode = await self._commit_turn(inbound, outcome)
+            async with turn_transaction(self._sessions) as turn:
+                outcome = await self._run_turn(inbound, conversation, customer, turn)
+                outbox, mode = await self._commit_turn(turn, inbound, outcome)
             for row in outbox:
                 await self._outbox.deliver(row, conversation)
             for approval_id in outcome.approvals:
@@ -512,15 +514,20 @@ class Engine:
         )
 
     async def _run_turn(
-        self, inbound: Message, conversation: Conversation, customer: Customer | None
+        self,
+        inbound: Message,
+        conversation: Conversation,
+        customer: Customer | None,
+        turn: TurnTransaction,
     ) -> TurnOutcome:
         request = self._turn_request(inbound, conversation, customer)
         try:
             with metrics.TURN_SECONDS.time():
-                outcome = await self._runner.run_turn(request)
+                outcome = await self._runner.run_turn(request, turn=turn)
         except Exception as exc:  # never leave the customer in silence
             log.exception("turn.failed", message_id=inbound.id, error=type(exc).__name__)
             metrics.TURN_ERRORS.inc()
+            await turn.rollback()  # none of the failed turn's writes; the apology alone
             outcome = TurnOutcome(
                 replies=[
                     GraphReply(
@@ -549,36 +556,37 @@ class Engine:
         return outcome
 
     async def _commit_turn(
-        self, inbound: Message, outcome: TurnOutcome
+        self, turn: TurnTransaction, inbound: Message, outcome: TurnOutcome
     ) -> tuple[list[Message], str]:
-        """Replies, the inbound status and the trace: one transaction, all or nothing.
-        Returns the queued replies and the conversation's mode after the turn."""
+        """Replies, the inbound status and the trace, in the turn's transaction with its
+        tools' writes and its checkpoint: all or nothing. Returns the queued replies and
+        the conversation's mode after the turn."""
         assert inbound.id is not None
-        async with transaction(self._sessions) as session:
-            outbox = await self._queue_replies(
-                session, inbound.conversation_id, inbound.channel, outcome, reply_to=inbound.id
-            )
-            await messages.mark_inbound(
+        session = await turn.session()
+        outbox = await self._queue_replies(
+            session, inbound.conversation_id, inbound.channel, outcome, reply_to=inbound.id
+        )
+        await messages.mark_inbound(
+            session,
+            inbound.id,
+            InboundStatus.failed if outcome.route == "error" else InboundStatus.processed,
+            language=outcome.language,
+        )
+        if outcome.route == "error":
+            await tickets.record_notification(
                 session,
-                inbound.id,
-                InboundStatus.failed if outcome.route == "error" else InboundStatus.processed,
-                language=outcome.language,
+                StaffNotification(
+                    kind="error",
+                    conversation_id=inbound.conversation_id,
+                    text=f"A turn failed on message {inbound.id}; the customer was told "
+                    "a person will follow up.",
+                    idempotency_key=f"msg:{inbound.id}:error",
+                ),
             )
-            if outcome.route == "error":
-                await tickets.record_notification(
-                    session,
-                    StaffNotification(
-                        kind="error",
-                        conversation_id=inbound.conversation_id,
-                        text=f"A turn failed on message {inbound.id}; the customer was told "
-                        "a person will follow up.",
-                        idempotency_key=f"msg:{inbound.id}:error",
-                    ),
-                )
-            await traces.add_trace(session, outcome.trace(inbound.conversation_id, inbound.id))
-            mode = await conversations.record_turn(
-                session, inbound.conversation_id, intent=outcome.intent, language=outcome.language
-            )
+        await traces.add_trace(session, outcome.trace(inbound.conversation_id, inbound.id))
+        mode = await conversations.record_turn(
+            session, inbound.conversation_id, intent=outcome.intent, language=outcome.language
+        )
         return outbox, mode
 
     async def _relay_to_staff(self, inbound: Message) -> None:
@@ -659,12 +667,14 @@ class Engine:
             return
         request, approval = found
         async with self._locks.hold(request.conversation_id):
-            outcome = await self._runner.resume_approval(
-                request,
-                approved=approval.status == "approving",
-                decided_by=approval.decided_by or "?",
-            )
-            async with transaction(self._sessions) as session:
+            async with turn_transaction(self._sessions) as turn:
+                outcome = await self._runner.resume_approval(
+                    request,
+                    approved=approval.status == "approving",
+                    decided_by=approval.decided_by or "?",
+                    turn=turn,
+                )
+                session = await turn.session()
                 outbox = await self._queue_replies(
                     session, request.conversation_id, request.channel, outcome
                 )

@@ -66,7 +66,4 @@ async def sandboxed_runner(
             catalog=sandboxed(connected.catalog, calls, live_reads=live_reads),
             **model,
         )
-        try:
-            yield SandboxedRunner(runner, saver, sandbox, calls)
-        finally:
-            await runner.pruner.close()
+        yield SandboxedRunner(runner, saver, sandbox, calls)

@@ -27,8 +27,7 @@ from pydantic import SecretStr, ValidationError
 from graph.env_vars import MissingVariable, expand_env
 from graph.intents import IntentClassifier
 from graph.policy import Policy, PolicyError, load_policy, problems_of, read_yaml
-from storage.checkpoints import libpq_url
-from storage.db import create_engine, is_sqlite, session_factory, transaction
+from storage.db import create_engine, is_sqlite, libpq_url, session_factory, transaction
 from storage.demo import load_demo
 from storage.demo_file import DemoData, DemoFileError, demo_file_for, load_demo_file, read_demo_file
 from storage.migrate import upgrade

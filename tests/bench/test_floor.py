@@ -42,5 +42,5 @@ async def test_a_floor_turn_stores_both_messages_and_one_checkpoint(database_url
     conversation = turns[0]["conversation_id"]
     stored = "SELECT count(*) FROM messages WHERE conversation_id = :c"
     assert await _count(database_url, stored, c=conversation) == 4
-    checkpoints = "SELECT count(*) FROM checkpoints WHERE thread_id = :t"
-    assert await _count(database_url, checkpoints, t=str(conversation)) == 2
+    checkpoints = "SELECT count(*) FROM graph_checkpoints WHERE thread_id = :t"
+    assert await _count(database_url, checkpoints, t=str(conversation)) == 1  # the newest

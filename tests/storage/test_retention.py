@@ -56,7 +56,7 @@ async def test_prune_removes_quiet_conversations_but_not_handoffs(
         waiting = await open_webchat(http)
         handoff = (await waiting.say("I want to talk to a human"))["conversation_id"]
     await _age_all_conversations(database_url)
-    assert await scalar(database_url, "SELECT COUNT(*) FROM checkpoints") > 0
+    assert await scalar(database_url, "SELECT COUNT(*) FROM graph_checkpoints") > 0
 
     dry = _cli(database_url, "db", "prune", "--older-than", "90d", "--dry-run")
     assert "would prune 1 conversations" in dry.stdout, dry.stderr
@@ -75,7 +75,8 @@ async def test_prune_removes_quiet_conversations_but_not_handoffs(
         await engine.dispose()
     assert (
         await scalar(
-            database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{kept_ticket}'"
+            database_url,
+            f"SELECT COUNT(*) FROM graph_checkpoints WHERE thread_id = '{kept_ticket}'",
         )
         == 0
     )
@@ -116,7 +117,8 @@ async def test_erase_blanks_a_customer_everywhere(settings: Settings, database_u
         await engine.dispose()
     assert (
         await scalar(
-            database_url, f"SELECT COUNT(*) FROM checkpoints WHERE thread_id = '{conversation_id}'"
+            database_url,
+            f"SELECT COUNT(*) FROM graph_checkpoints WHERE thread_id = '{conversation_id}'",
         )
         == 0
     )

@@ -80,7 +80,7 @@ async def row_counts(url: str) -> dict[str, Any]:
                 for table in (Ticket, Approval, Message, Trace, StaffNotification, Handoff)
             }
             checkpoints = await session.execute(
-                text("SELECT thread_id, checkpoint_id FROM checkpoints ORDER BY 1, 2")
+                text("SELECT thread_id, checkpoint_id FROM graph_checkpoints ORDER BY 1, 2")
             )
             counts["checkpoints"] = [tuple(row) for row in checkpoints.all()]
             return counts

@@ -18,10 +18,11 @@ from tests.support.server import LiveServer
 
 #: Statements of one steady-state turn, transaction control (BEGIN, SAVEPOINT) left out:
 #: the visitor's session (which names the customer); the conversation and the inbound
-#: insert; the drain's next message; the workflow's tools; replies, inbound status, trace
-#: and the conversation's turn in one commit. The checkpoint has its own connection.
-ORDER_STATUS_BUDGET = 10
-GREETING_BUDGET = 8
+#: insert; the drain's next message; the conversation's checkpoint; the workflow's tools;
+#: the new checkpoint, replies, inbound status, trace and the conversation's turn in one
+#: commit (the checkpoint had its own connection and commit until it joined the turn's).
+ORDER_STATUS_BUDGET = 12
+GREETING_BUDGET = 10
 #: PostgreSQL adds the conversation's advisory lock and unlock (one turn at a time across
 #: replicas).
 POSTGRES_LOCKS = 2
