@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bots.base import InboundMessage, TurnResult
-from bots.webchat.adapter import WebchatAdapter
-from bots.webchat.api import create_webchat_router
-from bots.webchat.demo import demo_page_html
-from storage.db import create_engine, session_factory
+from storage.db import create_engine
 from switchboard.api import (
     admin,
     analytics,
@@ -33,40 +29,13 @@ from switchboard.api import (
     outbox,
     staff_admin,
 )
-from switchboard.channels.table import build_channels
-from switchboard.channels.webchat_store import SqlWebchatBackend
-from switchboard.channels.widget_strings import strings_for, widget_script
+from switchboard.channels.table import Channel, build_channels, run_channels
 from switchboard.desk.demo_console import open_demo_console
 from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter
-from switchboard.runtime import Runtime, open_runtime, turn_wait_s
 from switchboard.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
-
-
-class _EngineHandle:
-    """Routes are built before the engine starts; this forwards to it once it has."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._app = app
-
-    @property
-    def _runtime(self) -> Runtime:
-        runtime: Runtime = self._app.state.runtime
-        return runtime
-
-    async def submit(self, message: InboundMessage) -> TurnResult:
-        return await self._runtime.engine.submit(message)
-
-    async def handle(self, message: InboundMessage, *, timeout: float = 30.0) -> TurnResult:
-        return await self._runtime.engine.handle(message, timeout=timeout)
-
-
-def _default_language(app: FastAPI) -> str:
-    """The policy's language (the widget's words on a page in a language not shipped)."""
-    runtime: Runtime | None = getattr(app.state, "runtime", None)
-    return runtime.policy.language if runtime is not None else "en"
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -121,42 +90,32 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, delivery: DeliveryPolicy | None = None
+    settings: Settings | None = None,
+    *,
+    delivery: DeliveryPolicy | None = None,
+    channels: Sequence[Channel] | None = None,
 ) -> FastAPI:
+    """`channels`: the channel table to run instead of the one the settings make
+    (`build_channels`), as the scenario runner does with its collecting channels."""
     settings = settings or get_settings()
     db = create_engine(settings.database_url)  # lazy: connects on first use
-    webchat = WebchatAdapter()
-    channels = None
+    table = list(channels) if channels is not None else build_channels(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        assert channels is not None
-        async with open_runtime(
-            settings,
-            db=db,
-            webchat=webchat,
-            extra_adapters=channels.adapters,
-            delivery=delivery,
-        ) as runtime:
+        async with run_channels(settings, table, db=db, delivery=delivery) as runtime:
             app.state.runtime = runtime
             if settings.demo:  # the console on, with a local account printed here
                 await open_demo_console(runtime.sessions, settings.public_url)
-            for attach in channels.on_runtime:
-                await attach(runtime)
-            for start in channels.on_start:
-                await start()
             log.info(
                 "switchboard.started",
                 database=settings.database_url.split("://")[0],
-                channels=["webchat", *channels.adapters],
+                channels=[channel.name for channel in table],
             )
-            try:
-                yield
-            finally:
-                for stop in channels.on_stop:
-                    await stop()
+            yield
 
     app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan)
+    app.state.channels = {channel.name: channel for channel in table}
     install_error_handlers(app)
     app.add_middleware(
         RateLimit,
@@ -173,22 +132,9 @@ def create_app(
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    channels = build_channels(settings, _EngineHandle(app))
-    for router in channels.routers:
-        app.include_router(router)
-    secret = settings.webchat_identity_secret
-    secret_value = secret.get_secret_value() if secret else None
-    app.include_router(
-        create_webchat_router(
-            engine=_EngineHandle(app),
-            backend=SqlWebchatBackend(session_factory(db)),
-            adapter=webchat,
-            identity_secret=secret_value,
-            turn_timeout_s=turn_wait_s(settings),
-            allowed_origins=settings.webchat_origins or None,
-            widget_strings=lambda locale: strings_for(locale, _default_language(app)),
-        )
-    )
+    for channel in table:
+        for router in channel.routers:
+            app.include_router(router)
     app.include_router(admin.router)
     app.include_router(customers.router)
     app.include_router(approvals.router)
@@ -202,14 +148,4 @@ def create_app(
     app.include_router(console.router)
     app.include_router(health.router)
     app.include_router(help_pages.router)
-
-    @app.get("/", include_in_schema=False)
-    async def demo_page() -> HTMLResponse:
-        return HTMLResponse(demo_page_html(demo=settings.demo, identity_secret=secret_value))
-
-    @app.get("/widget.js", include_in_schema=False)
-    async def widget() -> Response:
-        script = widget_script(_default_language(app))
-        return Response(script, media_type="application/javascript")
-
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,15 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from bots.base import ChannelAdapter
-from bots.webchat.adapter import WebchatAdapter
 from graph.intents import IntentClassifier
 from graph.llm import LLMSettings, build_chat_model
 from graph.policy import Policy, PolicyError, load_policy
 from graph.runner import TurnRunner
 from storage.checkpoints import SqlCheckpointSaver
-from storage.db import create_engine, is_sqlite, session_factory
+from storage.db import create_engine, session_factory
 from storage.webhooks import webhook_info
-from switchboard.channels.fanout import Fanout
 from switchboard.desk.console_live import ConsoleEvents
 from switchboard.desk.handoffs import HandoffDesk, staff_reachable
 from switchboard.engine.classifier_cache import acts_for, load_classifier, warm_up
@@ -49,7 +47,6 @@ class Runtime:
     db: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
-    webchat: WebchatAdapter
     handoffs: HandoffDesk
     """Staff actions on handoffs, shared by Slack, the console and the admin API."""
     console: ConsoleEvents
@@ -126,10 +123,11 @@ async def open_runtime(
     settings: Settings,
     *,
     db: AsyncEngine | None = None,
-    webchat: WebchatAdapter | None = None,
-    extra_adapters: dict[str, ChannelAdapter] | None = None,
+    adapters: Mapping[str, ChannelAdapter] | None = None,
     delivery: DeliveryPolicy | None = None,
 ) -> AsyncIterator[Runtime]:
+    """The engine delivers through `adapters` (by channel name; the channel table's, see
+    `switchboard.channels.table.run_channels`); a reply for a channel without one fails."""
     policy = load_policy(settings.policy_path)
     db = db or create_engine(settings.database_url)
     # The configured webhooks ride on every session, so a change queues its events in
@@ -148,16 +146,6 @@ async def open_runtime(
     except BaseException:
         await db.dispose()
         raise
-    webchat = webchat or WebchatAdapter()
-    adapters: dict[str, ChannelAdapter] = {"webchat": webchat, **(extra_adapters or {})}
-    fanout = (
-        Fanout(settings.database_url, sessions, webchat)
-        if not is_sqlite(settings.database_url)
-        else None
-    )
-    if fanout is not None:  # replicas: a reply made here reaches sockets open elsewhere
-        await fanout.start()
-        adapters["webchat"] = fanout.adapter()
     spans = turn_spans(settings)
     try:
         async with (
@@ -181,16 +169,12 @@ async def open_runtime(
             engine = Engine(
                 sessions=sessions,
                 runner=runner,
-                adapters=adapters,
+                adapters=adapters or {},
                 delivery=delivery,
                 locks=conversation_locks(db),
                 spans=spans,
                 sender_limits=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
             )
-            # Open widget sockets re-read the conversation's mode (handoff, hand-back).
-            engine.on_conversation_changed(webchat.conversation_changed)
-            if fanout is not None:
-                engine.on_conversation_changed(fanout.changed_listener())
             console = ConsoleEvents()
             engine.on_conversation_changed(console.publish)
             if shadow is not None:
@@ -213,7 +197,6 @@ async def open_runtime(
                     db,
                     sessions,
                     engine,
-                    webchat,
                     handoffs,
                     console,
                     connections,
@@ -227,6 +210,4 @@ async def open_runtime(
     finally:
         if spans is not None:  # flushing blocks on the network: not on the event loop
             await asyncio.to_thread(spans.shutdown)
-        if fanout is not None:
-            await fanout.stop()
         await db.dispose()

@@ -29,17 +29,18 @@ log = structlog.get_logger(__name__)
 
 
 class SlackChannel:
+    """Built from its settings (the events route can be served before anything runs),
+    then started with the engine and the staff desk its listeners use."""
+
     def __init__(
         self,
         *,
-        engine: EngineHandle,
         bot_token: str,
         signing_secret: str,
         support_channel: str,
         api_url: str | None = None,
         app_token: str | None = None,
     ) -> None:
-        self.engine = engine
         self.support_channel = support_channel
         self.client = make_client(bot_token, api_url)
         self.adapter = SlackAdapter(self.client)
@@ -55,6 +56,7 @@ class SlackChannel:
         self.router = self._router()
         self._app_token = app_token
         self._socket: AsyncSocketModeHandler | None = None
+        self._engine: EngineHandle | None = None
         self._desk: StaffDesk | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -68,15 +70,18 @@ class SlackChannel:
 
         return router
 
-    # --- the staff desk ----------------------------------------------------------------
+    # --- what the listeners use once started -------------------------------------------
 
-    def attach(self, desk: StaffDesk) -> None:
-        self._desk = desk
+    @property
+    def engine(self) -> EngineHandle:
+        if self._engine is None:
+            raise RuntimeError("the Slack channel has not started")
+        return self._engine
 
     @property
     def desk(self) -> StaffDesk:
         if self._desk is None:
-            raise RuntimeError("the staff desk is not running yet")
+            raise RuntimeError("the Slack channel has not started")
         return self._desk
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -99,7 +104,9 @@ class SlackChannel:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, engine: EngineHandle, desk: StaffDesk) -> None:
+        """Socket Mode connects here, so events arrive only once the engine runs."""
+        self._engine, self._desk = engine, desk
         if self._app_token:
             self._socket = AsyncSocketModeHandler(self.bolt, self._app_token)
             await self._socket.connect_async()

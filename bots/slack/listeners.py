@@ -40,8 +40,10 @@ def _header(request: AsyncBoltRequest, name: str) -> str | None:
 class ListenerHost(Protocol):
     """What the listeners need of the Slack channel that registers them (`SlackChannel`)."""
 
-    engine: EngineHandle
     support_channel: str
+
+    @property
+    def engine(self) -> EngineHandle: ...
 
     @property
     def desk(self) -> StaffDesk: ...

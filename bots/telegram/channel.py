@@ -23,15 +23,10 @@ def create_bot(token: str, api_url: str | None = None) -> Bot:
     return Bot(token=token, session=AiohttpSession(api=api))
 
 
-def create_dispatcher(
-    *,
-    engine: EngineHandle,
-    adapter: TelegramAdapter,
-    accounts: AccountLinks,
-    wording: Wording = in_english,
-) -> Dispatcher:
-    """Dependencies reach handlers through the dispatcher's workflow data, by name."""
-    dispatcher = Dispatcher(engine=engine, adapter=adapter, accounts=accounts, wording=wording)
+def create_dispatcher(adapter: TelegramAdapter) -> Dispatcher:
+    """Dependencies reach handlers through the dispatcher's workflow data, by name: the
+    adapter now, the engine, account links and wording when the channel starts."""
+    dispatcher = Dispatcher(adapter=adapter)
     dispatcher.include_routers(
         commands.create_router(), buttons.create_router(), messages.create_router()
     )
@@ -47,22 +42,21 @@ async def register_webhook(bot: Bot, url: str, secret: str) -> None:
 
 
 class TelegramChannel:
+    """Built from its settings (the webhook route can be served before anything runs),
+    then started with what its handlers use."""
+
     def __init__(
-        self,
-        *,
-        token: str,
-        engine: EngineHandle,
-        accounts: AccountLinks,
-        api_url: str | None = None,
-        webhook_secret: str | None = None,
-        wording: Wording = in_english,
+        self, *, token: str, api_url: str | None = None, webhook_secret: str | None = None
     ) -> None:
         self.bot = create_bot(token, api_url)
         self.adapter = TelegramAdapter(self.bot)
-        self.dispatcher = create_dispatcher(
-            engine=engine, adapter=self.adapter, accounts=accounts, wording=wording
-        )
+        self.dispatcher = create_dispatcher(self.adapter)
         self._webhook_secret = webhook_secret
+
+    def start(
+        self, *, engine: EngineHandle, accounts: AccountLinks, wording: Wording = in_english
+    ) -> None:
+        self.dispatcher.workflow_data.update(engine=engine, accounts=accounts, wording=wording)
 
     def webhook_router(self) -> APIRouter:
         return create_webhook_router(

@@ -28,21 +28,22 @@ from switchboard.engine.delivery import outbound_message
 
 log = structlog.get_logger(__name__)
 CHANNEL = "switchboard_live"
+NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
 class Fanout:
-    def __init__(
-        self, database_url: str, sessions: async_sessionmaker[AsyncSession], local: WebchatAdapter
-    ) -> None:
+    def __init__(self, database_url: str, local: WebchatAdapter) -> None:
         self._url = libpq_url(database_url)
-        self._sessions = sessions
         self._local = local
         self.origin = uuid.uuid4().hex[:12]
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._task: asyncio.Task[None] | None = None
         self._publisher: psycopg.AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def start(self) -> None:
+    async def start(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Listen for the other replicas (`sessions` loads what they announce)."""
+        self._sessions = sessions
         self._publisher = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
         ready = asyncio.Event()
         self._task = asyncio.create_task(self._listen(ready))
@@ -53,15 +54,23 @@ class Fanout:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        if self._publisher is not None:
-            await self._publisher.close()
+            self._task = None
+        async with self._lock:
+            if self._publisher is not None:
+                await self._publisher.close()
+                self._publisher = None
 
     async def publish(self, kind: str, **ids: int) -> None:
+        """On the running connection; outside `start`..`stop` (the engine resumes turns
+        before the channels start and finishes them after they stop) on one of its own."""
         payload = json.dumps({"origin": self.origin, "kind": kind, **ids})
         try:
             async with self._lock:
-                assert self._publisher is not None
-                await self._publisher.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                if self._publisher is not None:
+                    await self._publisher.execute(NOTIFY, (CHANNEL, payload))
+                    return
+            async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as once:
+                await once.execute(NOTIFY, (CHANNEL, payload))
         except Exception:  # live push is best effort; history is the source of truth
             log.warning("fanout.publish_failed", kind=kind)
 
@@ -87,6 +96,7 @@ class Fanout:
         if event.get("kind") == "changed":
             await self._local.conversation_changed(int(event["conversation_id"]))  # type: ignore[call-overload]
             return
+        assert self._sessions is not None  # listening only once started
         async with self._sessions() as session:
             row = await session.get(Message, int(event["outbox_id"]))  # type: ignore[call-overload]
             conversation = await session.get(Conversation, row.conversation_id) if row else None

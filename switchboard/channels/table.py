@@ -1,74 +1,103 @@
-"""The channel table: which adapters run, built from settings.
+"""The channel table: which channels run, and the one way each is assembled.
 
-One entry per channel. A channel whose credentials are absent is simply off. Each entry
-contributes an adapter (for delivery), optional HTTP routes (webhooks) and optional
-start/stop hooks (client sessions, socket-mode connections).
+A channel is built in two phases. From settings alone: its name, the adapter the engine
+delivers through, and its HTTP routes (webhooks), so the app can include them before
+anything runs. Then, once the runtime is open, it is started with `ChannelPorts`, the
+parts of the running system it uses; routes built earlier reach the engine through the
+started channel. A channel whose credentials are absent is simply off; web chat is
+always on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.base import ChannelAdapter, EngineHandle
+from bots.base import ChannelAdapter
+from graph.policy import Policy
+from switchboard.desk.handoffs import HandoffDesk
+from switchboard.engine.core import Engine
+from switchboard.engine.delivery import DeliveryPolicy
+from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings
 
-if TYPE_CHECKING:
-    from switchboard.runtime import Runtime
 
-Hook = Callable[[], Awaitable[None]]
-RuntimeHook = Callable[["Runtime"], Awaitable[None]]
+@dataclass(frozen=True)
+class ChannelPorts:
+    """What a channel is started with."""
 
-
-@dataclass
-class ChannelSetup:
-    adapters: dict[str, ChannelAdapter] = field(default_factory=dict)
-    routers: list[APIRouter] = field(default_factory=list)
-    on_start: list[Hook] = field(default_factory=list)
-    on_stop: list[Hook] = field(default_factory=list)
-    on_runtime: list[RuntimeHook] = field(default_factory=list)
-    """Start hooks that need the running system (engine, database, policy): the staff desk."""
+    engine: Engine
+    """Where messages go in (`submit`, `handle`); the desk decides approvals with it."""
+    sessions: async_sessionmaker[AsyncSession]
+    """The database: web chat sessions, Telegram account links and polling cursor."""
+    policy: Policy
+    """Its languages word the channels' own answers; its approvers guard the desk."""
+    handoffs: HandoffDesk
+    """Staff actions on handoffs, which Slack's staff desk shares with the console."""
 
 
-def build_channels(settings: Settings, engine: EngineHandle) -> ChannelSetup:
-    """Web chat is always on (see `switchboard.app`); the rest depend on credentials."""
-    setup = ChannelSetup()
-    if settings.telegram_bot_token:  # bots/telegram; webhook also needs TELEGRAM_WEBHOOK_SECRET
-        _add_telegram(settings, engine, setup)
-    # Slack (bots/slack + the staff desk): SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET.
+class Channel(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def adapter(self) -> ChannelAdapter:
+        """What the engine delivers this channel's replies through."""
+        ...
+
+    @property
+    def routers(self) -> Sequence[APIRouter]:
+        """Its HTTP routes (webhooks), served from before it starts."""
+        ...
+
+    async def start(self, ports: ChannelPorts) -> None: ...
+
+    async def stop(self) -> None:
+        """Safe to call when `start` was not (a start-up that failed half-way)."""
+        ...
+
+
+def build_channels(settings: Settings) -> list[Channel]:
+    """Web chat always; Telegram with TELEGRAM_BOT_TOKEN (its webhook also needs
+    TELEGRAM_WEBHOOK_SECRET); Slack and its staff desk with SLACK_BOT_TOKEN and
+    SLACK_SIGNING_SECRET. Imported here, so a channel that is off costs no import."""
+    from switchboard.channels.webchat import Webchat
+
+    channels: list[Channel] = [Webchat(settings)]
+    if settings.telegram_bot_token:
+        from switchboard.channels.telegram import Telegram
+
+        channels.append(Telegram(settings))
     if settings.slack_bot_token or settings.slack_signing_secret:
-        _add_slack(settings, engine, setup)
-    return setup
+        from switchboard.channels.slack import Slack
+
+        channels.append(Slack(settings))
+    return channels
 
 
-def _add_slack(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.channels.slack import slack_with_desk
-
-    slack = slack_with_desk(settings, engine)
-    if slack is None:
-        return
-    setup.adapters["slack"] = slack.channel.adapter
-    setup.routers.append(slack.channel.router)
-    setup.on_runtime.append(slack.attach)
-    setup.on_start.append(slack.channel.start)
-    setup.on_stop.append(slack.stop)
-
-
-def _add_telegram(settings: Settings, engine: EngineHandle, setup: ChannelSetup) -> None:
-    from switchboard.channels.telegram import CatalogueWording, SqlAccountLinks, telegram_channel
-
-    accounts = SqlAccountLinks()
-    wording = CatalogueWording()
-    channel = telegram_channel(settings, engine, accounts, wording)
-    setup.adapters[channel.adapter.name] = channel.adapter
-    setup.routers.append(channel.webhook_router())
-
-    async def attach(runtime: Runtime) -> None:
-        accounts.bind(runtime.sessions)
-        wording.bind(runtime.policy)
-
-    setup.on_runtime.append(attach)
-    setup.on_stop.append(channel.close)
+@asynccontextmanager
+async def run_channels(
+    settings: Settings,
+    channels: Sequence[Channel],
+    *,
+    db: AsyncEngine | None = None,
+    delivery: DeliveryPolicy | None = None,
+) -> AsyncIterator[Runtime]:
+    """The runtime, delivering through the channels' adapters, with every channel
+    started on it; the channels stop (last first) before it closes."""
+    adapters = {channel.name: channel.adapter for channel in channels}
+    async with open_runtime(settings, db=db, adapters=adapters, delivery=delivery) as runtime:
+        ports = ChannelPorts(runtime.engine, runtime.sessions, runtime.policy, runtime.handoffs)
+        try:
+            for channel in channels:
+                await channel.start(ports)
+            yield runtime
+        finally:
+            for channel in reversed(channels):
+                await channel.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,8 +15,14 @@ from storage.models import Conversation, Customer, Message, Mode
 
 
 class SqlWebchatBackend:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]]) -> None:
+        """`sessions` gives the running system's database: the routes that use this are
+        built before it is open (see `switchboard.channels.webchat`)."""
+        self._database = sessions
+
+    @property
+    def _sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._database()
 
     async def create_session(
         self, *, session_id: str, token_hash: str, verified_user_id: str | None, name: str | None

@@ -158,6 +158,7 @@ def chat(
     """Talk to the bot in the terminal, through the same engine as every channel."""
     from bots.base import InboundMessage
     from bots.terminal import TerminalAdapter
+    from bots.webchat.adapter import WebchatAdapter
     from switchboard.runtime import open_runtime, turn_wait_s
 
     settings = settings_or_exit()
@@ -165,8 +166,9 @@ def chat(
     chat_id = f"{as_user or 'anonymous'}:{uuid.uuid4().hex[:8]}"
 
     async def run() -> None:
-        adapters = {"terminal": TerminalAdapter(typer.echo)}
-        async with open_runtime(settings, extra_adapters=adapters) as runtime:  # type: ignore[arg-type]
+        # The web chat's too: a web chat turn this process resumes has its reply stored.
+        adapters = {"terminal": TerminalAdapter(typer.echo), "webchat": WebchatAdapter()}
+        async with open_runtime(settings, adapters=adapters) as runtime:  # type: ignore[arg-type]
             typer.echo(
                 f"Chatting as {as_user or 'an anonymous visitor'}. Ctrl-D or Ctrl-C to quit."
             )

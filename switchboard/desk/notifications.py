@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
 import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.slack.blocks import escape
@@ -25,9 +25,6 @@ from switchboard.desk.cards import CardReader
 from switchboard.desk.translations import Original, StaffTranslator
 from switchboard.workers import finish
 
-if TYPE_CHECKING:
-    from switchboard.runtime import Runtime
-
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF_S = 60.0
@@ -37,14 +34,13 @@ STALE_CHECK_S = 30.0
 class NotificationOutbox:
     def __init__(
         self,
-        runtime: Runtime,
+        sessions: async_sessionmaker[AsyncSession],
         poster: SlackStaffPoster,
         cards: CardReader,
         translator: StaffTranslator | None = None,
     ) -> None:
         self._translator = translator
-        self._sessions = runtime.sessions
-        self._engine = runtime.engine
+        self._sessions = sessions
         self._poster = poster
         self._cards = cards
         self._wake = asyncio.Event()
@@ -55,7 +51,6 @@ class NotificationOutbox:
 
     async def start(self) -> None:
         await self._requeue_stale_claims()
-        self._engine.on_conversation_changed(self.conversation_changed)
         self._worker = asyncio.create_task(self._work())
         self._wake.set()  # whatever is pending from before the start
 
@@ -67,6 +62,7 @@ class NotificationOutbox:
         self._worker = None
 
     async def conversation_changed(self, conversation_id: int) -> None:
+        """An `Engine.on_conversation_changed` listener: a change may have queued a post."""
         self._wake.set()
 
     async def _requeue_stale_claims(self) -> None:

@@ -5,33 +5,28 @@ channel-neutral `handoffs.HandoffDesk`, which the console uses too; what is done
 mirrored into the thread), deciding approvals, teaching the classifier and the slash
 command. Each action changes storage
 with a conditional update, so a double click acts once. Notifications to staff go out
-through the desk's outbox (`staff_outbox.py`).
+through the desk's outbox (`notifications.py`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.slack.blocks import escape, person
 from bots.slack.cards import MessageRef, StatusReport, TicketCard
 from bots.slack.poster import SlackStaffPoster, StaffPostFailed
+from graph.policy import Policy
 from storage import staff
 from storage.corrections import NothingToLearn, TurnNotFound, record_correction
 from storage.db import transaction
 from storage.models import Approval, Message, OutboundStatus
 from switchboard.desk.cards import CardReader
-from switchboard.desk.handoffs import (
-    ConversationClosed,
-    HandoffEvent,
-    StaffMember,
-)
+from switchboard.desk.handoffs import ConversationClosed, HandoffDesk, HandoffEvent, StaffMember
 from switchboard.desk.notifications import NotificationOutbox
-from switchboard.desk.translations import staff_translator
-
-if TYPE_CHECKING:
-    from switchboard.runtime import Runtime
+from switchboard.desk.translations import StaffTranslator
+from switchboard.engine.core import Engine
 
 log = structlog.get_logger(__name__)
 
@@ -42,21 +37,30 @@ def _member(user: str) -> StaffMember:
 
 
 class StaffDesk:
-    def __init__(self, runtime: Runtime, poster: SlackStaffPoster) -> None:
-        self._sessions = runtime.sessions
-        self._engine = runtime.engine
-        self._policy = runtime.policy
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: Engine,
+        policy: Policy,
+        handoffs: HandoffDesk,
+        poster: SlackStaffPoster,
+        cards: CardReader,
+        translator: StaffTranslator | None = None,
+    ) -> None:
+        """`engine` decides approvals and wakes the notification outbox."""
+        self._sessions = sessions
+        self._engine = engine
+        self._policy = policy
         self._poster = poster
-        translator = staff_translator(runtime)
-        self._cards = CardReader(
-            runtime.settings.public_url, tuple(runtime.policy.intents), translator
-        )
-        self._outbox = NotificationOutbox(runtime, poster, self._cards, translator)
-        self._handoffs = runtime.handoffs
+        self._cards = cards
+        self._outbox = NotificationOutbox(sessions, poster, cards, translator)
+        self._handoffs = handoffs
         self._handoffs.on_action(self._mirror)
 
     async def start(self) -> None:
         await self._outbox.start()
+        self._engine.on_conversation_changed(self._outbox.conversation_changed)
 
     async def stop(self, timeout: float = 10.0) -> None:
         await self._outbox.stop(timeout)

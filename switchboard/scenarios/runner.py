@@ -24,7 +24,13 @@ from switchboard.scenarios.expectations import Observation, check, observe
 from switchboard.scenarios.loader import LoadedScenario, ScenarioFormatError, check_names
 from switchboard.scenarios.sandbox import Sandbox, SandboxError
 from switchboard.scenarios.schema import Expect, Scenario
-from switchboard.scenarios.visitors import ChannelRejected, Seen, SeenReply, open_visitor
+from switchboard.scenarios.visitors import (
+    ChannelRejected,
+    Seen,
+    SeenReply,
+    open_visitor,
+    scenario_channels,
+)
 from switchboard.settings import Settings
 
 Status = Literal["passed", "failed", "skipped"]
@@ -143,7 +149,7 @@ async def _run_one(item: LoadedScenario, sandbox: Sandbox) -> ScenarioReport:
     started = time.perf_counter()
     settings = await sandbox.settings_for(scenario.policy)
     try:
-        app = create_app(settings)
+        app = create_app(settings, channels=scenario_channels(settings, scenario.channel))
         async with app.router.lifespan_context(app):
             await _converse(scenario, app, sandbox, report)
     finally:

@@ -4,9 +4,10 @@ channel's users do.
 - webchat: the real web chat HTTP API of the app (sessions signed with the site's HMAC
   secret, messages posted as the widget posts them), in process over ASGI.
 - telegram / slack: an `InboundMessage` as their adapters produce it, `Engine.handle`, and
-  a collecting adapter registered under the channel's name that records what the user's
-  phone would show. The identity is linked first, as `switchboard customers link` does.
-  This is the seam to swap for the real adapters against fake platform servers.
+  a collecting channel in the app's channel table in place of the platform's
+  (`scenario_channels`), whose adapter records what the user's phone would show. The
+  identity is linked first, as `switchboard customers link` does. This is the seam to
+  swap for the real adapters against fake platform servers.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from bots.base import ChannelCapabilities, Delivered, InboundMessage, OutboundMessage
 from bots.webchat.identity import sign_user_id
 from storage import customers
 from storage.db import transaction
-from switchboard.runtime import Runtime
+from switchboard.channels.table import Channel, ChannelPorts, build_channels
+from switchboard.settings import Settings
 
 
 class ChannelRejected(Exception):
@@ -106,19 +108,48 @@ class CollectingAdapter:
         return Delivered((f"{self.name}-{uuid.uuid4().hex[:8]}",))
 
 
+class CollectingChannel:
+    """A channel of the table with no platform behind it: the collecting adapter, no
+    routes; the started system is what its visitors talk to."""
+
+    routers: tuple[APIRouter, ...] = ()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.adapter = CollectingAdapter(name)
+        self._ports: ChannelPorts | None = None
+
+    @property
+    def ports(self) -> ChannelPorts:
+        if self._ports is None:
+            raise RuntimeError(f"the {self.name} channel has not started")
+        return self._ports
+
+    async def start(self, ports: ChannelPorts) -> None:
+        self._ports = ports
+
+    async def stop(self) -> None:
+        self._ports = None
+
+
+def scenario_channels(settings: Settings, channel: str) -> list[Channel]:
+    """The app's channel table for a scenario written on `channel`: a collecting channel
+    in place of Telegram or Slack, which then need no platform (nor its credentials)."""
+    table = build_channels(settings)
+    if channel == "webchat":
+        return table
+    return [*(c for c in table if c.name != channel), CollectingChannel(channel)]
+
+
 class ChatVisitor:
     """A Telegram or Slack user writing to the bot in a private chat."""
 
-    def __init__(self, runtime: Runtime, channel: str) -> None:
-        self._runtime = runtime
-        self.channel = channel
-        adapter = runtime.engine.adapters.get(channel)
-        if not isinstance(adapter, CollectingAdapter):
-            adapter = CollectingAdapter(channel)
-            runtime.engine.adapters[channel] = adapter
-        self._adapter = adapter
+    def __init__(self, channel: CollectingChannel) -> None:
+        self._channel = channel
+        self.channel = channel.name
+        self._adapter = channel.adapter
         suffix = secrets.token_hex(4)
-        if channel == "slack":
+        if channel.name == "slack":
             self.user_id, self.chat_id = f"U{suffix.upper()}", f"D{suffix.upper()}"
         else:
             number = str(int(suffix, 16))
@@ -129,7 +160,7 @@ class ChatVisitor:
     async def open(self, customer: str | None) -> None:
         if customer is None:
             return
-        async with transaction(self._runtime.sessions) as session:
+        async with transaction(self._channel.ports.sessions) as session:
             found = await customers.get_customer_by_user_id(session, customer)
             if found is None:
                 raise ChannelRejected(f"no customer {customer!r} to link")
@@ -140,7 +171,7 @@ class ChatVisitor:
     async def say(self, text: str) -> Seen:
         self._sent += 1
         before = len(self._adapter.received.get(self.chat_id, []))
-        result = await self._runtime.engine.handle(
+        result = await self._channel.ports.engine.handle(
             InboundMessage(
                 channel=self.channel,
                 channel_user_id=self.user_id,
@@ -161,10 +192,13 @@ class ChatVisitor:
 async def open_visitor(
     channel: str, customer: str | None, *, app: FastAPI, http: httpx.AsyncClient, secret: str
 ) -> Visitor:
-    runtime: Runtime = app.state.runtime
+    """`app` runs `scenario_channels(settings, channel)`."""
     visitor: WebchatVisitor | ChatVisitor
-    visitor = (
-        WebchatVisitor(http, secret) if channel == "webchat" else ChatVisitor(runtime, channel)
-    )
+    if channel == "webchat":
+        visitor = WebchatVisitor(http, secret)
+    else:
+        collecting = app.state.channels[channel]
+        assert isinstance(collecting, CollectingChannel), "the app needs scenario_channels"
+        visitor = ChatVisitor(collecting)
     await visitor.open(customer)
     return visitor
