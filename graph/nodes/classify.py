@@ -14,6 +14,7 @@ from graph.acts import act_of
 from graph.context import TurnContext
 from graph.entities import extract_entities, with_order_words
 from graph.i18n import language
+from graph.intents.classifier import IntentPrediction
 from graph.language import language_name
 from graph.llm import BudgetExceeded, LLMUnavailable
 from graph.nodes.route import answers_waiting_question
@@ -59,16 +60,19 @@ def _backed_by_entities(policy: Policy, intent: str, confidence: float, flags: l
     return workflow is not None and any(flag in workflow.topics for flag in flags)
 
 
+def _read(context: TurnContext, text: str) -> tuple[IntentPrediction, tuple[str | None, float]]:
+    """The intent and the act of `text`, in one trip to a worker thread."""
+    readings = context.readings
+    prediction = readings.predict(context.classifier, with_order_words(text))
+    return prediction, act_of(context.acts, text, readings)
+
+
 async def classify(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     context = runtime.context
     text = state.get("text", "")
     # In a thread: an unsure message runs the MiniLM encoder (~20 ms), which releases the
     # GIL, so other conversations' turns keep running on the event loop meanwhile.
-    readings = context.readings
-    prediction = await asyncio.to_thread(
-        readings.predict, context.classifier, with_order_words(text)
-    )
-    act, act_confidence = await asyncio.to_thread(act_of, context.acts, text, readings)
+    prediction, (act, act_confidence) = await asyncio.to_thread(_read, context, text)
     entities = extract_entities(text)
     update: dict[str, Any] = {
         "intent": prediction.intent,
