@@ -4,9 +4,9 @@ The outbox fits every reply before it reaches an adapter, so an adapter only eve
 what its platform accepts: text longer than `max_text_length` becomes several parts, cut
 at a paragraph, line or sentence end where one is near (else a space, else anywhere but
 inside a character made of several code points), and quick replies the channel cannot
-show as buttons become numbered lines of text ("1. Yes"), which a customer can answer
-with the number or the words. Only whitespace at a cut is dropped; every other
-character arrives, in order.
+show as buttons become numbered lines of text ("1. Yes") under the text; the customer
+answers by typing a label (or its number, where the conversation reads numbers as
+choices). Only whitespace at a cut is dropped; every other character arrives, in order.
 
 Lengths are counted in UTF-16 code units: never fewer than the code points a platform
 may count instead, so a part within the limit is within it either way.
