@@ -148,6 +148,10 @@ async def _conversation_fields(
 
 @sa_event.listens_for(Session, "after_commit")
 def _wake_sender(session: Session) -> None:
+    # Also called when a savepoint is released (a tool's part of a turn): the events
+    # are not committed until the whole transaction is.
+    if session.in_nested_transaction():
+        return
     if session.info.pop(_QUEUED, False):
         subscriptions: Subscriptions | None = session.info.get(_SUBSCRIPTIONS)
         if subscriptions is not None and subscriptions.queued is not None:
@@ -156,6 +160,8 @@ def _wake_sender(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint rolled back: earlier events still count
+        return
     session.info.pop(_QUEUED, None)
 
 
