@@ -109,7 +109,7 @@ async def test_a_wake_before_the_turn_ran_does_not_end_the_wait(
         await until(lambda: model.started)  # stored, waited for, its turn at the model
         row = await stored(runtime, inbound)
 
-        runtime.engine._wake_finished(row.conversation_id)  # what the stray drain does
+        runtime.engine.waiters.wake_conversation(row.conversation_id)  # what the stray drain does
         await asyncio.sleep(0.3)
         assert not handling.done(), "the wait ended before the turn did"
 
@@ -128,7 +128,7 @@ async def test_the_sweeper_does_not_pile_drains_behind_a_slow_turn(
         await until(lambda: model.started)
         most = 0
         while not handling.done():
-            most = max(most, len(runtime.engine._tasks))
+            most = max(most, len(runtime.engine.background.tasks))
             await asyncio.sleep(0.05)
         result = handling.result()
     assert most == 1, "sweeps kicked drains for a conversation whose drain was running"
