@@ -22,7 +22,7 @@ from graph.nodes.greeting import greeting
 from graph.nodes.guard import after_guard, guard
 from graph.nodes.handoff import handoff
 from graph.nodes.respond import respond
-from graph.nodes.route import STEPS, next_step, route
+from graph.nodes.route import next_step, route
 from graph.nodes.settle import settle
 from graph.nodes.smalltalk import smalltalk
 from graph.nodes.workflow import run_workflow
