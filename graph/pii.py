@@ -175,9 +175,15 @@ def _phones(text: str, regions: Iterable[str]) -> Iterable[Finding]:
                 yield Finding("phone", start, end, raw)
 
 
+#: Every recogniser but the e-mail one needs at least two digits (an IBAN's check digits).
+_TWO_DIGITS = re.compile(r"\d.*?\d", re.S)
+
+
 def detect(text: str, *, regions: Iterable[str] = DEFAULT_REGIONS) -> list[Finding]:
     """Every PII value in `text`, left to right, without overlaps. Checksummed types win
     over phones: a card number is not also a phone number."""
+    if "@" not in text and _TWO_DIGITS.search(text) is None:
+        return []  # most replies and messages: nothing any recogniser could match
     found: list[Finding] = []
     for finder in (_ibans(text), _national_ids(text), _cards(text), _emails(text)):
         found.extend(finder)
