@@ -23,6 +23,7 @@ from storage.db import create_engine, session_factory
 from storage.webhooks import webhook_info
 from switchboard.desk.console_live import ConsoleEvents
 from switchboard.desk.handoffs import HandoffDesk, staff_reachable
+from switchboard.desk.translations import StaffTranslator
 from switchboard.engine.classifier_cache import acts_for, load_classifier, warm_up
 from switchboard.engine.cluster import conversation_locks
 from switchboard.engine.core import Engine
@@ -53,6 +54,8 @@ class Runtime:
     """Live updates for open console pages."""
     connections: Connections
     """The company's systems the policy connects (tools/connectors/)."""
+    translator: StaffTranslator
+    """Customer messages in the policy's language for staff: Slack cards, the console."""
     shadow: Shadow | None = None
     """The shadow policy beside the live one (`SWITCHBOARD_SHADOW_POLICY`), else None."""
 
@@ -200,6 +203,7 @@ async def open_runtime(
                     handoffs,
                     console,
                     connections,
+                    StaffTranslator.from_settings(settings, sessions, policy.language),
                     shadow,
                 )
             finally:

@@ -11,7 +11,6 @@ from bots.slack.channel import SlackChannel
 from switchboard.channels.table import ChannelPorts
 from switchboard.desk.cards import CardReader
 from switchboard.desk.slack_desk import StaffDesk
-from switchboard.desk.translations import StaffTranslator
 from switchboard.settings import ConfigError, Settings
 
 
@@ -33,7 +32,7 @@ class Slack:
                 "config error: SLACK_SUPPORT_CHANNEL: the staff channel id (C…) is required "
                 "for Slack"
             )
-        self._settings = settings
+        self._public_url = settings.public_url  # the cards' links
         self.channel = SlackChannel(
             bot_token=token.get_secret_value(),
             signing_secret=secret.get_secret_value(),
@@ -48,17 +47,14 @@ class Slack:
         self._desk: StaffDesk | None = None
 
     async def start(self, ports: ChannelPorts) -> None:
-        translator = StaffTranslator.from_settings(
-            self._settings, ports.sessions, ports.policy.language
-        )
         desk = StaffDesk(
             sessions=ports.sessions,
             engine=ports.engine,
             policy=ports.policy,
             handoffs=ports.handoffs,
             poster=self.channel.poster,
-            cards=CardReader(self._settings.public_url, tuple(ports.policy.intents), translator),
-            translator=translator,
+            cards=CardReader(self._public_url, tuple(ports.policy.intents), ports.translator),
+            translator=ports.translator,
         )
         await desk.start()
         self._desk = desk

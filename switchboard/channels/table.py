@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bots.base import ChannelAdapter
 from graph.policy import Policy
 from switchboard.desk.handoffs import HandoffDesk
+from switchboard.desk.translations import StaffTranslator
 from switchboard.engine.core import Engine
 from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
@@ -40,6 +41,8 @@ class ChannelPorts:
     """Its languages word the channels' own answers; its approvers guard the desk."""
     handoffs: HandoffDesk
     """Staff actions on handoffs, which Slack's staff desk shares with the console."""
+    translator: StaffTranslator
+    """Customer messages translated for staff (Slack's cards, as the console's)."""
 
 
 class Channel(Protocol):
@@ -93,7 +96,9 @@ async def run_channels(
     started on it; the channels stop (last first) before it closes."""
     adapters = {channel.name: channel.adapter for channel in channels}
     async with open_runtime(settings, db=db, adapters=adapters, delivery=delivery) as runtime:
-        ports = ChannelPorts(runtime.engine, runtime.sessions, runtime.policy, runtime.handoffs)
+        ports = ChannelPorts(
+            runtime.engine, runtime.sessions, runtime.policy, runtime.handoffs, runtime.translator
+        )
         try:
             for channel in channels:
                 await channel.start(ports)

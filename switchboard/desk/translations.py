@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -24,6 +24,9 @@ from graph.llm import LLMSettings, build_chat_model
 from storage.db import transaction
 from storage.translations import save_translation, stored_translations
 from switchboard.settings import Settings
+
+if TYPE_CHECKING:
+    from switchboard.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -113,16 +116,6 @@ class StaffTranslator:
         return text
 
 
-_SHARED: dict[int, tuple[Any, StaffTranslator]] = {}
-
-
-def staff_translator(runtime: Any) -> StaffTranslator:
-    """The translator of a running app (its settings, sessions and default language),
-    made on first use: pages ask for it per request."""
-    held = _SHARED.get(id(runtime))
-    if held is None or held[0] is not runtime:
-        translator = StaffTranslator.from_settings(
-            runtime.settings, runtime.sessions, runtime.policy.language
-        )
-        held = _SHARED[id(runtime)] = (runtime, translator)
-    return held[1]
+def staff_translator(runtime: Runtime) -> StaffTranslator:
+    """The running system's translator (one per runtime, shared by Slack and the console)."""
+    return runtime.translator
