@@ -36,7 +36,7 @@ class ChannelPorts:
     engine: Engine
     """Where messages go in (`submit`, `handle`); the desk decides approvals with it."""
     sessions: async_sessionmaker[AsyncSession]
-    """The database: web chat sessions, Telegram account links and polling cursor."""
+    """The database: web chat sessions, Telegram account links, the staff desk."""
     policy: Policy
     """Its languages word the channels' own answers; its approvers guard the desk."""
     handoffs: HandoffDesk

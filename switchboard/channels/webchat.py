@@ -41,7 +41,7 @@ class Webchat:
         secret = settings.webchat_identity_secret
         secret_value = secret.get_secret_value() if secret else None
         api = create_webchat_router(
-            engine=self,
+            engine=self,  # the routes exist before the engine: they reach it through here
             backend=SqlWebchatBackend(self._sessions),
             adapter=self.live,
             identity_secret=secret_value,
