@@ -65,6 +65,23 @@ def numbered(labels: Sequence[str]) -> str:
     return "\n".join(f"{number}. {label}" for number, label in enumerate(labels, start=1))
 
 
+_NUMBER = re.compile(r"\s*#?(\d{1,2})[.)]?\s*")
+
+
+def numbered_answer(
+    capabilities: ChannelCapabilities, offered: Sequence[str], text: str
+) -> str | None:
+    """The choice a bare number ("2", "2.") picks when the last reply's `offered` choices
+    were shown on this channel as numbered text, as a button's label would have said it;
+    None otherwise (a number typed beside buttons means what it says)."""
+    labels = tuple(offered)
+    match = _NUMBER.fullmatch(text)
+    if not labels or match is None or shows_as_buttons(capabilities, labels):
+        return None
+    number = int(match.group(1))
+    return labels[number - 1] if 1 <= number <= len(labels) else None
+
+
 def units(text: str) -> int:
     """Length in UTF-16 code units: a character beyond the BMP (most emoji) counts two."""
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)

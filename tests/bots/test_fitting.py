@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.base import ChannelCapabilities
-from bots.fitting import OutboundPart, fit_to, split_text, units
+from bots.fitting import OutboundPart, fit_to, numbered_answer, split_text, units
 
 NO_BUTTONS = ChannelCapabilities(max_text_length=60, quick_replies=False)
 BUTTONS = ChannelCapabilities(
@@ -26,6 +26,17 @@ def test_more_choices_than_a_channel_shows_are_all_numbered() -> None:
     assert part == OutboundPart("Which?\n\n1. A\n2. B\n3. C\n4. D")
     [part] = fit_to(BUTTONS, "Which?", ["A", "A label too long"])
     assert part == OutboundPart("Which?\n\n1. A\n2. A label too long")
+
+
+def test_a_number_answers_choices_shown_as_numbered_text_only() -> None:
+    assert numbered_answer(NO_BUTTONS, ["Yes", "No"], "2") == "No"
+    assert numbered_answer(NO_BUTTONS, ["Yes", "No"], " 1. ") == "Yes"
+    assert numbered_answer(BUTTONS, ["A", "B", "C", "D"], "#4") == "D"  # too many buttons
+    assert numbered_answer(NO_BUTTONS, ["Yes", "No"], "3") is None  # not offered
+    assert numbered_answer(NO_BUTTONS, ["Yes", "No"], "2 items") is None
+    assert numbered_answer(NO_BUTTONS, [], "1") is None
+    # Shown as buttons, "1" is what the customer means by it (a quantity, an answer).
+    assert numbered_answer(BUTTONS, ["Yes", "No"], "1") is None
 
 
 def test_numbered_choices_that_overflow_go_in_the_next_part() -> None:
