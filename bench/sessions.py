@@ -3,10 +3,12 @@
 `python -m bench.sessions [DATABASE_URL] [--turns N]`: the bench's message mix
 (bench/load.py, seeded) through the engine on a fresh demo database (SQLite unless a
 PostgreSQL URL is given), no model. Counts, per customer turn, the connections the
-turn's sessions checked out of SQLAlchemy's pool and the transactions they committed,
-after a warm-up turn. LangGraph's own savers (before session 37) used a connection of
-their own, outside these counts: a checkpoint read and a write transaction a turn, and a
-prune beside it.
+turn's sessions checked out of SQLAlchemy's pool, the transactions they committed and
+the statements they ran (BEGIN left out, SAVEPOINT counted), and the process's CPU time
+a turn, after a warm-up turn. One sender a conversation of ten turns: one sender for
+all went over the per-sender burst (60 messages) and the rest were throttled, never
+run. LangGraph's own savers (before session 37) used a connection of their own, outside
+these counts: a checkpoint read and a write transaction a turn, and a prune beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import random
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ async def count(database_url: str, turns: int) -> dict[str, float]:
     settings = load_settings(SWITCHBOARD_DATABASE_URL=database_url)
     mix = load_mix()
     rng = random.Random(7)
-    counts = {"checkouts": 0, "commits": 0}
+    counts = {"checkouts": 0, "commits": 0, "statements": 0}
 
     def checkout(*_: Any) -> None:
         counts["checkouts"] += 1
@@ -46,15 +49,22 @@ async def count(database_url: str, turns: int) -> dict[str, float]:
     def commit(*_: Any) -> None:
         counts["commits"] += 1
 
+    def statement(*_: Any) -> None:
+        counts["statements"] += 1
+
     async with _running(settings) as runtime:
         engine = runtime.db.sync_engine
         await _say(runtime, "hello", 0)  # warm-up: the conversation exists
         event.listen(engine.pool, "checkout", checkout)
         event.listen(engine, "commit", commit)
-        for n in range(1, turns + 1):
-            await _say(runtime, mix.draw(rng), n)
+        event.listen(engine, "before_cursor_execute", statement)
+        texts = [mix.draw(rng) for _ in range(turns)]
+        started = time.process_time()
+        for n, text in enumerate(texts, start=1):
+            await _say(runtime, text, n)
         await runtime.engine.settle()
-    return {name: round(value / turns, 2) for name, value in counts.items()}
+        cpu_ms = (time.process_time() - started) * 1000
+    return {name: round(value / turns, 2) for name, value in {**counts, "cpu_ms": cpu_ms}.items()}
 
 
 def _running(settings: Any) -> Any:
@@ -71,7 +81,7 @@ def _running(settings: Any) -> Any:
 async def _say(runtime: Any, text: str, n: int) -> None:
     message = InboundMessage(
         channel="webchat",
-        channel_user_id="bench",
+        channel_user_id=f"bench_{n // 10}",  # one sender a conversation: under the burst
         channel_chat_id=f"ws_bench_{n // 10}",  # conversations of ten turns
         channel_message_id=f"m{n}",
         text=text,

@@ -36,7 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import transaction
 from storage.models import GraphCheckpoint, utcnow
-from storage.turn_transaction import current_turn
+from storage.turn_transaction import NOT_READ, current_turn
 
 CHECKPOINTS = GraphCheckpoint.__table__  # type: ignore[attr-defined]
 
@@ -70,6 +70,7 @@ class SqlCheckpointSaver(BaseCheckpointSaver[str]):
     async def _writing(self) -> AsyncIterator[AsyncSession]:
         turn = current_turn()
         if turn is not None:
+            turn.forget_read_ahead()  # from here on, reads see what the turn wrote
             yield await turn.session()
             return
         async with transaction(self._sessions) as session:
@@ -79,15 +80,18 @@ class SqlCheckpointSaver(BaseCheckpointSaver[str]):
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id, namespace = _thread(config)
-        async with self._reading() as session:
-            row = (
-                await session.execute(
-                    select(CHECKPOINTS).where(
-                        CHECKPOINTS.c.thread_id == thread_id,
-                        CHECKPOINTS.c.checkpoint_ns == namespace,
+        turn = current_turn()
+        row = NOT_READ if turn is None else turn.take_read_ahead(thread_id, namespace)
+        if row is NOT_READ:
+            async with self._reading() as session:
+                row = (
+                    await session.execute(
+                        select(CHECKPOINTS).where(
+                            CHECKPOINTS.c.thread_id == thread_id,
+                            CHECKPOINTS.c.checkpoint_ns == namespace,
+                        )
                     )
-                )
-            ).first()
+                ).first()
         wanted = get_checkpoint_id(config)
         if row is None or (wanted is not None and row.checkpoint_id != wanted):
             return None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import String, and_, bindparam, func, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,13 +18,15 @@ from storage.models import (
     Conversation,
     Customer,
     Direction,
+    GraphCheckpoint,
     InboundStatus,
     Message,
+    Mode,
     OutboundStatus,
     Role,
     utcnow,
 )
-from storage.rows import insert_row
+from storage.rows import column_values, insert_row
 
 
 async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Message, bool]:
@@ -33,13 +40,97 @@ async def insert_inbound(session: AsyncSession, message: Message) -> tuple[Messa
     )
 
 
+_CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _insert_into_open_conversation(dialect: str, customer_known: bool) -> Any:
+    """`INSERT INTO messages … SELECT …, conversations.id FROM conversations WHERE (the
+    chat's open conversation) ON CONFLICT DO NOTHING RETURNING id, conversation_id,
+    (its mode)`: the look-up and the insert in one statement, built once per dialect.
+    With a customer known, a conversation still without one is left to the slow path,
+    which names its customer."""
+    table = Message.__table__  # type: ignore[attr-defined]
+    names = [c.name for c in table.columns if not c.primary_key]
+    source = (
+        select(
+            *(
+                _CONVERSATIONS.c.id
+                if name == "conversation_id"
+                else bindparam(name, type_=table.c[name].type)
+                for name in names
+            )
+        )
+        .where(
+            _CONVERSATIONS.c.channel == bindparam("open_channel"),
+            _CONVERSATIONS.c.channel_chat_id == bindparam("open_chat_id"),
+            _CONVERSATIONS.c.mode != Mode.closed,
+            *((_CONVERSATIONS.c.customer_id.is_not(None),) if customer_known else ()),
+        )
+        .order_by(_CONVERSATIONS.c.id.desc())
+        .limit(1)
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Spelled out: SQLAlchemy does not correlate a subquery in RETURNING with the row.
+    mode = literal_column(
+        "(SELECT conversations.mode FROM conversations"
+        " WHERE conversations.id = messages.conversation_id)",
+        String,
+    )
+    return (
+        insert(table)
+        .from_select(names, source)
+        .on_conflict_do_nothing()
+        .returning(table.c.id, table.c.conversation_id, mode)
+    )
+
+
+async def insert_into_open_conversation(
+    session: AsyncSession,
+    message: Message,
+    *,
+    channel_chat_id: str,
+    customer_id: int | None,
+) -> tuple[Message, str] | None:
+    """A new inbound message stored in its chat's open conversation in one statement:
+    (the row, the conversation's mode). None when that is not the whole story (no open
+    conversation yet, one that does not yet name the customer, or a repeated message):
+    then `conversations.open_conversation` and `insert_inbound`, as before."""
+    statement = _insert_into_open_conversation(
+        session.get_bind().dialect.name, customer_id is not None
+    )
+    params = column_values(message)
+    params.pop("conversation_id", None)
+    params["open_channel"] = message.channel
+    params["open_chat_id"] = channel_chat_id
+    row = (await session.exec(statement, params=params)).first()
+    if row is None:
+        return None
+    message.id, message.conversation_id = row[0], row[1]
+    # Stored as it stands, as `insert_once` leaves a new row: later changes flush.
+    make_transient_to_detached(message)
+    session.add(message)
+    return message, str(Mode(row[2]))
+
+
 #: The per-turn statements are built once and bound per call: composing one took longer
 #: than the database took to run it (measured: 0.2 ms of the event loop's time for the
 #: next-turn query).
+_CHECKPOINTS = GraphCheckpoint.__table__  # type: ignore[attr-defined]
 _NEXT_TURN = (
-    select(Message, Conversation, Customer)
+    select(Message, Conversation, Customer, *_CHECKPOINTS.c)
     .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
     .join(Customer, col(Customer.id) == col(Conversation.customer_id), isouter=True)
+    # The conversation's checkpoint (thread = the conversation's id, the root namespace),
+    # which the turn reads first: read here, it costs no statement of its own.
+    .join(
+        _CHECKPOINTS,
+        and_(
+            _CHECKPOINTS.c.thread_id == bindparam("thread_id"),
+            _CHECKPOINTS.c.checkpoint_ns == "",
+        ),
+        isouter=True,
+    )
     .where(
         col(Message.conversation_id) == bindparam("conversation_id"),
         Message.direction == Direction.inbound,
@@ -63,14 +154,46 @@ _MARK_INBOUND = (
 )
 
 
-async def next_turn(
-    session: AsyncSession, conversation_id: int
-) -> tuple[Message, Conversation, Customer | None] | None:
-    """The oldest unprocessed inbound message with its conversation and customer: what a
-    turn starts from, in one query."""
-    result = await session.exec(_NEXT_TURN, params={"conversation_id": conversation_id})
+class CheckpointRow(NamedTuple):
+    """A `graph_checkpoints` row as the checkpointer reads it."""
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: str | None
+    state_type: str
+    state: bytes
+    writes_type: str | None
+    writes: bytes | None
+    updated_at: Any
+
+
+assert CheckpointRow._fields == tuple(c.name for c in _CHECKPOINTS.c)
+
+
+@dataclass(frozen=True, slots=True)
+class NextTurn:
+    """What a turn starts from: the message, its conversation and customer, and the
+    conversation's checkpoint row (None: it has none yet)."""
+
+    message: Message
+    conversation: Conversation
+    customer: Customer | None
+    checkpoint: CheckpointRow | None
+
+
+async def next_turn(session: AsyncSession, conversation_id: int) -> NextTurn | None:
+    """The oldest unprocessed inbound message with its conversation, customer and
+    checkpoint: what a turn starts from, in one query."""
+    result = await session.exec(
+        _NEXT_TURN, params={"conversation_id": conversation_id, "thread_id": str(conversation_id)}
+    )
     row = result.first()
-    return (row[0], row[1], row[2]) if row is not None else None
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    checkpoint = CheckpointRow._make(values[3:]) if values[3] is not None else None
+    return NextTurn(values[0], values[1], values[2], checkpoint)
 
 
 async def conversations_with_unprocessed_inbound(

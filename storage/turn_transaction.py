@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,11 +21,29 @@ from storage.db import will_write
 
 _CURRENT: ContextVar[TurnTransaction | None] = ContextVar("switchboard_turn", default=None)
 
+#: `take_read_ahead` when nothing was read ahead for the thread.
+NOT_READ: Any = object()
+
 
 class TurnTransaction:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._read_ahead: dict[tuple[str, str], Any] = {}
+
+    def read_ahead(self, thread_id: str, namespace: str, row: Any) -> None:
+        """A checkpoint row (None: the thread has none) read with the turn's message, under
+        the conversation's lock, so the checkpointer's first read needs no query."""
+        self._read_ahead[(thread_id, namespace)] = row
+
+    def take_read_ahead(self, thread_id: str, namespace: str) -> Any:
+        """The row read ahead for this thread, once (later reads see what the turn
+        wrote); `NOT_READ` if none was."""
+        return self._read_ahead.pop((thread_id, namespace), NOT_READ)
+
+    def forget_read_ahead(self) -> None:
+        """The turn writes checkpoints: what was read ahead may be out of date."""
+        self._read_ahead.clear()
 
     async def session(self) -> AsyncSession:
         """The turn's session, its write transaction begun on the first call."""

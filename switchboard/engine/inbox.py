@@ -18,7 +18,7 @@ from graph.pii import mask_for_transcript
 from graph.policy import Policy
 from storage import conversations, customers, messages
 from storage.db import transaction
-from storage.models import Direction, InboundStatus, Message, Role
+from storage.models import Conversation, Direction, InboundStatus, Message, Role
 from switchboard import metrics
 from switchboard.engine.background import Background
 from switchboard.engine.delivery import Outbox
@@ -75,29 +75,41 @@ class Inbox:
         # transcript, relay or turn ever holds a card number the workflows never need.
         message = replace(message, text=mask_for_transcript(message.text, self._policy.pii))
         async with transaction(self._sessions) as session:
-            conversation = await conversations.open_conversation(
-                session,
+            customer_id = await self._customer_id(session, message)
+            inbound = Message(
+                conversation_id=0,  # the conversation's, once known
+                direction=Direction.inbound,
+                role=Role.customer,
                 channel=message.channel,
-                channel_chat_id=message.channel_chat_id,
-                customer_id=await self._customer_id(session, message),
+                channel_message_id=message.channel_message_id,
+                text=storable_text(message.text),
+                attachments=[storable_text(a)[:200] for a in message.attachments][:10],
+                status=InboundStatus.received,
+                created_at=message.received_at,
+                locale=(message.locale or "")[:16] or None,
             )
-            row, created = await messages.insert_inbound(
+            # The usual case, a new message in an open conversation, is one statement.
+            stored = await messages.insert_into_open_conversation(
                 session,
-                Message(
-                    conversation_id=conversation.id,  # type: ignore[arg-type]
-                    direction=Direction.inbound,
-                    role=Role.customer,
-                    channel=message.channel,
-                    channel_message_id=message.channel_message_id,
-                    text=storable_text(message.text),
-                    attachments=[storable_text(a)[:200] for a in message.attachments][:10],
-                    status=InboundStatus.received,
-                    created_at=message.received_at,
-                    locale=(message.locale or "")[:16] or None,
-                ),
+                inbound,
+                channel_chat_id=message.channel_chat_id,
+                customer_id=customer_id,
             )
+            conversation: Conversation | None = None
+            if stored is not None:
+                row, mode = stored
+                created = True
+            else:
+                conversation = await conversations.open_conversation(
+                    session,
+                    channel=message.channel,
+                    channel_chat_id=message.channel_chat_id,
+                    customer_id=customer_id,
+                )
+                inbound.conversation_id = conversation.id  # type: ignore[assignment]
+                row, created = await messages.insert_inbound(session, inbound)
+                mode = str(conversation.mode)
             message_id, conversation_id = row.id, row.conversation_id
-            mode = str(conversation.mode)
             notice = None
             sender = f"{message.channel}:{message.channel_user_id}"
             throttled = created and self._over_limit(sender)
@@ -105,6 +117,11 @@ class Inbox:
                 row.status = InboundStatus.throttled
                 session.add(row)
                 if not self._slow_down_notices.retry_after(sender):
+                    if conversation is None:  # its language and its channel's address
+                        conversation = await conversations.get_conversation(
+                            session, conversation_id
+                        )
+                        assert conversation is not None
                     notice = await self._outbox.queue(
                         session,
                         conversation_id=conversation_id,
@@ -116,6 +133,7 @@ class Inbox:
         if throttled:
             metrics.THROTTLED.labels(message.channel).inc()
             if notice is not None:
+                assert conversation is not None
                 self._background.spawn(self._outbox.deliver(notice, conversation))
             replies = (reply_of(notice),) if notice is not None else ()
             return TurnResult(message_id, conversation_id, mode, replies, route="throttled")

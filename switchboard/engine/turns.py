@@ -21,6 +21,7 @@ from graph.runner import TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply as GraphReply
 from storage import conversations, messages, tickets, traces
 from storage.db import transaction
+from storage.messages import CheckpointRow
 from storage.models import (
     Conversation,
     Customer,
@@ -165,27 +166,40 @@ class Turns:
                 if turn is None:
                     self._waiters.wake_conversation(conversation_id)
                     return
-                inbound = turn[0]
                 with structlog.contextvars.bound_contextvars(
-                    conversation_id=conversation_id, message_id=inbound.id
+                    conversation_id=conversation_id, message_id=turn.message.id
                 ):
-                    await self.process(*turn)
+                    await self.process(
+                        turn.message,
+                        turn.conversation,
+                        turn.customer,
+                        checkpoint=(str(conversation_id), "", turn.checkpoint),
+                    )
                 if not until_empty:
                     return
 
     # --- one turn --------------------------------------------------------------------
 
     async def process(
-        self, inbound: Message, conversation: Conversation, customer: Customer | None
+        self,
+        inbound: Message,
+        conversation: Conversation,
+        customer: Customer | None,
+        *,
+        checkpoint: tuple[str, str, CheckpointRow | None] | None = None,
     ) -> None:
         """One stored message: its turn (or, in human mode, its relay to staff),
-        committed, delivered, its requester woken and the listeners told."""
+        committed, delivered, its requester woken and the listeners told. `checkpoint`:
+        (thread, namespace, row) read with the message under the conversation's lock,
+        which the turn's checkpointer then need not read again."""
         assert inbound.id is not None
         result = TurnResult(inbound.id, inbound.conversation_id, str(Mode.human), ())
         if conversation.mode == Mode.human:
             await self._relay_to_staff(inbound)
         else:
             async with turn_transaction(self._sessions) as turn:
+                if checkpoint is not None:
+                    turn.read_ahead(*checkpoint)
                 outcome = await self._run(inbound, conversation, customer, turn)
                 outbox, mode = await self._commit(turn, inbound, outcome)
             for row in outbox:

@@ -17,12 +17,14 @@ from tests.conftest import open_webchat
 from tests.support.server import LiveServer
 
 #: Statements of one steady-state turn, transaction control (BEGIN, SAVEPOINT) left out:
-#: the visitor's session (which names the customer); the conversation and the inbound
-#: insert; the drain's next message; the conversation's checkpoint; the workflow's tools;
-#: the new checkpoint, replies, inbound status, trace and the conversation's turn in one
-#: commit (the checkpoint had its own connection and commit until it joined the turn's).
-ORDER_STATUS_BUDGET = 12
-GREETING_BUDGET = 10
+#: the visitor's session (which names the customer); the inbound insert into the open
+#: conversation (one INSERT … SELECT, the look-up was a statement of its own); the
+#: drain's next message with the conversation's checkpoint (read on its own before); the
+#: workflow's tools; the new checkpoint, replies, inbound status, trace and the
+#: conversation's turn in one commit (the checkpoint had its own connection and commit
+#: until it joined the turn's).
+ORDER_STATUS_BUDGET = 10
+GREETING_BUDGET = 8
 #: PostgreSQL adds the conversation's advisory lock and unlock (one turn at a time across
 #: replicas).
 POSTGRES_LOCKS = 2
