@@ -65,7 +65,8 @@ def numbered(labels: Sequence[str]) -> str:
     return "\n".join(f"{number}. {label}" for number, label in enumerate(labels, start=1))
 
 
-_NUMBER = re.compile(r"\s*#?(\d{1,2})[.)]?\s*")
+NUMBER_ANSWER = re.compile(r"\s*#?(\d{1,2})[.)]?\s*")
+"""A message that is only a number, as a customer answers numbered choices."""
 
 
 def numbered_answer(
@@ -75,7 +76,7 @@ def numbered_answer(
     were shown on this channel as numbered text, as a button's label would have said it;
     None otherwise (a number typed beside buttons means what it says)."""
     labels = tuple(offered)
-    match = _NUMBER.fullmatch(text)
+    match = NUMBER_ANSWER.fullmatch(text)
     if not labels or match is None or shows_as_buttons(capabilities, labels):
         return None
     number = int(match.group(1))

@@ -265,6 +265,22 @@ async def replies_to(session: AsyncSession, inbound_id: int) -> list[Message]:
     return list(result.all())
 
 
+async def last_offered(session: AsyncSession, conversation_id: int, before_id: int) -> list[str]:
+    """The choices (quick replies) of the bot's newest message before `before_id`."""
+    result = await session.exec(
+        select(Message.quick_replies)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.outbound,
+            Message.role == Role.bot,
+            col(Message.id) < before_id,
+        )
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    )
+    return list(result.first() or [])
+
+
 async def undelivered_outbound(session: AsyncSession) -> list[Message]:
     result = await session.exec(
         select(Message)

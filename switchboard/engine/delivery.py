@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.base import (
     ChannelAdapter,
+    ChannelCapabilities,
     Delivered,
     DeliveryFailed,
     DeliveryRefused,
@@ -68,6 +69,10 @@ class Outbox:
         self._policy = policy
         # Platform message ids of the parts sent so far, per outbox row not yet delivered.
         self._sent_parts: dict[int, list[tuple[str, ...]]] = {}
+
+    def capabilities(self, channel: str) -> ChannelCapabilities | None:
+        adapter = self._adapters.get(channel)
+        return adapter.capabilities if adapter is not None else None
 
     def _served_from_store(self, channel: str) -> bool:
         adapter = self._adapters.get(channel)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bots.base import TurnResult
+from bots.fitting import NUMBER_ANSWER, numbered_answer
 from graph.i18n import N_, said_in
 from graph.runner import TurnOutcome, TurnRequest, TurnRunner
 from graph.state import Reply as GraphReply
@@ -48,13 +49,16 @@ FALLBACK_REPLY = N_(
 
 
 def turn_request(
-    inbound: Message, conversation: Conversation, customer: Customer | None
+    inbound: Message,
+    conversation: Conversation,
+    customer: Customer | None,
+    text: str | None = None,
 ) -> TurnRequest:
     return TurnRequest(
         conversation_id=conversation.id,  # type: ignore[arg-type]
         message_id=inbound.id,  # type: ignore[arg-type]
         channel=conversation.channel,
-        text=inbound.text,
+        text=inbound.text if text is None else text,
         customer_id=customer.id if customer else None,
         customer_name=customer.name if customer else None,
         customer_vip=customer.vip if customer else False,
@@ -237,7 +241,8 @@ class Turns:
         customer: Customer | None,
         turn: TurnTransaction,
     ) -> TurnOutcome:
-        request = turn_request(inbound, conversation, customer)
+        text = await self._answered_choice(inbound, conversation)
+        request = turn_request(inbound, conversation, customer, text)
         try:
             with metrics.TURN_SECONDS.time():
                 outcome = await self._runner.run_turn(request, turn=turn)
@@ -271,6 +276,20 @@ class Turns:
         if "handoff.request" in outcome.tools:
             metrics.HANDOFFS.labels(outcome.route or "none").inc()
         return outcome
+
+    async def _answered_choice(self, inbound: Message, conversation: Conversation) -> str:
+        """What the customer said, a bare number read as the choice it picks where the
+        channel showed the bot's last choices as numbered text (a button's label)."""
+        capabilities = self._outbox.capabilities(conversation.channel)
+        if capabilities is None or not NUMBER_ANSWER.fullmatch(inbound.text):
+            return inbound.text
+        async with self._sessions() as session:
+            offered = await messages.last_offered(
+                session,
+                inbound.conversation_id,
+                inbound.id,  # type: ignore[arg-type]
+            )
+        return numbered_answer(capabilities, offered, inbound.text) or inbound.text
 
     async def _commit(
         self, turn: TurnTransaction, inbound: Message, outcome: TurnOutcome

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bots.base import InboundMessage
+from bots.base import ChannelCapabilities, Delivered, InboundMessage, OutboundMessage
 from storage import customers
 from storage.models import (
     Approval,
@@ -24,7 +24,7 @@ from storage.models import (
 )
 from switchboard.channels.table import build_channels, run_channels
 from switchboard.engine.inbox import storable_text
-from switchboard.runtime import Runtime
+from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings
 
 
@@ -157,3 +157,41 @@ async def test_staff_actions_reach_the_customer_in_order(runtime: Runtime) -> No
     with pytest.raises(LookupError):
         await engine.staff.send_staff_reply(999_999, "nobody")
     assert await engine.staff.retry_delivery(outbox_id) == "delivered"  # nothing to retry
+
+
+class _PlainText:
+    """A channel that shows no buttons: choices arrive as numbered lines of text."""
+
+    name = "plain"
+    capabilities = ChannelCapabilities(max_text_length=None, quick_replies=False)
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: OutboundMessage) -> Delivered:
+        self.sent.append(message.text)
+        return Delivered((f"p{len(self.sent)}",))
+
+
+async def test_a_number_picks_the_choice_a_channel_without_buttons_numbered(
+    settings: Settings,
+) -> None:
+    plain = _PlainText()
+    async with open_runtime(settings, adapters={"plain": plain}) as running:
+
+        def said(text: str, n: int) -> InboundMessage:
+            return InboundMessage(
+                channel="plain",
+                channel_user_id="u1",
+                channel_chat_id="c1",
+                channel_message_id=f"p-{n}",
+                text=text,
+            )
+
+        asked = await running.engine.handle(said("My payment failed twice, I was charged", 1))
+        [offered] = [r.quick_replies for r in asked.replies if r.quick_replies]
+        assert "Talk to a person" in offered
+        assert any("1. " in text for text in plain.sent)  # shown as numbered text
+        number = offered.index("Talk to a person") + 1
+        answered = await running.engine.handle(said(str(number), 2))
+    assert answered.route == "human"  # the number was read as the button it stands for
