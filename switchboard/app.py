@@ -29,7 +29,8 @@ from switchboard.api import (
     outbox,
     staff_admin,
 )
-from switchboard.channels.table import Channel, build_channels, run_channels
+from switchboard.channels.ports import Channel
+from switchboard.channels.table import build_channels, run_channels
 from switchboard.desk.demo_console import open_demo_console
 from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.guards import BodySizeLimit, RateLimit, RateLimiter

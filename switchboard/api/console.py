@@ -35,7 +35,7 @@ from switchboard.api.console_transcript import conversation_page
 from switchboard.api.deps import RuntimeDep
 from switchboard.api.inbox_page import LIVE_SCRIPT, staff_panel
 from switchboard.api.workflows_page import workflows_page
-from switchboard.desk.translations import Original, staff_translator
+from switchboard.desk.translations import Original
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -146,7 +146,7 @@ async def conversation(
     if detail is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
     form_token = form_token_for(actor, runtime)
-    translations = await staff_translator(runtime).translations(
+    translations = await runtime.translator.translations(
         [
             Original(m.id, m.text, m.language or detail["conversation"].language)
             for m in detail["messages"]

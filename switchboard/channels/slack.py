@@ -8,7 +8,7 @@ it works on the running engine, database and policy.
 from __future__ import annotations
 
 from bots.slack.channel import SlackChannel
-from switchboard.channels.table import ChannelPorts
+from switchboard.channels.ports import ChannelPorts
 from switchboard.desk.cards import CardReader
 from switchboard.desk.slack_desk import StaffDesk
 from switchboard.settings import ConfigError, Settings

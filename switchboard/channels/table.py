@@ -12,58 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Protocol
 
-from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bots.base import ChannelAdapter
-from graph.policy import Policy
-from switchboard.desk.handoffs import HandoffDesk
-from switchboard.desk.translations import StaffTranslator
-from switchboard.engine.core import Engine
+from switchboard.channels.ports import Channel, ChannelPorts
 from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings
-
-
-@dataclass(frozen=True)
-class ChannelPorts:
-    """What a channel is started with."""
-
-    engine: Engine
-    """Where messages go in (`submit`, `handle`); the desk decides approvals with it."""
-    sessions: async_sessionmaker[AsyncSession]
-    """The database: web chat sessions, Telegram account links, the staff desk."""
-    policy: Policy
-    """Its languages word the channels' own answers; its approvers guard the desk."""
-    handoffs: HandoffDesk
-    """Staff actions on handoffs, which Slack's staff desk shares with the console."""
-    translator: StaffTranslator
-    """Customer messages translated for staff (Slack's cards, as the console's)."""
-
-
-class Channel(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def adapter(self) -> ChannelAdapter:
-        """What the engine delivers this channel's replies through."""
-        ...
-
-    @property
-    def routers(self) -> Sequence[APIRouter]:
-        """Its HTTP routes (webhooks), served from before it starts."""
-        ...
-
-    async def start(self, ports: ChannelPorts) -> None: ...
-
-    async def stop(self) -> None:
-        """Safe to call when `start` was not (a start-up that failed half-way)."""
-        ...
 
 
 def build_channels(settings: Settings) -> list[Channel]:
@@ -106,3 +61,18 @@ async def run_channels(
         finally:
             for channel in reversed(channels):
                 await channel.stop()
+
+
+async def run_polling(
+    settings: Settings, *, timeout: int = 30, delivery: DeliveryPolicy | None = None
+) -> None:
+    """`switchboard telegram poll`: poll until cancelled (Ctrl-C), resuming after the last
+    stored update. Web chat runs beside it, as in the server: replies made here reach the
+    widget's sockets."""
+    from switchboard.channels.telegram import SqlUpdateCursor, Telegram
+    from switchboard.channels.webchat import Webchat
+
+    telegram = Telegram(settings)
+    channels: list[Channel] = [Webchat(settings), telegram]
+    async with run_channels(settings, channels, delivery=delivery) as runtime:
+        await telegram.channel.poll(SqlUpdateCursor(runtime.sessions), timeout=timeout)

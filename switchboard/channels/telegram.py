@@ -13,9 +13,7 @@ from graph.i18n import said_in
 from graph.policy import Policy
 from storage import cursors, link_codes
 from storage.db import transaction
-from switchboard.channels.table import Channel, ChannelPorts, run_channels
-from switchboard.channels.webchat import Webchat
-from switchboard.engine.delivery import DeliveryPolicy
+from switchboard.channels.ports import ChannelPorts
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -99,14 +97,3 @@ class Telegram:
 
     async def stop(self) -> None:
         await self.channel.close()
-
-
-async def run_polling(
-    settings: Settings, *, timeout: int = 30, delivery: DeliveryPolicy | None = None
-) -> None:
-    """Poll until cancelled (Ctrl-C); resumes after the last stored update. Web chat runs
-    beside it, as in the server: replies made here reach the widget's sockets."""
-    telegram = Telegram(settings)
-    channels: list[Channel] = [Webchat(settings), telegram]
-    async with run_channels(settings, channels, delivery=delivery) as runtime:
-        await telegram.channel.poll(SqlUpdateCursor(runtime.sessions), timeout=timeout)

@@ -18,7 +18,7 @@ from bots.webchat.api import create_webchat_router
 from bots.webchat.demo import demo_page_html
 from storage.db import is_sqlite
 from switchboard.channels.fanout import Fanout
-from switchboard.channels.table import ChannelPorts
+from switchboard.channels.ports import ChannelPorts
 from switchboard.channels.webchat_store import SqlWebchatBackend
 from switchboard.channels.widget_strings import strings_for, widget_script
 from switchboard.runtime import turn_wait_s

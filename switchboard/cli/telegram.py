@@ -105,7 +105,7 @@ def poll(
 ) -> None:
     """Receive updates by long polling (no public URL needed); deletes the webhook first
     and resumes after the last processed update. Runs until Ctrl-C."""
-    from switchboard.channels.telegram import run_polling
+    from switchboard.channels.table import run_polling
     from switchboard.logs import configure_logging
 
     settings = _settings()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -24,9 +24,6 @@ from graph.llm import LLMSettings, build_chat_model
 from storage.db import transaction
 from storage.translations import save_translation, stored_translations
 from switchboard.settings import Settings
-
-if TYPE_CHECKING:
-    from switchboard.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -114,8 +111,3 @@ class StaffTranslator:
         async with transaction(self._sessions) as session:
             await save_translation(session, message.message_id, self.language, text)
         return text
-
-
-def staff_translator(runtime: Runtime) -> StaffTranslator:
-    """The running system's translator (one per runtime, shared by Slack and the console)."""
-    return runtime.translator

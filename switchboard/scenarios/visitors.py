@@ -24,7 +24,8 @@ from bots.base import ChannelCapabilities, Delivered, InboundMessage, OutboundMe
 from bots.webchat.identity import sign_user_id
 from storage import customers
 from storage.db import transaction
-from switchboard.channels.table import Channel, ChannelPorts, build_channels
+from switchboard.channels.ports import Channel, ChannelPorts
+from switchboard.channels.table import build_channels
 from switchboard.settings import Settings
 
 

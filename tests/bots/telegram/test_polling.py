@@ -13,7 +13,8 @@ from sqlmodel import select
 from storage import cursors, customers
 from storage.db import create_engine, session_factory, transaction
 from storage.models import Message
-from switchboard.channels.telegram import POLLING_CURSOR, run_polling
+from switchboard.channels.table import run_polling
+from switchboard.channels.telegram import POLLING_CURSOR
 from switchboard.engine.delivery import DeliveryPolicy
 from switchboard.settings import Settings
 from tests.bots.telegram.conftest import MARIA, SEED
