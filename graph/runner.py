@@ -29,7 +29,7 @@ from graph.pii import redact
 from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
-from storage.models import Trace
+from storage.models import Customer, Trace
 from storage.traces import tokens_used
 from storage.turn_transaction import TurnTransaction
 from tools.base import REGISTRY, Caller, Catalog, ToolBox
@@ -144,6 +144,19 @@ class TurnOutcome:
             language=self.language,
             **extra,
         )
+
+
+def customer_fields(customer: Customer | None) -> dict[str, Any]:
+    """The customer's part of a `TurnRequest` or `ApprovalRequest`, from the stored
+    customer (None: an anonymous visitor, the requests' defaults)."""
+    if customer is None:
+        return {"customer_id": None}
+    return {
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+        "customer_vip": customer.vip,
+        "customer_email": customer.email,
+    }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from graph.runner import ApprovalRequest, TurnRunner
+from graph.runner import ApprovalRequest, TurnRunner, customer_fields
 from storage import approvals
 from storage.db import transaction
 from storage.models import Approval, Conversation, Customer
@@ -126,10 +126,7 @@ class Approvals:
             tool=approval.tool,
             arguments=dict(approval.arguments),
             summary=approval.summary,
-            customer_id=conversation.customer_id,
-            customer_name=customer.name if customer else None,
-            customer_vip=customer.vip if customer else False,
-            customer_email=customer.email if customer else None,
+            **customer_fields(customer),
             language=conversation.language,
         )
         return request, approval

@@ -75,8 +75,8 @@ class Outbox:
         return adapter.capabilities if adapter is not None else None
 
     def _served_from_store(self, channel: str) -> bool:
-        adapter = self._adapters.get(channel)
-        return adapter is not None and adapter.capabilities.replies_served_from_store
+        capabilities = self.capabilities(channel)
+        return capabilities is not None and capabilities.replies_served_from_store
 
     async def queue(
         self,

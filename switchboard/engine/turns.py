@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bots.base import TurnResult
 from bots.fitting import NUMBER_ANSWER, numbered_answer
 from graph.i18n import N_, said_in
-from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from graph.runner import TurnOutcome, TurnRequest, TurnRunner, customer_fields
 from graph.state import Reply as GraphReply
 from storage import conversations, messages, tickets, traces
 from storage.db import transaction
@@ -59,10 +59,7 @@ def turn_request(
         message_id=inbound.id,  # type: ignore[arg-type]
         channel=conversation.channel,
         text=inbound.text if text is None else text,
-        customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else None,
-        customer_vip=customer.vip if customer else False,
-        customer_email=customer.email if customer else None,
+        **customer_fields(customer),
         language=conversation.language,
         locale=inbound.locale,
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from graph.runner import ApprovalRequest, TurnRunner
+from graph.runner import ApprovalRequest, TurnRunner, customer_fields
 from storage import approvals
 from storage.models import Approval, Customer
 
@@ -110,10 +110,7 @@ class Decisions:
                 tool=row.tool,
                 arguments=dict(row.arguments),
                 summary=row.summary,
-                customer_id=customer.id if customer else None,
-                customer_name=customer.name if customer else None,
-                customer_vip=customer.vip if customer else False,
-                customer_email=customer.email if customer else None,
+                **customer_fields(customer),
                 language=language,
             )
             self.threads.append(f"approval:{approval_id}")

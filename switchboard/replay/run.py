@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import tools.catalog  # noqa: F401  (registers the built-in tools)
 from graph.policy import Policy
-from graph.runner import TurnOutcome, TurnRequest, TurnRunner
+from graph.runner import TurnOutcome, TurnRequest, TurnRunner, customer_fields
 from graph.state import Reply
 from storage import conversations, traces
 from storage.db import create_engine, session_factory
@@ -205,10 +205,7 @@ async def _run_turn(
         message_id=message.id,
         channel=stored.conversation.channel,
         text=message.text,
-        customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else None,
-        customer_vip=customer.vip if customer else False,
-        customer_email=customer.email if customer else None,
+        **customer_fields(customer),
         language=language,
         locale=message.locale,
         at=_utc(message.created_at).timestamp(),
