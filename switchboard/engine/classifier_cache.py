@@ -29,6 +29,7 @@ from graph.intents.corrections import fold_in
 from graph.intents.embedding import encoder_for, get_encoder
 from graph.language import load_detectors
 from graph.policy import Policy
+from graph.replies import load_languages
 from storage.corrections import training_pairs
 from tools.kb_embedding import passage_encoder
 
@@ -163,6 +164,7 @@ def warm_up(classifier: IntentClassifier, languages: Sequence[str] = ()) -> None
     than the next."""
     classifier.predict("hello")
     load_detectors(languages)
+    load_languages(list(languages) or ["en"])
     if classifier.semantic is not None:  # the n-grams are sure of "hello": load it anyway
         get_encoder(classifier.encoder_id).encode(["hello"])
     encoder = passage_encoder()

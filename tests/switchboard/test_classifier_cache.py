@@ -53,3 +53,15 @@ def test_the_policy_languages_choose_the_encoder_and_are_part_of_the_key() -> No
     assert encoder_of(english_only) == MINILM
     assert encoder_of(policy) == USE_MULTILINGUAL
     assert cache_key(english_only) != cache_key(policy)
+
+
+def test_warm_up_reads_each_languages_number_and_date_data() -> None:
+    """The first turn in a policy language must not wait for babel's locale data (tens of
+    ms, once per process, and far more on a busy loop). Swedish: no other test loads it."""
+    import babel.localedata
+
+    from graph.replies import load_languages
+
+    babel.localedata._cache.pop("sv", None)  # babel's cache of loaded locales
+    load_languages(["en", "sv"])
+    assert "sv" in babel.localedata._cache
