@@ -14,6 +14,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import psycopg
 import structlog
@@ -31,6 +32,28 @@ CHANNEL = "switchboard_live"
 NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
+#: PostgreSQL refuses a NOTIFY payload of 8000 bytes or more.
+MAX_PAYLOAD_BYTES = 7800  # the events' share; the origin's wrapping is the rest
+
+
+def _payloads(origin: str, events: list[dict[str, Any]]) -> list[str]:
+    """`events` in as few payloads as fit under PostgreSQL's limit, in order (ids and
+    kinds only: ASCII, so characters are bytes)."""
+    payloads: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for event in events:
+        encoded = json.dumps(event)
+        if batch and size + len(encoded) > MAX_PAYLOAD_BYTES:
+            payloads.append(f'{{"origin": "{origin}", "events": [{", ".join(batch)}]}}')
+            batch, size = [], 0
+        batch.append(encoded)
+        size += len(encoded) + 2
+    if batch:
+        payloads.append(f'{{"origin": "{origin}", "events": [{", ".join(batch)}]}}')
+    return payloads
+
+
 class Fanout:
     def __init__(self, database_url: str, local: WebchatAdapter) -> None:
         self._url = libpq_url(database_url)
@@ -40,6 +63,7 @@ class Fanout:
         self._task: asyncio.Task[None] | None = None
         self._publisher: psycopg.AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._pending: list[dict[str, Any]] = []
 
     async def start(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Listen for the other replicas (`sessions` loads what they announce)."""
@@ -61,18 +85,27 @@ class Fanout:
                 self._publisher = None
 
     async def publish(self, kind: str, **ids: int) -> None:
-        """On the running connection; outside `start`..`stop` (the engine resumes turns
+        """Announce an event, returning once it is sent. Events published while a NOTIFY
+        is on its way go together in the next one: under load a turn's two (its reply,
+        its conversation changed) and other turns' share one statement, not one each.
+        On the running connection; outside `start`..`stop` (the engine resumes turns
         before the channels start and finishes them after they stop) on one of its own."""
-        payload = json.dumps({"origin": self.origin, "kind": kind, **ids})
-        try:
-            async with self._lock:
-                if self._publisher is not None:
-                    await self._publisher.execute(NOTIFY, (CHANNEL, payload))
-                    return
-            async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as once:
-                await once.execute(NOTIFY, (CHANNEL, payload))
-        except Exception:  # live push is best effort; history is the source of truth
-            log.warning("fanout.publish_failed", kind=kind)
+        self._pending.append({"kind": kind, **ids})
+        async with self._lock:
+            if not self._pending:
+                return  # the NOTIFY before this one carried it
+            events, self._pending = self._pending, []
+            try:
+                for payload in _payloads(self.origin, events):
+                    if self._publisher is not None:
+                        await self._publisher.execute(NOTIFY, (CHANNEL, payload))
+                        continue
+                    async with await psycopg.AsyncConnection.connect(
+                        self._url, autocommit=True
+                    ) as once:
+                        await once.execute(NOTIFY, (CHANNEL, payload))
+            except Exception:  # live push is best effort; history is the source of truth
+                log.warning("fanout.publish_failed", kind=kind, events=len(events))
 
     async def _listen(self, ready: asyncio.Event) -> None:
         while True:
@@ -90,15 +123,20 @@ class Fanout:
                 log.warning("fanout.listen_reconnect")
                 await asyncio.sleep(1)
 
-    async def _received(self, event: dict[str, object]) -> None:
-        if event.get("origin") == self.origin:
+    async def _received(self, payload: dict[str, Any]) -> None:
+        if payload.get("origin") == self.origin:
             return
+        # A batch (`events`), or one event as replicas before batching sent them.
+        for event in payload.get("events") or [payload]:
+            await self._receive_one(event)
+
+    async def _receive_one(self, event: dict[str, Any]) -> None:
         if event.get("kind") == "changed":
-            await self._local.conversation_changed(int(event["conversation_id"]))  # type: ignore[call-overload]
+            await self._local.conversation_changed(int(event["conversation_id"]))
             return
         assert self._sessions is not None  # listening only once started
         async with self._sessions() as session:
-            row = await session.get(Message, int(event["outbox_id"]))  # type: ignore[call-overload]
+            row = await session.get(Message, int(event["outbox_id"]))
             conversation = await session.get(Conversation, row.conversation_id) if row else None
         if row is None or conversation is None:
             return

@@ -72,3 +72,87 @@ async def test_the_fan_out_announces_before_its_start_and_after_its_stop(
     finally:
         await receiver.stop()
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_events_published_while_a_notify_is_on_its_way_share_the_next_one(
+    postgres_databases: DatabaseFactory,
+) -> None:
+    """Under load every turn announces its reply and its change: one NOTIFY each was a
+    statement each on one connection. Those queued behind a NOTIFY go together, in order,
+    and the other replica still gets every one."""
+    import json
+
+    import psycopg
+
+    from storage.db import libpq_url
+
+    url = postgres_databases.fresh()
+    db = create_engine(url)
+    here, there = WebchatAdapter(), WebchatAdapter()
+    listeners = []
+    for conversation_id in range(1, 21):
+        listeners.append(there.listen(f"ws_{conversation_id}"))
+        there.follow(conversation_id, f"ws_{conversation_id}")
+    sender, receiver = Fanout(url, here), Fanout(url, there)
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as raw:
+        await raw.execute("LISTEN switchboard_live")
+        await receiver.start(session_factory(db))
+        await sender.start(session_factory(db))
+        try:
+            await asyncio.gather(
+                *(sender.publish("changed", conversation_id=n) for n in range(1, 21))
+            )
+            for listener in listeners:  # the other replica's sockets, every one
+                assert (await asyncio.wait_for(listener.queue.get(), 5)).kind == "changed"
+            announced: list[int] = []
+            notifies = 0
+            async for notice in raw.notifies(timeout=5, stop_after=20):
+                notifies += 1
+                announced += [e["conversation_id"] for e in json.loads(notice.payload)["events"]]
+                if len(announced) == 20:
+                    break
+            assert announced == list(range(1, 21))
+            assert notifies < 20
+        finally:
+            await sender.stop()
+            await receiver.stop()
+            await db.dispose()
+
+
+def test_a_batch_is_split_under_postgresqls_payload_limit() -> None:
+    import json
+
+    from switchboard.channels.fanout import MAX_PAYLOAD_BYTES, _payloads
+
+    events = [{"kind": "message", "outbox_id": 10**9 + n} for n in range(1000)]
+    payloads = _payloads("origin", events)
+    assert len(payloads) > 1
+    assert all(len(p.encode()) < 8000 for p in payloads)
+    assert [e for p in payloads for e in json.loads(p)["events"]] == events
+    assert MAX_PAYLOAD_BYTES < 8000
+
+
+@pytest.mark.postgres
+async def test_a_single_event_from_a_replica_before_batching_still_arrives(
+    postgres_databases: DatabaseFactory,
+) -> None:
+    import psycopg
+
+    from storage.db import libpq_url
+
+    url = postgres_databases.fresh()
+    db = create_engine(url)
+    there = WebchatAdapter()
+    listener = there.listen("ws_7")
+    there.follow(7, "ws_7")
+    receiver = Fanout(url, there)
+    await receiver.start(session_factory(db))
+    try:
+        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as old:
+            payload = '{"origin": "older", "kind": "changed", "conversation_id": 7}'
+            await old.execute("SELECT pg_notify('switchboard_live', %s)", (payload,))
+        assert (await asyncio.wait_for(listener.queue.get(), 5)).kind == "changed"
+    finally:
+        await receiver.stop()
+        await db.dispose()
