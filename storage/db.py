@@ -59,11 +59,11 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # longer atomic with it. We begin every transaction ourselves (`_begin_sqlite`), as
     # SQLAlchemy documents for pysqlite and aiosqlite.
     dbapi_connection.isolation_level = None
-    # WAL lets readers run beside the one writer; the busy timeout makes writers wait
-    # for each other instead of failing with "database is locked".
+    # WAL lets readers run beside the one writer. (The busy timeout, which makes a writer
+    # wait for another instead of failing with "database is locked", is the connect
+    # timeout: the driver turns it on only on its thread.)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -1,21 +1,36 @@
-"""SQLAlchemy's aiosqlite driver, one trip to the driver thread per statement.
+"""SQLAlchemy's aiosqlite driver, running statements on the event loop's thread where
+SQLite cannot wait there.
 
 aiosqlite runs every sqlite3 call on its own thread and hands each result back through
-the event loop. SQLAlchemy's adapter makes four such trips per statement (open a cursor,
-execute, fetch, close); each costs the event loop a future, a wake-up and a callback,
-which under load was a larger share of a turn than SQLite's own work. Here a statement
-is executed, fetched and closed in one function on the driver thread, and a
-transaction's BEGIN travels with its first statement (`defer_begin`). A writer holds
-SQLite's write lock from its BEGIN to its COMMIT, and every trip in between waits for the
-event loop to come round again, so fewer trips mean shorter turns at the lock, too.
+the event loop: a future, a wake-up and a callback, several times the CPU of a short
+statement itself. Only a lock is worth that trip (the busy handler sleeps until another
+connection lets go, up to the connect timeout), so a connection's busy handler is off
+except while its thread works, and SQLite answers SQLITE_BUSY at once instead of waiting.
+What runs where:
+
+- Inline, directly on the sqlite3 connection: inside a transaction, every statement, the
+  transaction's BEGIN (`defer_begin`: it travels with the first statement) and ROLLBACK.
+  This process's writers take turns before their BEGIN IMMEDIATE (`storage.db`), and
+  WAL readers never wait for the writer, so inline is the common case.
+- On the thread, in one trip (execute, fetch every row, close): a statement or BEGIN
+  SQLite answered BUSY (another process holds the write lock; a failed attempt to lock
+  changed nothing, so the thread does what the busy handler would: try again), a
+  statement outside a transaction (the connection's PRAGMAs), COMMIT (the WAL
+  auto-checkpoint after it copies pages and syncs the database file), `stream()`.
+- One side at a time: inline only while no trip is queued or running (a cancelled await
+  leaves its trip running) and no statement holds the adapter's mutex.
+
 Everything else (connections, transactions, errors, server-side cursors) is SQLAlchemy's
-own adapter.
+own adapter; an inline error is sqlite3's, as the thread's is.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import sqlite3
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -27,6 +42,13 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+_NO_WAIT = "PRAGMA busy_timeout=0"
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """SQLite wanted a lock another connection holds (SQLITE_BUSY and its variants)."""
+    return error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class _Finished:
@@ -41,14 +63,13 @@ class _Finished:
         self.arraysize = 1
 
     async def close(self) -> None:
-        """Already closed on the driver thread."""
+        """Already closed where it ran."""
 
 
 def _run(
     connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
 ) -> tuple[_Finished, list[Any] | None]:
-    """On the driver thread: begin (if the transaction has not yet), execute, fetch every
-    row, close."""
+    """Begin (if the transaction has not yet), execute, fetch every row, close."""
     if begin is not None:
         connection.execute(begin)
     cursor = connection.cursor()
@@ -65,6 +86,37 @@ def _run(
         cursor.close()
 
 
+class _DriverThread(aiosqlite.Connection):
+    """aiosqlite's connection whose thread waits for locks (the busy handler is on only
+    there) and counts the trips it has finished."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], wait_ms: int) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._wait = f"PRAGMA busy_timeout={wait_ms}"
+        self.trips_queued = 0
+        self.trips_done = 0  # written by the thread only
+
+    def usable_here(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection, if the thread has nothing of it to run."""
+        return self._connection if self.trips_done == self.trips_queued else None
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")  # as aiosqlite's, before counting a trip
+        self.trips_queued += 1
+        return await super()._execute(self._waiting, fn, args, kwargs)
+
+    def _waiting(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        connection = self._conn
+        try:
+            connection.execute(self._wait)
+            return fn(*args, **kwargs)
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # fn closed it
+                connection.execute(_NO_WAIT)
+            self.trips_done += 1
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
@@ -76,25 +128,51 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
 
-    async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
-        adapted = self._adapt_connection
-        async with adapted._execute_mutex:
-            begin = adapted.take_begin()  # type: ignore[attr-defined]
-            connection = self._connection
-            finished, rows = await connection._execute(  # type: ignore[attr-defined]
-                _run, connection._conn, operation, parameters, many, begin
-            )
-        self._cursor = finished  # type: ignore[assignment]
-        self._rows = collections.deque(rows or ())
-
-    def close(self) -> None:
-        self._rows.clear()  # the sqlite3 cursor closed on the driver thread
-
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
         await self._run(operation, parameters, many=False)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
         await self._run(operation, seq_of_parameters, many=True)
+
+    async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        # A coroutine even when nothing in it waits: SQLAlchemy's AsyncConnection checks
+        # that its driver awaited something.
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            driver: _DriverThread = self._connection  # type: ignore[assignment]
+            connection = driver.usable_here()
+            done = (
+                None
+                if connection is None
+                else self._inline(connection, operation, parameters, many)
+            )
+            if done is None:
+                done = await driver._execute(
+                    _run, driver._conn, operation, parameters, many, adapted.take_begin()
+                )
+        self._cursor, rows = done  # type: ignore[assignment]
+        self._rows = collections.deque(rows or ())
+
+    def _inline(
+        self, connection: sqlite3.Connection, operation: Any, parameters: Any, many: bool
+    ) -> tuple[_Finished, list[Any] | None] | None:
+        """Run the statement here, or None: it is the thread's (see the module docstring)."""
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        try:
+            if adapted.begin_with is not None:
+                connection.execute(adapted.begin_with)
+                adapted.begin_with = None
+            elif not connection.in_transaction:
+                return None
+            return _run(connection, operation, parameters, many, None)
+        except sqlite3.OperationalError as error:
+            if _is_busy(error):
+                return None
+            adapted.begin_with = None
+            raise
+
+    def close(self) -> None:
+        self._rows.clear()  # the sqlite3 cursor closed where it ran
 
 
 class _StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
@@ -115,13 +193,13 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
     _ss_cursor_cls = _StreamingCursor
 
-    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+    def __init__(self, dbapi: Any, connection: _DriverThread) -> None:
         super().__init__(dbapi, connection)  # type: ignore[arg-type]  # aiosqlite's is one
         self.begin_with: str | None = None
 
     def defer_begin(self, statement: str) -> None:
         """Begin the transaction with `statement` (BEGIN or BEGIN IMMEDIATE) just before
-        its first statement, in the same trip."""
+        its first statement, where that statement runs."""
         self.begin_with = statement
 
     def take_begin(self) -> str | None:
@@ -129,14 +207,27 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         begin, self.begin_with = self.begin_with, None
         return begin
 
+    def usable_here(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection, if nothing else is using it."""
+        if self._execute_mutex.locked():
+            return None
+        return self._connection.usable_here()  # type: ignore[attr-defined, no-any-return]
+
     def commit(self) -> None:
         if self.begin_with is None:
-            super().commit()
+            super().commit()  # on the thread: it may checkpoint the WAL
         self.begin_with = None  # no statement ran: nothing began, nothing to commit
 
     def rollback(self) -> None:
         if self.begin_with is None:
-            super().rollback()
+            connection = self.usable_here()
+            if connection is None:
+                super().rollback()
+            else:
+                try:
+                    connection.rollback()
+                except Exception as error:
+                    self._handle_exception(error)
         self.begin_with = None
 
 
@@ -146,7 +237,11 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
 
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        connection = aiosqlite.connect(*arg, **kw)
+    def connect(self, database: Any, **kw: Any) -> OneTripConnection:
+        # `timeout` (seconds, sqlite3's meaning) is how long the thread waits for a lock.
+        wait_ms = int(kw.pop("timeout", 5.0) * 1000)
+        kw.update(timeout=0, check_same_thread=False)  # no waiting; used from two threads
+        connection = _DriverThread(partial(sqlite3.connect, database, **kw), wait_ms)
         connection._thread.daemon = True  # as SQLAlchemy's adapter does: exit never waits
-        return OneTripConnection(self, await_(connection))
+        await_(connection)  # connects, on the thread
+        return OneTripConnection(self, connection)

@@ -1,8 +1,14 @@
-"""The SQLite driver makes one trip to aiosqlite's thread per statement and gives
-SQLAlchemy the same results, row counts, ids and errors as the stock adapter."""
+"""The SQLite driver runs statements on the event loop's thread where SQLite cannot wait
+for a lock, goes to aiosqlite's thread where it can (another process writing), and gives
+SQLAlchemy the same results, row counts, ids, errors and transactions as the stock
+adapter."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosqlite
@@ -13,8 +19,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import transaction
+from storage.db import create_engine, session_factory, sqlite_path, transaction
 from storage.models import Customer
+from tests.support.databases import DatabaseFactory
 
 
 @pytest.fixture
@@ -31,18 +38,23 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return queued
 
 
-async def test_a_statement_is_one_trip_to_the_driver_thread(
+async def test_reads_and_writes_run_on_the_loops_thread_and_commit_on_the_drivers(
     sessions: async_sessionmaker[AsyncSession], trips: list[str]
 ) -> None:
     async with sessions() as session:  # a warm connection in the pool
         await session.exec(select(Customer.id).limit(1))
     trips.clear()
-    async with transaction(sessions) as session:
+    async with sessions() as session:
         found = (await session.exec(select(Customer).where(Customer.user_id == "x"))).all()
         await session.exec(select(Customer.id).limit(1))
         assert found == []
-        assert len(trips) == 2  # BEGIN IMMEDIATE went with the first statement
-    assert len(trips) == 3  # and the COMMIT; the stock adapter made 12
+    assert trips == []  # BEGIN, both SELECTs and the ROLLBACK at close ran inline
+    async with transaction(sessions) as session:
+        await session.exec(select(Customer.id).limit(1))
+        session.add(Customer(user_id="inline-1", name="Inline"))
+        await session.flush()
+        assert trips == []  # BEGIN IMMEDIATE, the SELECT and the INSERT
+    assert len(trips) == 1  # the COMMIT (it may checkpoint the WAL)
     trips.clear()
     async with transaction(sessions):
         pass  # nothing ran: nothing began, nothing to commit
@@ -91,3 +103,91 @@ async def test_a_streamed_first_query_begins_the_transaction_too(
         driver = (await session.connection()).sync_connection.connection.dbapi_connection
         sqlite = driver._connection  # type: ignore[union-attr]
         assert await sqlite._execute(lambda c: c.in_transaction, sqlite._conn)
+
+
+async def test_a_rolled_back_transaction_and_savepoint_leave_nothing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        async with session.begin():
+            session.add(Customer(user_id="gone-1", name="Gone"))
+            await session.flush()
+            await session.rollback()
+    async with transaction(sessions) as session:
+        session.add(Customer(user_id="kept-1", name="Kept"))
+        await session.flush()
+        nested = await session.begin_nested()
+        session.add(Customer(user_id="gone-2", name="Gone"))
+        await session.flush()
+        await nested.rollback()
+        async with session.begin_nested():
+            session.add(Customer(user_id="kept-2", name="Kept"))
+    async with sessions() as session:
+        names = (
+            await session.exec(
+                select(Customer.user_id)
+                .where(col(Customer.user_id).in_(["gone-1", "gone-2", "kept-1", "kept-2"]))
+                .order_by(col(Customer.user_id))
+            )
+        ).all()
+    assert names == ["kept-1", "kept-2"]
+
+
+@pytest.fixture
+async def database(sqlite_databases: DatabaseFactory) -> AsyncIterator[tuple[str, Any]]:
+    """A fresh database's file and sessions on it."""
+    url = sqlite_databases.fresh()
+    engine = create_engine(url)
+    try:
+        yield sqlite_path(url), session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_writer_waiting_for_another_process_does_not_block_the_loop(
+    database: tuple[str, async_sessionmaker[AsyncSession]], trips: list[str]
+) -> None:
+    path, sessions = database
+    async with sessions() as session:  # a warm connection in the pool
+        await session.exec(select(Customer.id).limit(1))
+    locked, release = threading.Event(), threading.Event()
+
+    def other_process() -> None:  # a second connection, as a CLI command would hold it
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE customers SET name = name")
+        locked.set()
+        release.wait(5)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    locked.wait(5)
+    trips.clear()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def writer() -> None:
+        async with transaction(sessions) as session:
+            session.add(Customer(user_id="after-lock", name="Waited"))
+            await session.flush()
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(writer())
+    await asyncio.sleep(0.5)
+    assert not writing.done()  # it waits for the other connection's lock ...
+    assert ticks > 10  # ... on the driver's thread, not the loop's
+    release.set()
+    await asyncio.wait_for(writing, 10)
+    ticking.cancel()
+    await asyncio.to_thread(holder.join)
+    assert trips  # the BEGIN IMMEDIATE SQLite answered BUSY went to the thread
+    async with sessions() as session:
+        found = await session.exec(select(Customer).where(Customer.user_id == "after-lock"))
+        assert found.one().name == "Waited"
