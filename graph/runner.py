@@ -30,6 +30,7 @@ from graph.policy import Policy
 from graph.stack import view
 from graph.state import Reply
 from storage.models import Customer, Trace
+from storage.reads import reading
 from storage.traces import tokens_used
 from storage.turn_transaction import TurnTransaction
 from tools.base import REGISTRY, Caller, Catalog, ToolBox
@@ -223,7 +224,7 @@ class TurnRunner:
             return None
 
         async def budget() -> TokenBudget:
-            async with self._sessions() as session:
+            async with reading(self._sessions) as session:
                 conversation = await tokens_used(session, conversation_id=conversation_id)
                 today = await self.day_tokens.spent(session)
             return TokenBudget(

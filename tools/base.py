@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import will_write
+from storage.reads import reading
 from storage.turn_transaction import TurnTransaction
 
 Risk = Literal["read", "write", "sensitive"]
@@ -175,7 +176,7 @@ class ToolBox:
                 # A connector's effects are in the company's system; our database is only
                 # read for the customer's ids, and that read ends before the request
                 # (connectors/binding.py), so no connection is held while it answers.
-                async with self.sessions() as session:
+                async with reading(self.sessions) as session:
                     result = await spec.func(session, self.caller, **arguments)
             else:
                 result = await self._call_here(spec, arguments)
@@ -196,9 +197,11 @@ class ToolBox:
         if self.turn is not None and (spec.risk != "read" or self.turn.begun is not None):
             async with self.turn.savepoint() as session:
                 return await spec.func(session, self.caller, **arguments)
+        if spec.risk == "read":
+            async with reading(self.sessions) as session:
+                return await spec.func(session, self.caller, **arguments)
         async with self.sessions() as session, session.begin():
-            if spec.risk != "read":
-                await will_write(session)
+            await will_write(session)
             return await spec.func(session, self.caller, **arguments)
 
     @property

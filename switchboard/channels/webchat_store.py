@@ -12,6 +12,7 @@ from bots.webchat.backend import HistoryItem, WebchatSessionInfo
 from storage import customers
 from storage.db import transaction
 from storage.models import Conversation, Customer, Message, Mode
+from storage.reads import reading
 
 
 class SqlWebchatBackend:
@@ -46,7 +47,7 @@ class SqlWebchatBackend:
             )
 
     async def find_session(self, token_hash: str) -> WebchatSessionInfo | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             found = await customers.get_webchat_session_by_token_hash(session, token_hash)
         if found is None:
             return None

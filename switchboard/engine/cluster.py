@@ -18,6 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 LOCK_NAMESPACE = 0x5B0A  # first key of pg_advisory_lock(int, int): ours, not the app's
+LOCK = text("SELECT pg_advisory_lock(:ns, :id)")
+UNLOCK = text("SELECT pg_advisory_unlock(:ns, :id)")
 
 
 class ConversationLocks:
@@ -52,19 +54,14 @@ class PostgresConversationLocks(ConversationLocks):
     @asynccontextmanager
     async def hold(self, conversation_id: int) -> AsyncIterator[None]:
         async with self._local(conversation_id), self._slots, self._db.connect() as connection:
-            await connection.execute(
-                text("SELECT pg_advisory_lock(:ns, :id)"),
-                {"ns": LOCK_NAMESPACE, "id": conversation_id},
-            )
-            await connection.commit()
+            # Outside a transaction: a lock and an unlock are a round trip each, where a
+            # transaction around each was three (BEGIN, the call, COMMIT).
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(LOCK, {"ns": LOCK_NAMESPACE, "id": conversation_id})
             try:
                 yield
             finally:
-                await connection.execute(
-                    text("SELECT pg_advisory_unlock(:ns, :id)"),
-                    {"ns": LOCK_NAMESPACE, "id": conversation_id},
-                )
-                await connection.commit()
+                await connection.execute(UNLOCK, {"ns": LOCK_NAMESPACE, "id": conversation_id})
 
 
 def conversation_locks(db: AsyncEngine) -> ConversationLocks:

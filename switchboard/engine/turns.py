@@ -31,6 +31,7 @@ from storage.models import (
     Mode,
     StaffNotification,
 )
+from storage.reads import reading
 from storage.turn_transaction import TurnTransaction, turn_transaction
 from switchboard import metrics
 from switchboard.engine.background import Background
@@ -128,7 +129,7 @@ class Turns:
         while True:
             await asyncio.sleep(self._sweep_every_s)
             try:
-                async with self._sessions() as session:
+                async with reading(self._sessions) as session:
                     stale = await messages.conversations_with_unprocessed_inbound(
                         session, older_than_s=self._sweep_every_s
                     )
@@ -162,7 +163,7 @@ class Turns:
         for messages whose drain was lost with a process."""
         async with self._locks.hold(conversation_id):
             while True:
-                async with self._sessions() as session:
+                async with reading(self._sessions) as session:
                     turn = await messages.next_turn(session, conversation_id)
                 if turn is None:
                     self._waiters.wake_conversation(conversation_id)
@@ -280,7 +281,7 @@ class Turns:
         capabilities = self._outbox.capabilities(conversation.channel)
         if capabilities is None or not NUMBER_ANSWER.fullmatch(inbound.text):
             return inbound.text
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             offered = await messages.last_offered(
                 session,
                 inbound.conversation_id,

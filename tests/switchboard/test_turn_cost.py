@@ -8,13 +8,15 @@ queries to the hot path: raise a budget only on purpose."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import open_webchat
-from tests.support.server import LiveServer
+from tests.conftest import make_settings, open_webchat
+from tests.support.databases import DatabaseFactory
+from tests.support.server import LiveServer, run_server
 
 #: Statements of one steady-state turn, transaction control (BEGIN, SAVEPOINT) left out:
 #: the visitor's session (which names the customer); the inbound insert into the open
@@ -75,3 +77,26 @@ async def test_a_turn_runs_a_bounded_number_of_statements(
     turn, queries = await _statements_of_one_turn(server, http, text)
     assert turn["route"] == route
     assert len(queries) <= _budget(server, budget), "\n".join(queries)
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_only_a_turns_writes_open_transactions(
+    postgres_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    """Reads (the visitor's session, the next message, the tools' look-ups) run their
+    statements alone: psycopg's BEGIN and ROLLBACK around each were two round trips more.
+    Transactions left: the inbound insert's and the turn's."""
+    from tests.storage.test_reads import queries_sent
+
+    settings = make_settings(postgres_databases.fresh())
+    async with run_server(settings) as server, httpx.AsyncClient(base_url=server.url) as http:
+        maria = await open_webchat(http, "cus_maria")
+        await maria.say("hi")
+        await server.runtime.engine.settle()
+        with queries_sent(server.runtime.db, tmp_path / "trace") as sent:
+            turn = await maria.say("Where is my order 1042?")
+            await server.runtime.engine.settle()
+    assert turn["route"] == "workflow:order_status"
+    begins = [q for q in sent if q.startswith("BEGIN")]
+    assert len(begins) == 2, "\n".join(sent)
+    assert "ROLLBACK" not in sent, "\n".join(sent)
