@@ -22,9 +22,9 @@ from storage.staff_accounts import staff_exists, staff_for_token
 from switchboard.api import admin_auth
 from switchboard.api.admin_auth import COOKIE, STAFF_COOKIE, cookie_value
 from switchboard.api.analytics_page import login_page
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import Sessions, SessionsDep, SettingsDep
 from switchboard.desk.handoffs import StaffMember
-from switchboard.runtime import Runtime
+from switchboard.settings import Settings
 
 RANK = {StaffRole.agent: 0, StaffRole.approver: 1, StaffRole.admin: 2}
 OFF = (
@@ -54,8 +54,8 @@ TOKEN_ACTOR = Actor(StaffMember("admin API"), StaffRole.admin)
 CONSOLE_TOKEN_ACTOR = Actor(StaffMember("admin console"), StaffRole.admin)
 
 
-def _token(runtime: Runtime) -> str | None:
-    secret = runtime.settings.admin_token
+def _token(settings: Settings) -> str | None:
+    secret = settings.admin_token
     return secret.get_secret_value() if secret is not None else None
 
 
@@ -63,15 +63,15 @@ def account_actor(account: StaffAccount, session_token: str | None = None) -> Ac
     return Actor(StaffMember(account.name, account.name), account.role, account, session_token)
 
 
-async def find_actor(request: Request, runtime: Runtime) -> Actor | None:
-    token = _token(runtime)
+async def find_actor(request: Request, settings: Settings, sessions: Sessions) -> Actor | None:
+    token = _token(settings)
     scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
     bearer = scheme.lower() == "bearer"
     if token and bearer and hmac.compare_digest(given.strip().encode(), token.encode()):
         return TOKEN_ACTOR
     session_token = request.cookies.get(STAFF_COOKIE)
     if session_token:
-        async with runtime.sessions() as session:
+        async with sessions() as session:
             account = await staff_for_token(session, session_token)
         if account is not None:
             return account_actor(account, session_token)
@@ -81,18 +81,18 @@ async def find_actor(request: Request, runtime: Runtime) -> Actor | None:
     return None
 
 
-async def admin_side_exists(runtime: Runtime) -> bool:
-    if _token(runtime) is not None:
+async def admin_side_exists(settings: Settings, sessions: Sessions) -> bool:
+    if _token(settings) is not None:
         return True
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         return await staff_exists(session)
 
 
-async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
-    actor = await find_actor(request, runtime)
+async def current_actor(request: Request, settings: SettingsDep, sessions: SessionsDep) -> Actor:
+    actor = await find_actor(request, settings, sessions)
     if actor is not None:
         return actor
-    if not await admin_side_exists(runtime):
+    if not await admin_side_exists(settings, sessions):
         raise HTTPException(404, OFF)
     raise HTTPException(401, "admin token missing or wrong (or sign in to the console)")
 
@@ -123,13 +123,15 @@ AdminRoleDep = Annotated[Actor, Depends(_admin)]
 # --- the console's pages and forms ---------------------------------------------------
 
 
-async def page_actor(request: Request, runtime: Runtime, token: str | None) -> Actor | Response:
+async def page_actor(
+    request: Request, settings: Settings, sessions: Sessions, token: str | None
+) -> Actor | Response:
     """Who is looking at an admin page; else the login page, or the redirect that trades
     a one-time `?token=` for the cookie and drops it from the address."""
     target = request.url.path
     if token is not None:
-        configured = _token(runtime)
-        if configured is None and not await admin_side_exists(runtime):
+        configured = _token(settings)
+        if configured is None and not await admin_side_exists(settings, sessions):
             raise HTTPException(404, OFF)
         if configured is None or not hmac.compare_digest(token.encode(), configured.encode()):
             return HTMLResponse(
@@ -138,35 +140,35 @@ async def page_actor(request: Request, runtime: Runtime, token: str | None) -> A
         rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
         redirect = RedirectResponse(target + (f"?{rest}" if rest else ""), status_code=303)
         return admin_auth.with_cookie(redirect, request, configured)
-    actor = await find_actor(request, runtime)
+    actor = await find_actor(request, settings, sessions)
     if actor is not None:
         return actor
-    if not await admin_side_exists(runtime):
+    if not await admin_side_exists(settings, sessions):
         raise HTTPException(404, OFF)
     return HTMLResponse(login_page(next_path=target), status_code=401)
 
 
-def form_token_for(actor: Actor, runtime: Runtime) -> str:
+def form_token_for(actor: Actor, settings: Settings) -> str:
     """Hidden in every state-changing form: derived from the signed-in session (or the
     admin token), which a page on another site cannot read."""
     if actor.session_token is not None:
         return admin_auth.derived(actor.session_token, b"switchboard staff form")
-    return admin_auth.form_token(_token(runtime) or "")
+    return admin_auth.form_token(_token(settings) or "")
 
 
 async def check_form_post(
-    request: Request, runtime: Runtime
+    request: Request, settings: Settings, sessions: Sessions
 ) -> tuple[dict[str, str], Actor] | Response:
     """The form's fields and who posted it, when the post is signed in, same-origin and
     carries the form token; otherwise the response to send (login page or 403)."""
-    actor = await find_actor(request, runtime)
+    actor = await find_actor(request, settings, sessions)
     if actor is None:
-        if not await admin_side_exists(runtime):
+        if not await admin_side_exists(settings, sessions):
             raise HTTPException(404, OFF)
         return HTMLResponse(login_page(next_path=request.url.path), status_code=401)
     form = await admin_auth.read_form(request)
     given = form.get("form_token", "")
-    expected = form_token_for(actor, runtime)
+    expected = form_token_for(actor, settings)
     if not admin_auth.same_origin(request) or not hmac.compare_digest(
         given.encode(), expected.encode()
     ):

@@ -14,7 +14,7 @@ from storage.models import Conversation, IntentCorrection, Message, Ticket, Trac
 from storage.staff_accounts import notes_for
 from storage.tickets import ticket_fields
 from switchboard.api.actors import AdminDep
-from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
+from switchboard.api.deps import PolicyDep, SessionDep, SettingsDep, WriteSessionDep
 from switchboard.api.schemas import (
     ConversationDetail,
     ConversationSummary,
@@ -130,7 +130,7 @@ async def get_conversation(conversation_id: int, session: SessionDep) -> Convers
     responses={200: {"content": {"application/yaml": {}}}},
 )
 async def get_conversation_scenario(
-    conversation_id: int, session: SessionDep, runtime: RuntimeDep
+    conversation_id: int, session: SessionDep, policy: PolicyDep, settings: SettingsDep
 ) -> Response:
     """The conversation as a `switchboard eval` scenario (YAML, a download): each customer
     message a turn expecting what it met, as `switchboard eval capture ID` writes it."""
@@ -142,7 +142,7 @@ async def get_conversation_scenario(
         capture_scenario,
     )
 
-    target = ReplayTarget.for_policy(runtime.policy, runtime.settings.policy_path)
+    target = ReplayTarget.for_policy(policy, settings.policy_path)
     try:
         scenario = await capture_scenario(session, conversation_id, target)
     except ConversationNotFound as exc:

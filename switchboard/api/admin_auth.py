@@ -17,28 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage.db import transaction
 from storage.staff_accounts import SESSION_LIFETIME, check_password, close_session, open_session
 from switchboard.api.analytics_page import login_page
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import SessionsDep, SettingsDep
 
 COOKIE = "switchboard_admin"
 STAFF_COOKIE = "switchboard_staff"
 router = APIRouter(tags=["admin pages"], include_in_schema=False)
-
-
-def configured_token(runtime: Any) -> str:
-    """The admin token; 404 when none is set, so the pages do not exist at all."""
-    secret = runtime.settings.admin_token
-    if secret is None:
-        raise HTTPException(404, "admin API is off: set SWITCHBOARD_ADMIN_TOKEN to enable it")
-    return str(secret.get_secret_value())
 
 
 def derived(token: str, purpose: bytes) -> str:
@@ -52,18 +43,6 @@ def cookie_value(token: str) -> str:
 def form_token(token: str) -> str:
     """Hidden in every state-changing form; a page on another site cannot read it."""
     return derived(token, b"switchboard admin form")
-
-
-def is_authorised(runtime: Any, authorization: str | None, cookie: str | None) -> bool:
-    token = configured_token(runtime)
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-        return True
-    return cookie is not None and hmac.compare_digest(cookie.encode(), cookie_value(token).encode())
-
-
-def token_matches(runtime: Any, given: str) -> bool:
-    return hmac.compare_digest(given.encode(), configured_token(runtime).encode())
 
 
 def with_cookie(response: Response, request: Request, token: str) -> Response:
@@ -114,11 +93,11 @@ def with_staff_cookie(response: Response, request: Request, session_token: str) 
 
 
 @router.post("/admin/login")
-async def login(request: Request, runtime: RuntimeDep) -> Response:
+async def login(request: Request, settings: SettingsDep, sessions: SessionsDep) -> Response:
     form = await read_form(request)
     target = safe_next(form.get("next"))
     if "email" in form or "password" in form:
-        async with transaction(runtime.sessions) as session:
+        async with transaction(sessions) as session:
             account = await check_password(
                 session, form.get("email", "")[:255], form.get("password", "")[:1024]
             )
@@ -129,8 +108,9 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
                 status_code=401,
             )
         return with_staff_cookie(RedirectResponse(target, status_code=303), request, session_token)
-    secret = runtime.settings.admin_token
-    if secret is None or not token_matches(runtime, form.get("token", "")):
+    secret = settings.admin_token
+    given = form.get("token", "").encode()
+    if secret is None or not hmac.compare_digest(given, secret.get_secret_value().encode()):
         return HTMLResponse(
             login_page("That token is not right.", next_path=target), status_code=401
         )
@@ -140,10 +120,10 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/admin/logout")
-async def logout(request: Request, runtime: RuntimeDep) -> Response:
+async def logout(request: Request, sessions: SessionsDep) -> Response:
     session_token = request.cookies.get(STAFF_COOKIE)
     if session_token:
-        async with transaction(runtime.sessions) as session:
+        async with transaction(sessions) as session:
             await close_session(session, session_token)
     response = RedirectResponse("/admin", status_code=303)
     response.delete_cookie(COOKIE, path="/")

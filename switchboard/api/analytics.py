@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from switchboard.api import admin_auth
 from switchboard.api.actors import AdminRoleDep, page_actor
 from switchboard.api.analytics_page import analytics_page
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import DatabaseDep, PolicyDep, SessionsDep, SettingsDep
 from switchboard.reports.days import daily
 from switchboard.reports.export import conversation_lines
 from switchboard.reports.report import Window, build_report
@@ -39,12 +39,17 @@ router.include_router(admin_auth.router)  # /admin/login and /admin/logout, shar
 @router.get(PAGE, include_in_schema=False)
 async def analytics(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    policy: PolicyDep,
+    db: DatabaseDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     token: Annotated[str | None, Query()] = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)  # `?token=` → cookie, then redirect
+    actor = await page_actor(
+        request, settings, sessions, token
+    )  # `?token=` → cookie, then redirect
     if isinstance(actor, Response):
         return actor
     now = datetime.now(UTC)
@@ -53,9 +58,9 @@ async def analytics(
         since=today - timedelta(days=days - 1),
         until=now + timedelta(seconds=1),
         channel=channel or None,
-        low_confidence=runtime.policy.classifier.threshold,
+        low_confidence=policy.classifier.threshold,
     )
-    async with runtime.db.connect() as conn:
+    async with db.connect() as conn:
         figures = await build_report(conn, window)
         per_day = await daily(conn, window)
     return HTMLResponse(analytics_page(figures, per_day, window_days=days, channel=channel))
@@ -63,7 +68,7 @@ async def analytics(
 
 @router.get("/api/admin/export/conversations", tags=["admin"], response_class=NdjsonResponse)
 async def export_conversations(
-    runtime: RuntimeDep,
+    db: DatabaseDep,
     _: AdminRoleDep,
     since: Annotated[datetime | None, Query(description="Updated at or after (ISO 8601).")] = None,
     until: Annotated[datetime | None, Query(description="Updated before (ISO 8601).")] = None,
@@ -74,7 +79,7 @@ async def export_conversations(
     since, until = (_utc(since), _utc(until))
 
     async def lines() -> AsyncIterator[str]:
-        async with runtime.db.connect() as conn:
+        async with db.connect() as conn:
             async for line in conversation_lines(conn, since=since, until=until):
                 yield line
 

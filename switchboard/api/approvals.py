@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from storage.approvals import approvals_with_status
 from storage.models import Approval
 from switchboard.api.actors import AdminDep, ApproverDep
-from switchboard.api.deps import RuntimeDep, SessionDep
+from switchboard.api.deps import EngineDep, SessionDep
 from switchboard.api.schemas import Public, Timestamp
 
 router = APIRouter(prefix="/api/admin/approvals", tags=["admin"], dependencies=[AdminDep])
@@ -67,12 +67,12 @@ async def list_approvals(session: SessionDep, status: str = "pending") -> Approv
 
 @router.post("/{approval_id}")
 async def decide(
-    approval_id: int, body: Decision, runtime: RuntimeDep, actor: ApproverDep
+    approval_id: int, body: Decision, engine: EngineDep, actor: ApproverDep
 ) -> ApprovalDecided:
     """Only approvers (and admins, and the admin token) decide."""
     decided_by = body.decided_by if actor.account is None else actor.label
     try:
-        outcome = await runtime.engine.decide_approval(
+        outcome = await engine.decide_approval(
             approval_id, approved=body.decision == "approve", decided_by=decided_by
         )
     except LookupError as exc:

@@ -32,10 +32,18 @@ from switchboard.api.console_page import (
     tickets_page,
 )
 from switchboard.api.console_transcript import conversation_page
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import (
+    EngineDep,
+    PolicyDep,
+    Sessions,
+    SessionsDep,
+    SettingsDep,
+    TranslatorDep,
+)
 from switchboard.api.inbox_page import LIVE_SCRIPT, staff_panel
 from switchboard.api.workflows_page import workflows_page
 from switchboard.desk.translations import Original
+from switchboard.settings import Settings
 
 router = APIRouter(tags=["admin console"], include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -60,7 +68,8 @@ def _flash(done: str | None, failed: str | None) -> str:
 
 
 async def _waiting_page(
-    runtime: Any,
+    settings: Settings,
+    sessions: Sessions,
     actor: Actor,
     load: Callable[..., Awaitable[Any]],
     render: Callable[..., str],
@@ -71,13 +80,13 @@ async def _waiting_page(
 ) -> Response:
     """A page of what waits for staff (approvals, dead letters), paged by `cursor_name`,
     with the outcome of the last action."""
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         page = await load(session, **{cursor_name: cursor})
         counts = await console_data.counts(session)
     return HTMLResponse(
         render(
             page,
-            form_token=form_token_for(actor, runtime),
+            form_token=form_token_for(actor, settings),
             counts=counts,
             params={cursor_name: str(cursor)} if cursor else {},
             flash=_flash(done, failed),
@@ -88,7 +97,9 @@ async def _waiting_page(
 @router.get("/admin")
 async def conversations(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    policy: PolicyDep,
     mode: Short = None,
     channel: Short = None,
     intent: Short = None,
@@ -98,7 +109,7 @@ async def conversations(
     before: Key = None,
     token: Short = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
     if mode and mode not in MODES:
@@ -111,7 +122,7 @@ async def conversations(
         until=_day(until, "until"),
         customer=customer or None,
     )
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         page = await console_data.list_conversations(session, where, before=before)
         known_channels = await console_data.channels(session)
         counts = await console_data.counts(session)
@@ -119,7 +130,7 @@ async def conversations(
         page,
         where,
         channels=known_channels,
-        intents=sorted(runtime.policy.intents),
+        intents=sorted(policy.intents),
         counts=counts,
         before=before,
     )
@@ -130,23 +141,25 @@ async def conversations(
 async def conversation(
     conversation_id: Annotated[int, Path(ge=1, le=2**62)],
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    translator: TranslatorDep,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     done: Flash = None,
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         detail = await console_data.conversation_detail(session, conversation_id, after=after)
         counts = await console_data.counts(session)
         notes = await notes_for(session, conversation_id)
     if detail is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
-    form_token = form_token_for(actor, runtime)
-    translations = await runtime.translator.translations(
+    form_token = form_token_for(actor, settings)
+    translations = await translator.translations(
         [
             Original(m.id, m.text, m.language or detail["conversation"].language)
             for m in detail["messages"]
@@ -171,16 +184,17 @@ async def conversation(
 @router.get("/admin/tickets")
 async def tickets(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
     status: Short = None,
     customer: Short = None,
     before: Key = None,
     token: Short = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         page = await console_data.list_tickets(
             session, status=status or None, customer=customer or None, before=before
         )
@@ -202,22 +216,31 @@ async def tickets(
 @router.get("/admin/approvals")
 async def approvals(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
     after: Key = None,
     done: Flash = None,
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
     load = console_data.pending_approvals
-    return await _waiting_page(runtime, actor, load, approvals_page, "after", after, done, failed)
+    return await _waiting_page(
+        settings, sessions, actor, load, approvals_page, "after", after, done, failed
+    )
 
 
 @router.post("/admin/approvals/{approval_id}")
-async def decide(approval_id: Id, request: Request, runtime: RuntimeDep) -> Response:
-    posted = await check_form_post(request, runtime)
+async def decide(
+    approval_id: Id,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    engine: EngineDep,
+) -> Response:
+    posted = await check_form_post(request, settings, sessions)
     if isinstance(posted, Response):
         return posted
     form, actor = posted
@@ -229,7 +252,7 @@ async def decide(approval_id: Id, request: Request, runtime: RuntimeDep) -> Resp
         refused = {"failed": f"Only approvers decide approvals; {actor.label} is {actor.role}."}
         return RedirectResponse(f"{back}?{urlencode(refused)}", status_code=303)
     try:
-        outcome = await runtime.engine.decide_approval(
+        outcome = await engine.decide_approval(
             approval_id,
             approved=decision == "approve",
             decided_by="admin-console" if actor.account is None else actor.label,
@@ -249,39 +272,52 @@ async def decide(approval_id: Id, request: Request, runtime: RuntimeDep) -> Resp
 @router.get("/admin/dead-letters")
 async def dead_letters(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
     before: Key = None,
     done: Flash = None,
     failed: Flash = None,
     token: Short = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
     load = console_data.dead_letters
     return await _waiting_page(
-        runtime, actor, load, dead_letters_page, "before", before, done, failed
+        settings, sessions, actor, load, dead_letters_page, "before", before, done, failed
     )
 
 
 @router.get("/admin/workflows")
-async def workflows(request: Request, runtime: RuntimeDep, token: Short = None) -> Response:
+async def workflows(
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    policy: PolicyDep,
+    token: Short = None,
+) -> Response:
     """The policy's intents and routes, each written workflow drawn (server-side SVG)."""
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         counts = await console_data.counts(session)
-    return HTMLResponse(workflows_page(runtime.policy, counts=counts))
+    return HTMLResponse(workflows_page(policy, counts=counts))
 
 
 @router.post("/admin/dead-letters/{outbox_id}/retry")
-async def retry(outbox_id: Id, request: Request, runtime: RuntimeDep) -> Response:
-    posted = await check_form_post(request, runtime)
+async def retry(
+    outbox_id: Id,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    engine: EngineDep,
+) -> Response:
+    posted = await check_form_post(request, settings, sessions)
     if isinstance(posted, Response):
         return posted
     try:
-        status = await runtime.engine.retry_delivery(outbox_id)
+        status = await engine.retry_delivery(outbox_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     result = (

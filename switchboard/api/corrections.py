@@ -18,7 +18,7 @@ from storage.corrections import (
 )
 from storage.models import IntentCorrection, Trace
 from switchboard.api.actors import AdminDep
-from switchboard.api.deps import RuntimeDep, SessionDep, WriteSessionDep
+from switchboard.api.deps import PolicyDep, SessionDep, WriteSessionDep
 from switchboard.api.schemas import Public, Timestamp
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminDep])
@@ -76,12 +76,12 @@ def _public(correction: IntentCorrection, trace: Trace) -> CorrectionPublic:
 
 @router.post("/turns/{trace_id}/label")
 async def label_turn(
-    trace_id: int, body: Label, runtime: RuntimeDep, session: WriteSessionDep
+    trace_id: int, body: Label, policy: PolicyDep, session: WriteSessionDep
 ) -> Labelled:
     """Store the right intent for one turn (a trace id, as in the conversation's
     `traces`). Labelling it again replaces the label; the same label again changes
     nothing (`changed: false`)."""
-    known = runtime.policy.intents
+    known = policy.intents
     if body.intent not in known:
         raise HTTPException(
             422, f"unknown intent {body.intent!r}: the policy has {', '.join(sorted(known))}"

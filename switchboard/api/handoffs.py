@@ -9,17 +9,17 @@ Callers are a staff session (the console's cookie) or the admin token; with the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field, field_validator
 
 from storage.models import Conversation, Message
-from switchboard.api.actors import ActorDep
-from switchboard.api.deps import RuntimeDep, SessionDep
+from switchboard.api.actors import Actor, ActorDep
+from switchboard.api.deps import HandoffsDep, SessionDep, Sessions, SessionsDep
 from switchboard.api.inbox_data import OpenHandoff, open_handoffs
 from switchboard.api.schemas import Public, Timestamp
-from switchboard.desk.handoffs import MAX_TEXT, ConversationClosed, StaffMember
+from switchboard.desk.handoffs import MAX_TEXT, ConversationClosed, HandoffDesk, StaffMember
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -81,7 +81,7 @@ class HandedBack(Public):
     mode: Literal["bot"]
 
 
-def _member(actor: Any, body: Acting | None) -> StaffMember:
+def _member(actor: Actor, body: Acting | None) -> StaffMember:
     if actor.account is None and body is not None and body.staff:
         return StaffMember(body.staff, body.staff)
     return actor.member
@@ -123,8 +123,8 @@ def _handoff(r: OpenHandoff) -> HandoffPublic:
     )
 
 
-async def _conversation(runtime: Any, conversation_id: int) -> Conversation:
-    async with runtime.sessions() as session:
+async def _conversation(sessions: Sessions, conversation_id: int) -> Conversation:
+    async with sessions() as session:
         conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HTTPException(404, f"conversation {conversation_id} not found")
@@ -133,12 +133,16 @@ async def _conversation(runtime: Any, conversation_id: int) -> Conversation:
 
 @router.post("/conversations/{conversation_id}/take")
 async def take(
-    conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
+    conversation_id: Id,
+    sessions: SessionsDep,
+    handoffs: HandoffsDep,
+    actor: ActorDep,
+    body: Acting | None = None,
 ) -> Taken:
     member = _member(actor, body)
-    await _conversation(runtime, conversation_id)
-    if not await runtime.handoffs.take(conversation_id, member, "api"):
-        conversation = await _conversation(runtime, conversation_id)
+    await _conversation(sessions, conversation_id)
+    if not await handoffs.take(conversation_id, member, "api"):
+        conversation = await _conversation(sessions, conversation_id)
         if conversation.assignee:
             raise HTTPException(409, f"already taken by {conversation.assignee}")
         raise HTTPException(409, f"conversation {conversation_id} is not waiting for staff")
@@ -147,41 +151,42 @@ async def take(
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 async def send_message(
-    conversation_id: Id, body: Text, runtime: RuntimeDep, actor: ActorDep
+    conversation_id: Id, body: Text, sessions: SessionsDep, handoffs: HandoffsDep, actor: ActorDep
 ) -> MessageSent:
     """Reply to the customer on their channel (taking an untaken handoff first)."""
     try:
-        outbox_id = await runtime.handoffs.reply(
-            conversation_id, _member(actor, body), body.text, "api"
-        )
+        outbox_id = await handoffs.reply(conversation_id, _member(actor, body), body.text, "api")
     except ConversationClosed as exc:
         raise HTTPException(409, str(exc)) from None
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         sent = await session.get(Message, outbox_id)
     return MessageSent(message_id=outbox_id, status=sent.status if sent else "unknown")
 
 
 @router.post("/conversations/{conversation_id}/notes", status_code=201)
 async def add_note(
-    conversation_id: Id, body: Text, runtime: RuntimeDep, actor: ActorDep
+    conversation_id: Id, body: Text, handoffs: HandoffsDep, actor: ActorDep
 ) -> NoteAdded:
     """An internal note: staff see it here, in the console and in Slack; never sent."""
     try:
-        note_id = await runtime.handoffs.note(
-            conversation_id, _member(actor, body), body.text, "api"
-        )
+        note_id = await handoffs.note(conversation_id, _member(actor, body), body.text, "api")
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     return NoteAdded(note_id=note_id)
 
 
 async def _hand_back(
-    runtime: Any, actor: Any, conversation_id: int, body: Acting | None, *, resolved: bool
+    handoffs: HandoffDesk,
+    actor: Actor,
+    conversation_id: int,
+    body: Acting | None,
+    *,
+    resolved: bool,
 ) -> HandedBack:
     try:
-        changed = await runtime.handoffs.hand_back(
+        changed = await handoffs.hand_back(
             conversation_id, _member(actor, body), resolved=resolved, source="api"
         )
     except LookupError as exc:
@@ -193,15 +198,15 @@ async def _hand_back(
 
 @router.post("/conversations/{conversation_id}/resolve")
 async def resolve(
-    conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
+    conversation_id: Id, handoffs: HandoffsDep, actor: ActorDep, body: Acting | None = None
 ) -> HandedBack:
     """Resolved: the customer is told, asked for a rating, and the bot answers again."""
-    return await _hand_back(runtime, actor, conversation_id, body, resolved=True)
+    return await _hand_back(handoffs, actor, conversation_id, body, resolved=True)
 
 
 @router.post("/conversations/{conversation_id}/return")
 async def return_to_bot(
-    conversation_id: Id, runtime: RuntimeDep, actor: ActorDep, body: Acting | None = None
+    conversation_id: Id, handoffs: HandoffsDep, actor: ActorDep, body: Acting | None = None
 ) -> HandedBack:
     """Back to the bot without resolving (the handoff's ticket stays open)."""
-    return await _hand_back(runtime, actor, conversation_id, body, resolved=False)
+    return await _hand_back(handoffs, actor, conversation_id, body, resolved=False)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from storage.migrate import head_revision
 from switchboard import metrics as m
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import DatabaseDep
 from switchboard.api.schemas import Public
 
 router = APIRouter(tags=["operations"])
@@ -41,9 +41,9 @@ async def healthz() -> Alive:
 
 
 @router.get("/readyz", response_model=Ready, responses={503: {"model": NotReady}})
-async def readyz(runtime: RuntimeDep) -> Ready | JSONResponse:
+async def readyz(db: DatabaseDep) -> Ready | JSONResponse:
     try:
-        async with runtime.db.connect() as connection:
+        async with db.connect() as connection:
             version = (
                 await connection.execute(text("SELECT version_num FROM alembic_version"))
             ).scalar()
@@ -61,10 +61,10 @@ def _not_ready(body: NotReady) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(runtime: RuntimeDep) -> Response:
+async def metrics(db: DatabaseDep) -> Response:
     # Backlog gauges are read from the database at scrape time: true across replicas.
     try:
-        async with runtime.db.connect() as connection:
+        async with db.connect() as connection:
             counts = (await connection.execute(text(BACKLOG_SQL))).one()
         for gauge, value in zip(
             (m.APPROVALS_WAITING, m.OUTBOX_BACKLOG, m.DEAD_LETTERS, m.OPEN_HANDOFFS),

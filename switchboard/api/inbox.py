@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from switchboard.api import console_data
 from switchboard.api.actors import check_form_post, find_actor, page_actor
 from switchboard.api.console_page import flash_box
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import ConsoleEventsDep, HandoffsDep, SessionsDep, SettingsDep
 from switchboard.api.inbox_data import open_handoffs
 from switchboard.api.inbox_page import inbox_page
 from switchboard.desk.handoffs import MAX_TEXT, ConversationClosed
@@ -31,15 +31,16 @@ Action = Literal["take", "messages", "notes", "resolve", "return"]
 @router.get("/admin/inbox")
 async def inbox(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
     done: Flash = None,
     failed: Flash = None,
     token: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    actor = await page_actor(request, runtime, token)
+    actor = await page_actor(request, settings, sessions, token)
     if isinstance(actor, Response):
         return actor
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         waiting = await open_handoffs(session)
         counts = await console_data.counts(session)
     flash = flash_box(done) if done else flash_box(failed, ok=False)
@@ -47,13 +48,15 @@ async def inbox(
 
 
 @router.get("/admin/events")
-async def events(request: Request, runtime: RuntimeDep) -> Response:
+async def events(
+    request: Request, settings: SettingsDep, sessions: SessionsDep, console: ConsoleEventsDep
+) -> Response:
     """`event: changed` + the conversation id, whenever one changes (a turn, a relayed
     message, a staff action in Slack or here)."""
-    if await find_actor(request, runtime) is None:
+    if await find_actor(request, settings, sessions) is None:
         raise HTTPException(401, "sign in to the console first")
     return StreamingResponse(
-        runtime.console.stream(),
+        console.stream(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -61,13 +64,18 @@ async def events(request: Request, runtime: RuntimeDep) -> Response:
 
 @router.post("/admin/conversations/{conversation_id}/{action}")
 async def act(
-    conversation_id: Id, action: Action, request: Request, runtime: RuntimeDep
+    conversation_id: Id,
+    action: Action,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    desk: HandoffsDep,
 ) -> Response:
-    posted = await check_form_post(request, runtime)
+    posted = await check_form_post(request, settings, sessions)
     if isinstance(posted, Response):
         return posted
     form, actor = posted
-    member, desk = actor.member, runtime.handoffs
+    member = actor.member
     text = form.get("text", "").strip()
     if action in ("messages", "notes") and not text:
         raise HTTPException(422, "text: must not be blank")

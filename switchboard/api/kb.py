@@ -24,7 +24,7 @@ from storage.kb_import import (
     slugify,
 )
 from switchboard.api.actors import AdminDep
-from switchboard.api.deps import RuntimeDep
+from switchboard.api.deps import SessionsDep
 from switchboard.api.schemas import Public, Timestamp
 from switchboard.knowledge.importer import article_language, build_article
 from switchboard.knowledge.readers import read_markdown
@@ -80,14 +80,14 @@ def _row(row: ArticleRow) -> ArticlePublic:
 
 
 @router.get("/articles")
-async def get_articles(runtime: RuntimeDep, retired: bool = False) -> ArticleList:
-    async with transaction(runtime.sessions) as session:
+async def get_articles(sessions: SessionsDep, retired: bool = False) -> ArticleList:
+    async with transaction(sessions) as session:
         rows = await list_articles(session, include_retired=retired)
     return ArticleList(articles=[_row(r) for r in rows])
 
 
 @router.post("/articles", status_code=201)
-async def post_article(post: ArticlePost, runtime: RuntimeDep) -> ArticleSaved:
+async def post_article(post: ArticlePost, sessions: SessionsDep) -> ArticleSaved:
     slug = slugify(post.slug or post.title)
     source = f"admin/{slug}.md"
     doc = read_markdown(post.body, Path(source))
@@ -96,14 +96,14 @@ async def post_article(post: ArticlePost, runtime: RuntimeDep) -> ArticleSaved:
         raise HTTPException(422, "body has no text")
     language = await asyncio.to_thread(article_language, doc)
     article = await asyncio.to_thread(build_article, doc, source, passage_encoder(), language)
-    async with transaction(runtime.sessions) as session:
+    async with transaction(sessions) as session:
         outcome = await save_article(session, article)
         rows = [r for r in await list_articles(session) if r.source == source]
     return ArticleSaved(outcome=outcome, article=_row(rows[0]))
 
 
 @router.delete("/articles/{article_id}", status_code=204)
-async def remove_article(article_id: int, runtime: RuntimeDep) -> None:
-    async with transaction(runtime.sessions) as session:
+async def remove_article(article_id: int, sessions: SessionsDep) -> None:
+    async with transaction(sessions) as session:
         if not await delete_article(session, article_id):
             raise HTTPException(404, f"article {article_id} not found")

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from storage.models import Direction, Message
 from switchboard.api.actors import AdminDep
-from switchboard.api.deps import RuntimeDep, SessionDep
+from switchboard.api.deps import EngineDep, SessionDep
 from switchboard.api.schemas import Public, Timestamp
 
 router = APIRouter(prefix="/api/admin/outbox", tags=["admin"], dependencies=[AdminDep])
@@ -60,9 +60,9 @@ async def list_outbox(session: SessionDep, status: str = "failed", limit: int = 
 
 
 @router.post("/{outbox_id}/retry")
-async def retry(outbox_id: int, runtime: RuntimeDep) -> RetryQueued:
+async def retry(outbox_id: int, engine: EngineDep) -> RetryQueued:
     try:
-        status = await runtime.engine.retry_delivery(outbox_id)
+        status = await engine.retry_delivery(outbox_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     return RetryQueued(id=outbox_id, status=status)
