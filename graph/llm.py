@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from time import perf_counter
 from typing import Any, Literal, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from graph.agent_actions import action_messages, action_schema, as_message
 from graph.model_output import structured_from_content, tool_calls_in_content
@@ -319,13 +320,17 @@ def _structured_arguments(message: AIMessage, schema_name: str) -> Any:
     return structured_from_content(str(message.content or ""), schema_name)
 
 
-def _with_schema(messages: list[BaseMessage], schema: type[Any]) -> list[BaseMessage]:
+def _with_schema(messages: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
     """The schema stated in the prompt, for servers that take neither tools nor formats."""
-    instruction = SystemMessage(
-        "Answer with one JSON object only, no other text, matching this JSON schema:\n"
-        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    return [*messages[:1], SystemMessage(_schema_instruction(schema)), *messages[1:]]
+
+
+@cache
+def _schema_instruction(schema: type[BaseModel]) -> str:
+    """Built once per schema: pydantic's JSON schema costs ~0.4 ms of the event loop."""
+    return "Answer with one JSON object only, no other text, matching this JSON schema:\n" + (
+        json.dumps(schema.model_json_schema(), separators=(",", ":"))
     )
-    return [*messages[:1], instruction, *messages[1:]]
 
 
 def _rejected_request(exc: Exception) -> bool:
