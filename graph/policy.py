@@ -450,7 +450,9 @@ def policy_problems(policy: Policy) -> list[str]:
             if name not in WORKFLOWS:
                 problems.append(f"workflows.{name}: unknown workflow (give it steps:)")
             continue
-        problems.extend(workflow_problems(f"workflows.{name}", workflow, risks))
+        problems.extend(
+            workflow_problems(f"workflows.{name}", workflow.steps, workflow.slots, risks)
+        )
     return problems + language_problems(policy)
 
 

@@ -10,19 +10,54 @@ default language, and `switchboard policy check` lists those gaps. Staff-facing 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from graph.i18n import _, speaking
-from graph.workflow_language import Call, Reask, Say, walk
-
-if TYPE_CHECKING:
-    from graph.policy import Policy
+from graph.workflow_language import Call, Reask, Say, Wording, walk
 
 QUICK_REPLIES = "quick_replies"
 
 
-def wordings(policy: Policy) -> Iterator[tuple[str, Any]]:
+# What these checks read of a policy (graph/policy.py's models have it): described here
+# so that the policy, which runs the checks when it loads, is not imported by them.
+class _SlotTexts(Protocol):
+    @property
+    def prompt(self) -> Wording: ...
+    @property
+    def hint(self) -> Wording: ...
+
+
+class _WorkflowTexts(Protocol):
+    @property
+    def label(self) -> Wording: ...
+    @property
+    def topics(self) -> Mapping[str, Wording]: ...
+    @property
+    def slots(self) -> Mapping[str, _SlotTexts]: ...
+    @property
+    def steps(self) -> list[Any] | None: ...
+
+
+class _CsatTexts(Protocol):
+    @property
+    def question(self) -> Wording: ...
+
+
+class PolicyTexts(Protocol):
+    """A policy's customer-facing texts and the languages it speaks."""
+
+    @property
+    def workflows(self) -> Mapping[str, _WorkflowTexts]: ...
+    @property
+    def csat(self) -> _CsatTexts: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def languages(self) -> Sequence[str]: ...
+
+
+def wordings(policy: PolicyTexts) -> Iterator[tuple[str, Any]]:
     """(key, text) of every customer-facing text in `policy`, in file order."""
     for name, workflow in policy.workflows.items():
         at = f"workflows.{name}"
@@ -44,11 +79,11 @@ def wordings(policy: Policy) -> Iterator[tuple[str, Any]]:
     yield "csat.question", policy.csat.question
 
 
-def _spoken(policy: Policy) -> list[str]:
+def _spoken(policy: PolicyTexts) -> list[str]:
     return list(dict.fromkeys([policy.language, *policy.languages]))
 
 
-def language_problems(policy: Policy) -> list[str]:
+def language_problems(policy: PolicyTexts) -> list[str]:
     """A text given in a language the policy does not speak: one line naming its key."""
     spoken = _spoken(policy)
     problems: list[str] = []
@@ -62,7 +97,7 @@ def language_problems(policy: Policy) -> list[str]:
     return problems
 
 
-def missing_languages(policy: Policy) -> list[tuple[str, list[str]]]:
+def missing_languages(policy: PolicyTexts) -> list[tuple[str, list[str]]]:
     """(key, languages it is not given in) of every text missing a translation: those
     languages hear it in the policy's default language. A quick reply given once is a
     button of the code's catalogues ("Talk to a person") where they translate it."""

@@ -4,8 +4,8 @@ so a mistake fails at start instead of in a customer's conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from graph.templates import check_expression, check_template, names_used
 from graph.workflow_language import (
@@ -21,12 +21,10 @@ from graph.workflow_language import (
     Reask,
     Say,
     Set,
+    Step,
     Ticket,
     walk,
 )
-
-if TYPE_CHECKING:
-    from graph.policy import WorkflowPolicy
 
 NAMES = (
     "slots",
@@ -104,9 +102,11 @@ def _after_end(steps: list[Any], path: str) -> list[str]:
     return problems
 
 
-def workflow_problems(prefix: str, workflow: WorkflowPolicy, tools: Mapping[str, str]) -> list[str]:
-    """Every problem of one workflow; `tools` are the tools this policy offers (name → risk)."""
-    steps = workflow.steps or []
+def workflow_problems(
+    prefix: str, steps: list[Step], slots: Collection[str], tools: Mapping[str, str]
+) -> list[str]:
+    """Every problem of one workflow's `steps`: `slots` are the slots it declares, `tools`
+    the tools this policy offers (name → risk)."""
     if not steps:
         return [f"{prefix}.steps: a workflow needs at least one step"]
     walked = walk(steps)
@@ -121,16 +121,16 @@ def workflow_problems(prefix: str, workflow: WorkflowPolicy, tools: Mapping[str,
         at = f"{prefix}.{label}"
         if isinstance(step, Ask | Reask):
             slot = step.ask if isinstance(step, Ask) else step.reask
-            if slot not in workflow.slots:
+            if slot not in slots:
                 kind = "ask" if isinstance(step, Ask) else "reask"
                 problems.append(f"{at}.{kind}: unknown slot {slot!r} (declare it under slots:)")
-        if isinstance(step, Say) and step.quick_replies_from not in (None, *workflow.slots):
+        if isinstance(step, Say) and step.quick_replies_from not in (None, *slots):
             problems.append(f"{at}.quick_replies_from: unknown slot {step.quick_replies_from!r}")
         if isinstance(step, Fill):
             problems.extend(
                 f"{at}.fill.{slot}: unknown slot {slot!r} (declare it under slots:)"
                 for slot in step.fill
-                if slot not in workflow.slots
+                if slot not in slots
             )
         if isinstance(step, Call) and step.call not in tools:
             problems.append(f"{at}.call: unknown tool {step.call!r}")
