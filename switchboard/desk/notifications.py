@@ -9,7 +9,6 @@ claims a row before posting it; claims a dead replica left are requeued.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -23,7 +22,7 @@ from storage.db import transaction
 from storage.models import Approval, Conversation, Message, StaffNotification, Ticket
 from switchboard.desk.cards import CardReader
 from switchboard.desk.translations import Original, StaffTranslator
-from switchboard.workers import finish
+from switchboard.workers import OutboxWorker
 
 log = structlog.get_logger(__name__)
 
@@ -44,53 +43,31 @@ class NotificationOutbox:
         self._poster = poster
         self._cards = cards
         self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
         self._failures = 0
-        self._stopping = False
-        self._checked_claims_at = 0.0
+        self._worker = OutboxWorker(
+            sessions,
+            self._wake,
+            drain=self._drain,
+            retry_in=lambda: self._backoff(None),
+            requeue=staff.requeue_stale_claims,
+            stale_check_s=STALE_CHECK_S,
+            log=log,
+            kind="staff",
+            rows="notifications",
+        )
 
     async def start(self) -> None:
-        await self._requeue_stale_claims()
-        self._worker = asyncio.create_task(self._work())
-        self._wake.set()  # whatever is pending from before the start
+        """Post what is pending, and later what is queued; notifications a dead replica
+        was posting go back to the queue at start and every `STALE_CHECK_S`."""
+        await self._worker.start()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish the post in flight (else it is posted again on the next start)."""
-        self._stopping = True
-        self._wake.set()
-        await finish(self._worker, timeout)
-        self._worker = None
+        await self._worker.stop(timeout)
 
     async def conversation_changed(self, conversation_id: int) -> None:
         """An `Engine.on_conversation_changed` listener: a change may have queued a post."""
         self._wake.set()
-
-    async def _requeue_stale_claims(self) -> None:
-        """Notifications a dead replica was posting go back to the queue: checked at start
-        and every `STALE_CHECK_S` while running, so no restart is needed for them."""
-        async with transaction(self._sessions) as session:
-            requeued = await staff.requeue_stale_claims(session)
-        self._checked_claims_at = asyncio.get_running_loop().time()
-        if requeued:
-            log.info("staff.requeued", notifications=requeued)
-
-    async def _work(self) -> None:
-        delay: float | None = None
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=STALE_CHECK_S if delay is None else delay
-                )
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                if asyncio.get_running_loop().time() - self._checked_claims_at >= STALE_CHECK_S:
-                    await self._requeue_stale_claims()
-                delay = await self._drain()
-            except Exception:
-                log.exception("staff.drain_failed")
-                delay = self._backoff(None)
 
     def _backoff(self, retry_after: float | None) -> float:
         self._failures += 1
@@ -108,7 +85,7 @@ class NotificationOutbox:
                 return None
             for note in batch:
                 assert note.id is not None
-                if self._stopping:
+                if self._worker.stopping:
                     return None
                 async with transaction(self._sessions) as session:
                     if not await staff.claim_notification(session, note.id):

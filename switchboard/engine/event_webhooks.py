@@ -10,7 +10,6 @@ is posted then. Delivery is at least once: receivers de-duplicate on the event i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -30,7 +29,7 @@ from storage.db import transaction
 from storage.models import WebhookDelivery
 from storage.webhooks import Subscription, Subscriptions
 from switchboard import metrics
-from switchboard.workers import finish
+from switchboard.workers import OutboxWorker
 
 log = structlog.get_logger(__name__)
 
@@ -91,49 +90,35 @@ class WebhookSender:
     ) -> None:
         self._sessions = sessions
         self._configured = list(configured)
-        self._wake = wake
         self._client: httpx.AsyncClient | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._checked_claims_at = 0.0
+        self._worker = OutboxWorker(
+            sessions,
+            wake,
+            drain=self._pass,
+            retry_in=lambda: 5.0,
+            requeue=webhooks.requeue_stale_claims,
+            stale_check_s=STALE_CHECK_S,
+            log=log,
+            kind="webhook",
+            rows="deliveries",
+        )
 
     async def start(self) -> None:
         # No redirects: a signed event goes where it was configured to, nowhere else.
         self._client = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT})
-        await self._requeue_stale_claims()
-        self._worker = asyncio.create_task(self._work())
-        self._wake.set()  # whatever is pending from before the start
+        await self._worker.start()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish the posts in flight (else they are posted again on the next start)."""
-        self._stopping = True
-        self._wake.set()
-        await finish(self._worker, timeout)
-        self._worker = None
+        await self._worker.stop(timeout)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _requeue_stale_claims(self) -> None:
-        async with transaction(self._sessions) as session:
-            requeued = await webhooks.requeue_stale_claims(session)
-        self._checked_claims_at = asyncio.get_running_loop().time()
-        if requeued:
-            log.info("webhook.requeued", deliveries=requeued)
-
-    async def _work(self) -> None:
-        while not self._stopping:
-            try:
-                if asyncio.get_running_loop().time() - self._checked_claims_at >= STALE_CHECK_S:
-                    await self._requeue_stale_claims()
-                await self._drain()
-                wait = await self._until_due()
-            except Exception:
-                log.exception("webhook.drain_failed")
-                wait = 5.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            self._wake.clear()
+    async def _pass(self) -> float:
+        """Post what is due; then wait until the next retry is due."""
+        await self._drain()
+        return await self._until_due()
 
     async def _until_due(self) -> float:
         async with self._sessions() as session:
@@ -150,10 +135,10 @@ class WebhookSender:
 
         async def deliver(row: WebhookDelivery) -> None:
             async with limit:
-                if not self._stopping:
+                if not self._worker.stopping:
                     await self._deliver(row)
 
-        while not self._stopping:
+        while not self._worker.stopping:
             async with self._sessions() as session:
                 batch = await webhooks.due_deliveries(session)
             if not batch:
