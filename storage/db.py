@@ -66,6 +66,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # The driver checkpoints the WAL on its thread (storage.sqlite_driver CHECKPOINT_EVERY),
+    # so no commit on the event loop's thread stops it to copy pages.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 

@@ -9,14 +9,17 @@ except while its thread works, and SQLite answers SQLITE_BUSY at once instead of
 What runs where:
 
 - Inline, directly on the sqlite3 connection: inside a transaction, every statement, the
-  transaction's BEGIN (`defer_begin`: it travels with the first statement) and ROLLBACK.
+  transaction's BEGIN (`defer_begin`: it travels with the first statement), its COMMIT
+  (in WAL it waits for no lock) and ROLLBACK.
   This process's writers take turns before their BEGIN IMMEDIATE (`storage.db`), and
   WAL readers never wait for the writer, so inline is the common case.
 - On the thread, in one trip (execute, fetch every row, close): a statement or BEGIN
   SQLite answered BUSY (another process holds the write lock; a failed attempt to lock
   changed nothing, so the thread does what the busy handler would: try again), a
-  statement outside a transaction (the connection's PRAGMAs), COMMIT (the WAL
-  auto-checkpoint after it copies pages and syncs the database file), `stream()`.
+  statement outside a transaction (the connection's PRAGMAs), every
+  `CHECKPOINT_EVERY`th COMMIT with the WAL checkpoint after it (which copies pages and
+  syncs the database file; our connections never checkpoint after their own commits),
+  `stream()`.
 - One side at a time: inline only while no trip is queued or running (a cancelled await
   leaves its trip running) and no statement holds the adapter's mutex.
 
@@ -44,6 +47,17 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 _NO_WAIT = "PRAGMA busy_timeout=0"
+#: Our connections never checkpoint the WAL after their commits (`wal_autocheckpoint=0`,
+#: storage.db): a checkpoint copies pages and syncs the database file, milliseconds the
+#: event loop would stand still. Every this many commits of an engine, one commits on the
+#: thread and checkpoints there instead (SQLite's own default is every 1000 WAL pages;
+#: a turn's commit writes a few).
+CHECKPOINT_EVERY = 100
+
+
+def _checkpoint(connection: sqlite3.Connection) -> None:
+    """Copy what the WAL holds into the database, waiting for no reader or writer."""
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -214,9 +228,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return self._connection.usable_here()  # type: ignore[attr-defined, no-any-return]
 
     def commit(self) -> None:
-        if self.begin_with is None:
-            super().commit()  # on the thread: it may checkpoint the WAL
-        self.begin_with = None  # no statement ran: nothing began, nothing to commit
+        if self.begin_with is not None:
+            self.begin_with = None  # no statement ran: nothing began, nothing to commit
+            return
+        dbapi: OneTripDbapi = self.dbapi  # type: ignore[assignment]
+        checkpoint = dbapi.checkpoint_due()
+        connection = self.usable_here()
+        if connection is not None and not checkpoint:
+            try:
+                connection.commit()  # in WAL a writer's COMMIT waits for no lock
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    self._handle_exception(error)
+        super().commit()
+        if checkpoint:
+            try:
+                await_(self._connection._execute(_checkpoint, self._connection._conn))  # type: ignore[attr-defined]
+            except Exception as error:
+                self._handle_exception(error)
 
     def rollback(self) -> None:
         if self.begin_with is None:
@@ -236,6 +266,13 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self._commits = 0
+
+    def checkpoint_due(self) -> bool:
+        """Count a commit: whether it (every `CHECKPOINT_EVERY`th of the engine's) goes to
+        the thread and checkpoints the WAL after it."""
+        self._commits += 1
+        return self._commits % CHECKPOINT_EVERY == 0
 
     def connect(self, database: Any, **kw: Any) -> OneTripConnection:
         # `timeout` (seconds, sqlite3's meaning) is how long the thread waits for a lock.
