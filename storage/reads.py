@@ -4,7 +4,8 @@ On PostgreSQL a session's first statement is preceded by a BEGIN and its close b
 ROLLBACK, each a round trip of its own (psycopg sends them as separate queries): a
 one-query read was three. In autocommit each statement is its own transaction, so such
 a read is one round trip. SQLite sends its BEGIN with the first statement and needs
-nothing here. Only for reads: a write in such a session would commit at once, alone.
+nothing here. Only for reads: a write in such a session would commit at once, alone. Sessions bound to
+a connection (a sandbox's) read in the transaction already on it, as before.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -20,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose statements each run on their own (one round trip each)."""
     async with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
+        # A session bound to a connection joins the transaction already on it (a replay's
+        # sandbox, rolled back at the end): its reads must see that transaction's rows.
+        if isinstance(session.bind, AsyncEngine) and session.bind.dialect.name == "postgresql":
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
