@@ -4,8 +4,8 @@ On PostgreSQL a session's first statement is preceded by a BEGIN and its close b
 ROLLBACK, each a round trip of its own (psycopg sends them as separate queries): a
 one-query read was three. In autocommit each statement is its own transaction, so such
 a read is one round trip. SQLite sends its BEGIN with the first statement and needs
-nothing here. Only for reads: a write in such a session would commit at once, alone. Sessions bound to
-a connection (a sandbox's) read in the transaction already on it, as before.
+nothing here. Only for reads: a write in such a session would commit at once, alone.
+Sessions bound to a connection (a sandbox's) read in the transaction already on it.
 """
 
 from __future__ import annotations

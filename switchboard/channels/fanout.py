@@ -39,19 +39,16 @@ MAX_PAYLOAD_BYTES = 7800  # the events' share; the origin's wrapping is the rest
 def _payloads(origin: str, events: list[dict[str, Any]]) -> list[str]:
     """`events` in as few payloads as fit under PostgreSQL's limit, in order (ids and
     kinds only: ASCII, so characters are bytes)."""
-    payloads: list[str] = []
-    batch: list[str] = []
+    batches: list[list[dict[str, Any]]] = [[]]
     size = 0
     for event in events:
-        encoded = json.dumps(event)
-        if batch and size + len(encoded) > MAX_PAYLOAD_BYTES:
-            payloads.append(f'{{"origin": "{origin}", "events": [{", ".join(batch)}]}}')
-            batch, size = [], 0
-        batch.append(encoded)
-        size += len(encoded) + 2
-    if batch:
-        payloads.append(f'{{"origin": "{origin}", "events": [{", ".join(batch)}]}}')
-    return payloads
+        length = len(json.dumps(event)) + 2  # and its ", " in the list
+        if batches[-1] and size + length > MAX_PAYLOAD_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += length
+    return [json.dumps({"origin": origin, "events": batch}) for batch in batches if batch]
 
 
 class Fanout:
