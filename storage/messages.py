@@ -304,6 +304,11 @@ async def mark_outbound(
     await session.exec(update(Message).where(col(Message.id) == message_id).values(**values))
 
 
+async def record_sent_part(session: AsyncSession, message_id: int, sent: list[list[str]]) -> None:
+    """The platform message ids of every part of an outbound reply sent so far."""
+    await session.exec(update(Message).where(col(Message.id) == message_id).values(sent_parts=sent))
+
+
 async def count_attempt(session: AsyncSession, message_id: int) -> None:
     await session.exec(
         update(Message)

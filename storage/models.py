@@ -138,6 +138,9 @@ class Message(SQLModel, table=True):
     quick_replies: list[str] = _json([])
     attachments: list[str] = _json([])
     """What came besides text, as `kind:platform id` (photo, sticker, voice, document)."""
+    sent_parts: list[list[str]] = _json([])
+    """An outbound reply sent in parts: the platform message ids of each part sent so far,
+    so a later attempt (another process, a staff retry) sends only the rest."""
     status: str = Field(max_length=16)
     reply_to_id: int | None = Field(default=None, foreign_key="messages.id")
     attempts: int = 0

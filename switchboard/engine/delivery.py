@@ -6,9 +6,9 @@ only the push to open sockets.
 Each reply is fitted to its channel's declared capabilities here, the one place for
 every channel (`bots.fitting.fit_to`): a long one goes as several platform messages, in
 order, still one outbox row; choices the channel cannot show as buttons go as numbered
-text. A retry resumes after the parts already sent, which this process remembers until
-the row is delivered; after a restart a partly sent row is sent again from its first
-part (at least once, as before any splitting)."""
+text. The platform ids of each part sent are written to the row (`sent_parts`) as soon as
+it is sent, so any later attempt (a retry, another process after a crash, another
+replica's sweep, a staff retry) sends only the parts not sent yet."""
 
 from __future__ import annotations
 
@@ -67,8 +67,6 @@ class Outbox:
         self._sessions = sessions
         self._adapters = adapters  # the engine's own dict: adapters added later count
         self._policy = policy
-        # Platform message ids of the parts sent so far, per outbox row not yet delivered.
-        self._sent_parts: dict[int, list[tuple[str, ...]]] = {}
 
     def capabilities(self, channel: str) -> ChannelCapabilities | None:
         adapter = self._adapters.get(channel)
@@ -146,15 +144,16 @@ class Outbox:
             # Stored is delivered (the widget reads its history): the push to open
             # sockets is the fast path only, so no retries and no status to write.
             try:
-                await self._send_parts(adapter, outbound)
+                await self._send_parts(adapter, outbound, [], persist=False)
             except Exception:
                 log.warning("delivery.push_failed", outbox_id=outbox_id, exc_info=True)
             metrics.DELIVERED.labels(row.channel).inc()
             return
+        sent = [list(ids) for ids in row.sent_parts]  # grows across attempts, persisted
         backoff = self._policy.first_backoff_s
         for attempt in range(1, self._policy.attempts + 1):
             try:
-                delivered = await self._send_parts(adapter, outbound)
+                delivered = await self._send_parts(adapter, outbound, sent, persist=True)
             except DeliveryRefused as exc:
                 await self._mark_failed(row, conversation, str(exc))
                 return
@@ -182,21 +181,29 @@ class Outbox:
             metrics.DELIVERED.labels(row.channel).inc()
             return
 
-    async def _send_parts(self, adapter: ChannelAdapter, message: OutboundMessage) -> Delivered:
-        """The reply as the channel can show it, part after part; the parts a failed
-        attempt sent are not sent again by the next."""
+    async def _send_parts(
+        self,
+        adapter: ChannelAdapter,
+        message: OutboundMessage,
+        sent: list[list[str]],
+        *,
+        persist: bool,
+    ) -> Delivered:
+        """The reply as the channel can show it, part after part, skipping the parts in
+        `sent` and appending to it each part sent."""
         parts = fit_to(adapter.capabilities, message.text, message.quick_replies)
         if not parts:
             log.info("delivery.nothing_to_send", outbox_id=message.outbox_id)
-        sent = self._sent_parts.pop(message.outbox_id, [])
-        try:
-            for part in parts[len(sent) :]:
-                fitted = replace(message, text=part.text, quick_replies=part.quick_replies)
-                sent.append((await adapter.send(fitted)).channel_message_ids)
-        finally:
-            if 0 < len(sent) < len(parts):  # kept for the next attempt, even a staff retry
-                self._sent_parts[message.outbox_id] = sent
+        for part in parts[len(sent) :]:
+            fitted = replace(message, text=part.text, quick_replies=part.quick_replies)
+            sent.append(list((await adapter.send(fitted)).channel_message_ids))
+            if persist and len(parts) > 1:  # a single part is recorded by its status write
+                await self._record_sent(message.outbox_id, sent)
         return Delivered(tuple(i for ids in sent for i in ids))
+
+    async def _record_sent(self, outbox_id: int, sent: list[list[str]]) -> None:
+        async with transaction(self._sessions) as session:
+            await messages.record_sent_part(session, outbox_id, sent)
 
     async def _mark_failed(self, row: Message, conversation: Conversation, error: str) -> None:
         metrics.DELIVERY_FAILURES.labels(row.channel).inc()

@@ -9,20 +9,30 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bots.base import ChannelCapabilities, Delivered, InboundMessage, OutboundMessage
-from storage import customers
+from bots.base import (
+    ChannelCapabilities,
+    Delivered,
+    DeliveryFailed,
+    InboundMessage,
+    OutboundMessage,
+)
+from storage import customers, messages
+from storage.db import transaction
 from storage.models import (
     Approval,
+    Conversation,
     Direction,
     GraphCheckpoint,
     InboundStatus,
     Message,
     Mode,
+    OutboundStatus,
     Role,
     StaffNotification,
     Trace,
 )
 from switchboard.channels.table import build_channels, run_channels
+from switchboard.engine.delivery import DeliveryPolicy, Outbox
 from switchboard.engine.inbox import storable_text
 from switchboard.runtime import Runtime, open_runtime
 from switchboard.settings import Settings
@@ -195,3 +205,64 @@ async def test_a_number_picks_the_choice_a_channel_without_buttons_numbered(
         number = offered.index("Talk to a person") + 1
         answered = await running.engine.handle(said(str(number), 2))
     assert answered.route == "human"  # the number was read as the button it stands for
+
+
+class _Parted:
+    """A channel that takes 20 characters a message and fails once on the part named."""
+
+    name = "parted"
+    capabilities = ChannelCapabilities(max_text_length=20, quick_replies=False)
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.fail_on = fail_on
+        self.sent: list[str] = []
+
+    async def send(self, message: OutboundMessage) -> Delivered:
+        if message.text == self.fail_on:
+            self.fail_on = None
+            raise DeliveryFailed("platform down")
+        self.sent.append(message.text)
+        return Delivered((f"m{len(self.sent)}-{message.text}",))
+
+
+async def test_a_reply_partly_sent_before_a_restart_resumes_after_the_parts_sent(
+    settings: Settings,
+) -> None:
+    parts = ["first part one", "second part two", "third part three"]
+    async with open_runtime(settings, adapters={}) as running:
+        async with transaction(running.sessions) as session:
+            conversation = Conversation(channel="parted", channel_chat_id="c1")
+            session.add(conversation)
+            await session.flush()
+            assert conversation.id is not None
+            row = await messages.add_outbound(
+                session, conversation_id=conversation.id, channel="parted", text=" ".join(parts)
+            )
+        assert row.id is not None
+        once = DeliveryPolicy(attempts=1, first_backoff_s=0)
+        failing = _Parted(fail_on=parts[1])
+        await Outbox(running.sessions, {"parted": failing}, once).deliver_stored(row.id)
+        assert failing.sent == parts[:1]
+
+        restarted = _Parted()  # a new process: nothing in memory, the same database
+        after_restart = Outbox(running.sessions, {"parted": restarted}, once)
+        assert (await after_restart.reset_failed(row.id))[0] == conversation.id  # staff retry
+        await after_restart.deliver_stored(row.id)
+        async with running.sessions() as session:
+            stored = await session.get(Message, row.id)
+    assert restarted.sent == parts[1:]  # the customer never sees part 1 twice
+    assert stored is not None and stored.status == OutboundStatus.delivered
+    assert stored.channel_message_id == f"out:{row.id}:m1-{parts[0]}"
+    assert stored.sent_parts == [[f"m1-{parts[0]}"], [f"m1-{parts[1]}"], [f"m2-{parts[2]}"]]
+
+
+async def test_a_web_chat_reply_delivered_when_stored_gets_no_part_writes(
+    runtime: Runtime,
+) -> None:
+    await runtime.engine.handle(_message("hello " * 200, "w-long"))
+    async with runtime.sessions() as session:
+        rows = await session.exec(  # type: ignore[call-overload]
+            select(Message).where(col(Message.direction) == Direction.outbound)
+        )
+        replies = list(rows.scalars())
+    assert replies and all(reply.sent_parts == [] for reply in replies)
